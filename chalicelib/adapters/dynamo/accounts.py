@@ -1,0 +1,107 @@
+"""Clinics and API keys in DynamoDB."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import DoesNotExist, PutError
+
+from chalicelib.adapters.dynamo.base import BaseModel, TableMeta, deployed_name
+from chalicelib.adapters.dynamo.errors import is_conditional_failure
+from chalicelib.domain.accounts import ApiKey, Clinic
+from chalicelib.domain.errors import Conflict, NotFound
+
+
+class ClinicModel(BaseModel):
+    """One row a clinic."""
+
+    class Meta(TableMeta):
+        table_name = deployed_name("clinics")
+
+    clinic_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+class ApiKeyModel(BaseModel):
+    """One row an API key; the secret only as its hash."""
+
+    class Meta(TableMeta):
+        table_name = deployed_name("api-keys")
+
+    key_id = UnicodeAttribute(hash_key=True)
+    clinic_id = UnicodeAttribute()
+    secret_hash = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    revoked_at = UTCDateTimeAttribute(null=True)
+
+
+class DynamoClinicRepository:
+    """ClinicRepository on DynamoDB."""
+
+    def add(self, clinic: Clinic) -> None:
+        row = ClinicModel(clinic.clinic_id, name=clinic.name, created_at=clinic.created_at)
+        try:
+            row.save(condition=ClinicModel.clinic_id.does_not_exist())
+        except PutError as err:
+            if is_conditional_failure(err):
+                raise Conflict("A clinic with this id exists already") from err
+            raise
+
+    def get(self, clinic_id: str) -> Clinic:
+        try:
+            row = ClinicModel.get(clinic_id)
+        except DoesNotExist as err:
+            raise NotFound("No such clinic") from err
+        return Clinic(clinic_id=row.clinic_id, name=row.name, created_at=row.created_at)
+
+    def save(self, clinic: Clinic) -> None:
+        row = ClinicModel(clinic.clinic_id, name=clinic.name, created_at=clinic.created_at)
+        try:
+            row.save(condition=ClinicModel.clinic_id.exists())
+        except PutError as err:
+            if is_conditional_failure(err):
+                raise NotFound("No such clinic") from err
+            raise
+
+
+class DynamoApiKeyRepository:
+    """ApiKeyRepository on DynamoDB."""
+
+    def add(self, key: ApiKey) -> None:
+        try:
+            _to_row(key).save(condition=ApiKeyModel.key_id.does_not_exist())
+        except PutError as err:
+            if is_conditional_failure(err):
+                raise Conflict("An API key with this id exists already") from err
+            raise
+
+    def get(self, key_id: str) -> ApiKey:
+        try:
+            row = ApiKeyModel.get(key_id, consistent_read=True)
+        except DoesNotExist as err:
+            raise NotFound("No such API key") from err
+        return ApiKey(
+            key_id=row.key_id,
+            clinic_id=row.clinic_id,
+            secret_hash=row.secret_hash,
+            created_at=row.created_at,
+            revoked_at=row.revoked_at,
+        )
+
+    def save(self, key: ApiKey) -> None:
+        try:
+            _to_row(key).save(condition=ApiKeyModel.key_id.exists())
+        except PutError as err:
+            if is_conditional_failure(err):
+                raise NotFound("No such API key") from err
+            raise
+
+
+def _to_row(key: ApiKey) -> ApiKeyModel:
+    return ApiKeyModel(
+        key.key_id,
+        clinic_id=key.clinic_id,
+        secret_hash=key.secret_hash,
+        created_at=key.created_at,
+        revoked_at=key.revoked_at,
+    )

@@ -1,0 +1,71 @@
+"""The one list of AWS resources the service needs, besides its Lambdas.
+
+The local stack creates exactly these (``local/stack.py``); ``infra/resources.yaml`` declares them
+for CloudFormation, and a test checks that the two agree, because no local emulator applies the
+template for us. Tables are described by their pynamodb models.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib.adapters.dynamo.accounts import ApiKeyModel, ClinicModel
+from chalicelib.adapters.dynamo.base import BaseModel
+from chalicelib.settings import Settings
+
+#: Every table, as its pynamodb model.
+TABLES: tuple[type[BaseModel], ...] = (ClinicModel, ApiKeyModel)
+
+
+@dataclass(frozen=True)
+class Queue:
+    """An SQS queue with its dead-letter queue."""
+
+    short_name: str
+    logical_id: str
+    visibility_timeout_s: int
+    max_receive_count: int = 5
+
+    def name(self, cfg: Settings) -> str:
+        """The queue's name in this deployment."""
+        return cfg.queue_name(self.short_name)
+
+    def dlq_name(self, cfg: Settings) -> str:
+        """Its dead-letter queue's name."""
+        return cfg.queue_name(f"{self.short_name}-dlq")
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """An S3 bucket; ``notify`` names the queue told of every new object."""
+
+    setting: str
+    logical_id: str
+    expire_after_days: int
+    notify: Queue | None = None
+
+    def name(self, cfg: Settings) -> str:
+        """The bucket's name in this deployment."""
+        name: str = getattr(cfg, self.setting)
+        return name
+
+
+INGEST_QUEUE = Queue("ingest", "IngestQueue", visibility_timeout_s=900)
+ATTACHMENT_QUEUE = Queue("attachments", "AttachmentQueue", visibility_timeout_s=300)
+SHARE_QUEUE = Queue("share", "ShareQueue", visibility_timeout_s=900)
+DELIVERY_QUEUE = Queue("delivery", "DeliveryQueue", visibility_timeout_s=120, max_receive_count=8)
+
+QUEUES: tuple[Queue, ...] = (INGEST_QUEUE, ATTACHMENT_QUEUE, SHARE_QUEUE, DELIVERY_QUEUE)
+
+# Expiry is enforced by our own code on every read and by the TTL cleanup worker; these lifecycle
+# rules are only the backstop, so they sit just past the longest life an object may have.
+BUCKETS: tuple[Bucket, ...] = (
+    Bucket("ingest_bucket", "IngestBucket", expire_after_days=400, notify=INGEST_QUEUE),
+    Bucket("share_bucket", "ShareBucket", expire_after_days=366),
+    Bucket("chat_bucket", "ChatBucket", expire_after_days=120, notify=ATTACHMENT_QUEUE),
+)
+
+
+def ses_identities(cfg: Settings) -> tuple[str, ...]:
+    """The SES identities mail is sent from."""
+    return (cfg.sender_email,)

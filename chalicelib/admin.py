@@ -1,0 +1,63 @@
+"""Operators' command line: ``python -m chalicelib.admin create-clinic NAME`` and friends.
+
+It talks to whatever AWS the environment names (``AWS_ENDPOINT_URL`` for the local stack, the usual
+credentials for a real account) and prints JSON. The plain-text API key is printed once, here, and
+never stored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from chalicelib.domain.errors import DomainError
+from chalicelib.services import accounts
+from chalicelib.services.deps import Deps
+
+
+def main(argv: Sequence[str] | None = None, deps: Deps | None = None) -> int:
+    """Run one admin command; returns the process exit code."""
+    parser = argparse.ArgumentParser(prog="python -m chalicelib.admin", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    create_clinic = commands.add_parser("create-clinic", help="create a clinic and its first API key")
+    create_clinic.add_argument("name")
+    create_key = commands.add_parser("create-key", help="issue another API key for a clinic")
+    create_key.add_argument("clinic_id")
+    revoke_key = commands.add_parser("revoke-key", help="revoke an API key at once")
+    revoke_key.add_argument("key_id")
+    args = parser.parse_args(argv)
+
+    if deps is None:
+        from chalicelib.wiring import deps as wired
+
+        deps = wired()
+    try:
+        result = _run(args, deps)
+    except DomainError as err:
+        print(json.dumps({"error": type(err).__name__, "message": err.message}), file=sys.stderr)
+        return 1
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def _run(args: argparse.Namespace, deps: Deps) -> dict[str, Any]:
+    if args.command == "create-clinic":
+        clinic, issued = accounts.create_clinic(args.name, deps)
+        return {
+            "clinic_id": clinic.clinic_id,
+            "name": clinic.name,
+            "key_id": issued.key.key_id,
+            "api_key": issued.plain_text,
+        }
+    if args.command == "create-key":
+        issued = accounts.create_key(args.clinic_id, deps)
+        return {"clinic_id": issued.key.clinic_id, "key_id": issued.key.key_id, "api_key": issued.plain_text}
+    accounts.revoke_key(args.key_id, deps)
+    return {"key_id": args.key_id, "revoked": True}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

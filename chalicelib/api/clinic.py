@@ -1,0 +1,41 @@
+"""The calling clinic's own account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.api.auth import api_key
+from chalicelib.api.errors import http_errors
+from chalicelib.api.requests import current_clinic, json_object
+from chalicelib.api.responses import ok
+from chalicelib.domain.accounts import Clinic
+from chalicelib.domain.errors import InvalidInput
+from chalicelib.services.accounts import rename_clinic
+from chalicelib.wiring import deps
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/clinic", methods=["GET"], authorizer=api_key)
+@http_errors
+def get_clinic() -> Response:
+    """Which clinic the API key belongs to."""
+    return ok(clinic_view(deps().clinics.get(current_clinic())))
+
+
+@bp.route("/clinic", methods=["PATCH"], authorizer=api_key, content_types=["application/json"])
+@http_errors
+def patch_clinic() -> Response:
+    """Rename the clinic (the name patients see as the sender)."""
+    body = json_object()
+    name = body.get("name")
+    if not isinstance(name, str):
+        raise InvalidInput("'name' must be a string")
+    return ok(clinic_view(rename_clinic(current_clinic(), name, deps())))
+
+
+def clinic_view(clinic: Clinic) -> dict[str, Any]:
+    """The clinic as the API shows it."""
+    return {"clinic_id": clinic.clinic_id, "name": clinic.name, "created_at": clinic.created_at.isoformat()}

@@ -1,0 +1,59 @@
+"""Domain errors → HTTP, in one table.
+
+Every error body has Chalice's own shape, ``{"Code": ..., "Message": ...}``, so that errors Chalice
+raises itself (malformed JSON, unknown method) and ours read alike.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import ParamSpec
+
+from chalice.app import Response
+
+from chalicelib.domain import errors
+from chalicelib.observability import logger
+
+P = ParamSpec("P")
+
+STATUS: dict[type[errors.DomainError], int] = {
+    errors.MalformedRequest: 400,
+    errors.Unauthenticated: 401,
+    errors.Forbidden: 403,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.Gone: 410,
+    errors.TooLarge: 413,
+    errors.UnsupportedMediaType: 415,
+    errors.InvalidInput: 422,
+}
+
+
+def error_response(status: int, code: str, message: str) -> Response:
+    """A JSON error response in the one shape we use."""
+    return Response(
+        body={"Code": code, "Message": message},
+        status_code=status,
+        headers={"Content-Type": "application/json", "Cache-Control": "no-store"},
+    )
+
+
+def to_response(err: errors.DomainError) -> Response:
+    """The HTTP answer to a domain error (the most specific entry of the table wins)."""
+    status = next(code for kind, code in STATUS.items() if isinstance(err, kind))
+    return error_response(status, type(err).__name__, err.message)
+
+
+def http_errors(view: Callable[P, Response]) -> Callable[P, Response]:
+    """Turn the domain errors a view raises into JSON error responses."""
+
+    @functools.wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Response:
+        try:
+            return view(*args, **kwargs)
+        except errors.DomainError as err:
+            logger.info("request refused", extra={"error": type(err).__name__})
+            return to_response(err)
+
+    return wrapper

@@ -1,0 +1,51 @@
+"""Domain errors. Each names a fact; ``api/errors.py`` maps them to HTTP in one table.
+
+Messages are shown to the caller, so they must never carry patient data: name fields, positions and
+opaque ids only.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error the service reports to its callers."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(DomainError):
+    """A well-formed request whose content breaks a rule (HTTP 422)."""
+
+
+class MalformedRequest(DomainError):
+    """A request that cannot be parsed at all (HTTP 400)."""
+
+
+class NotFound(DomainError):
+    """The thing does not exist, or belongs to another clinic (HTTP 404: we never say which)."""
+
+
+class Conflict(DomainError):
+    """The request clashes with the current state (HTTP 409)."""
+
+
+class Gone(DomainError):
+    """The thing existed but is no more: expired or deleted (HTTP 410)."""
+
+
+class Unauthenticated(DomainError):
+    """No usable credentials (HTTP 401)."""
+
+
+class Forbidden(DomainError):
+    """Credentials are known but may not do this (HTTP 403)."""
+
+
+class TooLarge(DomainError):
+    """The payload is over a limit (HTTP 413)."""
+
+
+class UnsupportedMediaType(DomainError):
+    """The content type is not one we accept (HTTP 415)."""

@@ -1,0 +1,29 @@
+"""Powertools Logger, Metrics and Tracer, created once for the whole process.
+
+Log and measure opaque ids only (clinic_id, share_id, key_id, request ids): never names, patient
+ids, e-mail addresses, phone numbers, message text, file names or link tokens.
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+from chalicelib.settings import settings
+
+__all__ = ["MetricUnit", "count", "logger", "metrics", "tracer"]
+
+logger = Logger(service=settings().service_name)
+metrics = Metrics(namespace=settings().metrics_namespace, service=settings().service_name)
+tracer = Tracer(service=settings().service_name)
+
+
+def count(name: str, value: float = 1) -> None:
+    """Add to a count metric of this invocation (flushed by the middleware at its end)."""
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def flush_metrics() -> None:
+    """Write this invocation's metrics as one EMF log line, if it recorded any."""
+    if metrics.metric_set:
+        metrics.flush_metrics()

@@ -1,0 +1,85 @@
+"""The one place that reads ``os.environ``.
+
+Settings are typed and validated once, at cold start, so a misconfigured Lambda fails at once with a
+message naming the variable instead of deep inside a request.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+
+_PREFIX_RE = re.compile(r"^[a-z0-9][a-z0-9-]{2,40}$")
+_STAGES = ("local", "dev", "prod")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the environment variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration of one deployment (a stage) of the service."""
+
+    stage: str
+    region: str
+    resource_prefix: str
+    endpoint_url: str | None
+    public_base_url: str
+    sender_email: str
+    ingest_bucket: str
+    share_bucket: str
+    chat_bucket: str
+    service_name: str
+    metrics_namespace: str
+
+    @property
+    def local_mode(self) -> bool:
+        """True on the embedded local stack (``make run`` and tests), never in AWS."""
+        return self.stage == "local"
+
+    def table_name(self, short_name: str) -> str:
+        """The DynamoDB table name of one of our tables, e.g. ``clinics``."""
+        return f"{self.resource_prefix}-{short_name}"
+
+    def queue_name(self, short_name: str) -> str:
+        """The SQS queue name of one of our queues, e.g. ``ingest``."""
+        return f"{self.resource_prefix}-{short_name}"
+
+
+def load(env: Mapping[str, str]) -> Settings:
+    """Build settings from an environment mapping, validating every value."""
+    stage = env.get("STAGE", "local")
+    if stage not in _STAGES:
+        raise SettingsError(f"STAGE must be one of {', '.join(_STAGES)}")
+    prefix = env.get("RESOURCE_PREFIX", f"patient-share-{stage}")
+    if not _PREFIX_RE.match(prefix):
+        raise SettingsError("RESOURCE_PREFIX must be 3-41 lowercase letters, digits or dashes")
+    endpoint_url = env.get("AWS_ENDPOINT_URL") or None
+    if stage != "local" and endpoint_url is not None:
+        raise SettingsError("AWS_ENDPOINT_URL is for the local stack only; unset it in AWS")
+    public_base_url = env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    if not public_base_url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+        raise SettingsError("PUBLIC_BASE_URL must be an https:// URL (http only on localhost)")
+    return Settings(
+        stage=stage,
+        region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "eu-north-1",
+        resource_prefix=prefix,
+        endpoint_url=endpoint_url,
+        public_base_url=public_base_url,
+        sender_email=env.get("SENDER_EMAIL", "no-reply@patient-share.local"),
+        ingest_bucket=env.get("INGEST_BUCKET", f"{prefix}-ingest"),
+        share_bucket=env.get("SHARE_BUCKET", f"{prefix}-share"),
+        chat_bucket=env.get("CHAT_BUCKET", f"{prefix}-chat"),
+        service_name=env.get("POWERTOOLS_SERVICE_NAME", "patient-share"),
+        metrics_namespace=env.get("POWERTOOLS_METRICS_NAMESPACE", "PatientShare"),
+    )
+
+
+@cache
+def settings() -> Settings:
+    """The settings of this process, read from the environment on first use."""
+    return load(os.environ)

@@ -1,0 +1,49 @@
+"""Composition root: the only module that imports adapters.
+
+Real adapters are built once per process, on first use (not at import, so a cold start that never
+touches DynamoDB never builds its client). Tests install their own ``Deps`` with ``override``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from chalicelib.services.deps import Deps
+
+_lock = threading.Lock()
+_deps: Deps | None = None
+
+
+def build() -> Deps:
+    """The real adapters, talking to AWS (or to the endpoint the settings name)."""
+    from chalicelib.adapters.clock import SystemClock
+    from chalicelib.adapters.dynamo.accounts import DynamoApiKeyRepository, DynamoClinicRepository
+
+    return Deps(
+        clock=SystemClock(),
+        clinics=DynamoClinicRepository(),
+        api_keys=DynamoApiKeyRepository(),
+    )
+
+
+def deps() -> Deps:
+    """The dependencies of this process."""
+    global _deps
+    if _deps is None:
+        with _lock:
+            if _deps is None:
+                _deps = build()
+    return _deps
+
+
+@contextmanager
+def override(replacement: Deps) -> Iterator[Deps]:
+    """Use ``replacement`` as the process's dependencies inside the block (tests)."""
+    global _deps
+    previous, _deps = _deps, replacement
+    try:
+        yield replacement
+    finally:
+        _deps = previous

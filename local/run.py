@@ -1,0 +1,100 @@
+"""``make run``: the whole service on this machine, in one foreground process.
+
+Starts moto in server mode (``AWS_PORT``, default 5000), creates every resource from the one resource
+list, seeds a demo clinic, serves the Chalice app threaded (``PORT``, default 8000) with the local
+outbox, and runs the event side (SQS → handlers, TTL reaper). Ctrl-C stops it all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def configure_environment(aws_port: int) -> None:
+    """Point every AWS client of this process at the embedded endpoint, before chalicelib loads."""
+    os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{aws_port}"
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "eu-north-1")
+    os.environ.setdefault("AWS_REGION", os.environ["AWS_DEFAULT_REGION"])
+    os.environ.setdefault("STAGE", "local")
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO")
+
+
+def main() -> int:
+    """Run the local stack until interrupted."""
+    aws_port = int(os.environ.get("AWS_PORT", "5000"))
+    port = int(os.environ.get("PORT", "8000"))
+    host = "127.0.0.1"
+    os.environ.setdefault("PUBLIC_BASE_URL", f"http://{host}:{port}")
+    configure_environment(aws_port)
+
+    from chalice.config import Config
+    from chalice.local import create_local_server
+    from moto.server import ThreadedMotoServer
+
+    moto = ThreadedMotoServer(ip_address=host, port=aws_port, verbose=False)
+    moto.start()
+
+    sys.path.insert(0, str(ROOT))
+    from app import app
+    from chalicelib.settings import settings
+    from local import events, outbox, stack
+    from local.seed import seed_demo_clinic
+
+    cfg = settings()
+    stack.create_all(cfg)
+    recorder = outbox.Recorder(cfg.region)
+    app.register_blueprint(outbox.blueprint(recorder))
+    demo = seed_demo_clinic(cfg.public_base_url, ROOT / ".local" / "demo.json")
+
+    stop = threading.Event()
+    background = events.Background(app, cfg)
+    background.start()
+    recorder.run_in_background(stop)
+    server = create_local_server(app, Config.create(chalice_stage="local", lambda_timeout=900), host, port)
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    print(
+        json.dumps(
+            {
+                "base_url": cfg.public_base_url,
+                "api_key": demo["api_key"],
+                "outbox": f"{cfg.public_base_url}/_local/outbox",
+            },
+            indent=2,
+        ),
+        flush=True,
+    )
+    print(
+        f"patient-share is running on {cfg.public_base_url} (AWS endpoint {os.environ['AWS_ENDPOINT_URL']}); "
+        "Ctrl-C stops it",
+        flush=True,
+    )
+    try:
+        server.server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        print("stopping…", flush=True)
+    finally:
+        stop.set()
+        background.stop()
+        server.server.server_close()
+        background.join(timeout=5)
+        moto.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""Create the service's AWS resources on an endpoint, from the one resource list.
+
+Used by ``make run`` (moto in server mode) and by the tests (in-process moto): both build exactly what
+``chalicelib.adapters.resources`` lists, the same list the infrastructure test holds the CloudFormation
+template to.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+
+from chalicelib.adapters import resources
+from chalicelib.settings import Settings
+
+
+def client(service: str, cfg: Settings) -> Any:
+    """A boto3 client for ``service`` on the configured endpoint."""
+    return boto3.client(service, region_name=cfg.region, endpoint_url=cfg.endpoint_url)
+
+
+def create_all(cfg: Settings) -> None:
+    """Create every table, queue, bucket (with its notifications) and SES identity."""
+    for model in resources.TABLES:
+        if not model.exists():
+            model.create_table(wait=True)
+    sqs = client("sqs", cfg)
+    queue_arns = {queue.short_name: _create_queue(sqs, queue, cfg) for queue in resources.QUEUES}
+    s3 = client("s3", cfg)
+    for bucket in resources.BUCKETS:
+        _create_bucket(s3, bucket, cfg, queue_arns)
+    ses = client("ses", cfg)
+    for identity in resources.ses_identities(cfg):
+        ses.verify_email_identity(EmailAddress=identity)
+
+
+def _create_queue(sqs: Any, queue: resources.Queue, cfg: Settings) -> str:
+    dlq_url = sqs.create_queue(QueueName=queue.dlq_name(cfg))["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    url = sqs.create_queue(
+        QueueName=queue.name(cfg),
+        Attributes={
+            "VisibilityTimeout": str(queue.visibility_timeout_s),
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(queue.max_receive_count)}
+            ),
+        },
+    )["QueueUrl"]
+    arn: str = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return arn
+
+
+def _create_bucket(s3: Any, bucket: resources.Bucket, cfg: Settings, queue_arns: dict[str, str]) -> None:
+    name = bucket.name(cfg)
+    s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": cfg.region})
+    s3.put_public_access_block(
+        Bucket=name,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    if bucket.notify is not None:
+        s3.put_bucket_notification_configuration(
+            Bucket=name,
+            NotificationConfiguration={
+                "QueueConfigurations": [
+                    {"QueueArn": queue_arns[bucket.notify.short_name], "Events": ["s3:ObjectCreated:*"]}
+                ]
+            },
+        )

@@ -1,0 +1,93 @@
+"""Shared fixtures. The environment is set before anything of chalicelib is imported: the tests run
+against in-process moto (no endpoint URL), in the ``local`` stage."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.update(
+    {
+        "STAGE": "local",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SECURITY_TOKEN": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "eu-north-1",
+        "AWS_REGION": "eu-north-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_SERVICE_NAME": "patient-share",
+        "POWERTOOLS_LOG_LEVEL": "DEBUG",
+        "RESOURCE_PREFIX": "patient-share-test",
+    }
+)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+pytest_plugins = ["tests.leak_check", "pytester"]
+
+from collections.abc import Callable, Iterator  # noqa: E402
+
+import pytest  # noqa: E402
+from chalice.test import Client  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from chalicelib import wiring  # noqa: E402
+from chalicelib.services.deps import Deps  # noqa: E402
+from chalicelib.settings import settings  # noqa: E402
+from tests.fakes import FakeClock, fake_deps  # noqa: E402
+
+
+@pytest.fixture
+def service_logs() -> Iterator[Callable[[], str]]:
+    """Reads every JSON log line the service has written so far in the test, as Powertools formats it."""
+    import io
+    import logging
+
+    from chalicelib.observability import logger
+
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(logger.registered_formatter)
+    target = logging.getLogger(logger.name)
+    target.addHandler(handler)
+    try:
+        yield buffer.getvalue
+    finally:
+        target.removeHandler(handler)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def deps(clock: FakeClock) -> Iterator[Deps]:
+    """In-memory dependencies, installed as the process's own for the test."""
+    with wiring.override(fake_deps(clock)) as installed:
+        yield installed
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    """In-process moto with every resource of the resource list created."""
+    from local.stack import create_all
+
+    with mock_aws():
+        create_all(settings())
+        yield
+
+
+@pytest.fixture
+def real_deps(aws: None) -> Iterator[Deps]:
+    """The real adapters, on in-process moto, installed as the process's own for the test."""
+    with wiring.override(wiring.build()) as installed:
+        yield installed
+
+
+@pytest.fixture
+def client() -> Iterator[Client]:
+    """Chalice's in-process HTTP client (it runs the authorizer as API Gateway would)."""
+    from app import app
+
+    with Client(app) as test_client:
+        yield test_client
