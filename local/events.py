@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from chalice.app import Chalice, SQSEventConfig
 from chalice.local import LambdaContext
 from pynamodb.attributes import TTLAttribute
+from pynamodb.models import Model
 
 from chalicelib.adapters import resources
 from chalicelib.settings import Settings
@@ -27,8 +29,9 @@ RETRY_DELAY_S = 2
 class SqsPump:
     """Polls every queue that has an ``on_sqs_message`` handler and invokes it."""
 
-    def __init__(self, app: Chalice, cfg: Settings) -> None:
+    def __init__(self, app: Chalice, cfg: Settings, retry_delay_s: int = RETRY_DELAY_S) -> None:
         self._app = app
+        self._retry_delay_s = retry_delay_s
         self._cfg = cfg
         self._sqs = client("sqs", cfg)
         self._sources = [s for s in app.event_sources if isinstance(s, SQSEventConfig)]
@@ -65,7 +68,7 @@ class SqsPump:
             if message["MessageId"] in failed:
                 # Lambda would wait for the visibility timeout; locally a short delay is kinder.
                 self._sqs.change_message_visibility(
-                    QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=RETRY_DELAY_S
+                    QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=self._retry_delay_s
                 )
             else:
                 self._sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
@@ -89,11 +92,14 @@ def _record(message: dict[str, Any], arn: str, region: str) -> dict[str, Any]:
     }
 
 
-def reap_expired(now: datetime | None = None) -> int:
-    """Delete every row whose TTL attribute is in the past; returns how many were deleted."""
+def reap_expired(now: datetime | None = None, tables: Iterable[type[Model]] = resources.TABLES) -> int:
+    """Delete every row whose TTL attribute is in the past; returns how many were deleted.
+
+    Deleting through the table (not around it) makes DynamoDB Streams carry the removal, as TTL does.
+    """
     now = now or datetime.now(UTC)
     deleted = 0
-    for model in resources.TABLES:
+    for model in tables:
         ttl = next((a for a in model.get_attributes().values() if isinstance(a, TTLAttribute)), None)
         if ttl is None:
             continue
@@ -109,22 +115,22 @@ class Background(threading.Thread):
     def __init__(self, app: Chalice, cfg: Settings, reap_every_s: float = 10.0) -> None:
         super().__init__(name="local-events", daemon=True)
         self._pump = SqsPump(app, cfg)
-        self._stop = threading.Event()
+        self._stopping = threading.Event()
         self._reap_every_s = reap_every_s
 
     def run(self) -> None:
         next_reap = 0.0
-        while not self._stop.is_set():
+        while not self._stopping.is_set():
             try:
                 if time.monotonic() >= next_reap:
                     reap_expired()
                     next_reap = time.monotonic() + self._reap_every_s
                 if not self._pump.run_once(wait_s=1):
-                    self._stop.wait(0.2)
+                    self._stopping.wait(0.2)
             except Exception as err:
                 print(f"local events: {type(err).__name__}: {err}", flush=True)
-                self._stop.wait(1)
+                self._stopping.wait(1)
 
     def stop(self) -> None:
         """Ask the loop to end; it finishes its current batch first."""
-        self._stop.set()
+        self._stopping.set()

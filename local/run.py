@@ -8,6 +8,7 @@ outbox, and runs the event side (SQS → handlers, TTL reaper). Ctrl-C stops it 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import sys
@@ -42,6 +43,8 @@ def main() -> int:
     from chalice.local import create_local_server
     from moto.server import ThreadedMotoServer
 
+    # moto's request log would drown ours; its errors still show.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     moto = ThreadedMotoServer(ip_address=host, port=aws_port, verbose=False)
     moto.start()
 
@@ -55,7 +58,8 @@ def main() -> int:
     stack.create_all(cfg)
     recorder = outbox.Recorder(cfg.region)
     app.register_blueprint(outbox.blueprint(recorder))
-    demo = seed_demo_clinic(cfg.public_base_url, ROOT / ".local" / "demo.json")
+    state_dir = Path(os.environ.get("LOCAL_STATE_DIR", ROOT / ".local"))
+    demo = seed_demo_clinic(cfg.public_base_url, state_dir / "demo.json")
 
     stop = threading.Event()
     background = events.Background(app, cfg)

@@ -17,7 +17,7 @@ bp = Blueprint(__name__)
 
 
 @bp.authorizer(ttl_seconds=0, header="Authorization")
-def api_key(auth_request: AuthRequest) -> AuthResponse:
+def clinic_key(auth_request: AuthRequest) -> AuthResponse:
     """Allow every route for an active key's clinic; deny anything else."""
     try:
         principal = authenticate(auth_request.token, deps())

@@ -6,7 +6,7 @@ from typing import Any
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.api.auth import api_key
+from chalicelib.api.auth import clinic_key
 from chalicelib.api.errors import http_errors
 from chalicelib.api.requests import current_clinic, json_object
 from chalicelib.api.responses import ok
@@ -18,14 +18,14 @@ from chalicelib.wiring import deps
 bp = Blueprint(__name__)
 
 
-@bp.route("/clinic", methods=["GET"], authorizer=api_key)
+@bp.route("/clinic", methods=["GET"], authorizer=clinic_key)
 @http_errors
 def get_clinic() -> Response:
     """Which clinic the API key belongs to."""
     return ok(clinic_view(deps().clinics.get(current_clinic())))
 
 
-@bp.route("/clinic", methods=["PATCH"], authorizer=api_key, content_types=["application/json"])
+@bp.route("/clinic", methods=["PATCH"], authorizer=clinic_key, content_types=["application/json"])
 @http_errors
 def patch_clinic() -> Response:
     """Rename the clinic (the name patients see as the sender)."""

@@ -1,0 +1,43 @@
+# The two set-up commands of README.md: `make run` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
+PACKAGE := build/package
+export AWS_DEFAULT_REGION ?= eu-north-1
+
+.PHONY: run test lint typecheck unit package cfn-lint bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+run: $(STAMP)
+	$(BIN)/python -m local.run
+
+test: lint typecheck package cfn-lint unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest
+
+package: $(STAMP)
+	rm -rf $(PACKAGE)
+	$(BIN)/chalice package --stage prod --template-format yaml --merge-template infra/resources.yaml $(PACKAGE)
+
+cfn-lint: package
+	$(BIN)/cfn-lint $(PACKAGE)/sam.yaml
+
+bench: $(STAMP)
+	$(BIN)/python bench/cold_start.py
+
+clean:
+	rm -rf build .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,120 @@
+"""Cold start of the API Lambda: import time of app.py against a bare Chalice + boto3 app, and the size
+of the unzipped deployment package, with what takes the space.
+
+    python bench/cold_start.py [--runs N] [--skip-package]
+
+Each import is timed in a fresh interpreter (as a cold Lambda starts one), alternating ours and the
+baseline so that machine noise hits both alike; the median of N runs is compared. Goals: ratio ≤ 1.5,
+package ≤ 200 MB unzipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RATIO_GOAL = 1.5
+PACKAGE_GOAL_MB = 200
+
+BASELINE_APP = """
+import boto3
+from chalice import Chalice
+
+app = Chalice(app_name="bare")
+client = boto3.client("dynamodb", region_name="eu-north-1")
+
+
+@app.route("/")
+def index():
+    return {"hello": "world"}
+"""
+
+TIMER = """
+import sys, time
+sys.path.insert(0, {path!r})
+started = time.perf_counter()
+import {module}
+print(time.perf_counter() - started)
+"""
+
+
+def import_seconds(path: Path, module: str, env: dict[str, str]) -> float:
+    code = TIMER.format(path=str(path), module=module)
+    out = subprocess.run([sys.executable, "-c", code], cwd=path, env=env, capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def measure_imports(runs: int) -> tuple[float, float]:
+    env = {
+        **os.environ,
+        "STAGE": "dev",
+        "AWS_DEFAULT_REGION": "eu-north-1",
+        "POWERTOOLS_TRACE_DISABLED": "false",
+        "PYTHONDONTWRITEBYTECODE": "",
+    }
+    env.pop("AWS_ENDPOINT_URL", None)
+    with tempfile.TemporaryDirectory() as tmp:
+        bare = Path(tmp)
+        (bare / "bare_app.py").write_text(BASELINE_APP)
+        ours, baseline = [], []
+        for _ in range(runs):
+            ours.append(import_seconds(ROOT, "app", env))
+            baseline.append(import_seconds(bare, "bare_app", env))
+    return statistics.median(ours), statistics.median(baseline)
+
+
+def package_size() -> tuple[int, Counter[str]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "package"
+        chalice = Path(sys.executable).with_name("chalice")
+        env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "eu-north-1")}
+        subprocess.run([str(chalice), "package", "--stage", "prod", str(out)], cwd=ROOT, env=env, check=True,
+                       capture_output=True)  # fmt: skip
+        by_top: Counter[str] = Counter()
+        with zipfile.ZipFile(out / "deployment.zip") as archive:
+            for info in archive.infolist():
+                top = info.filename.split("/")[0]
+                if top.endswith((".dist-info", ".data")) or top.endswith(".libs"):
+                    top = top.split("-")[0].split(".")[0] + " (metadata/libs)"
+                by_top[top] += info.file_size
+    return sum(by_top.values()), by_top
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--skip-package", action="store_true")
+    args = parser.parse_args()
+
+    ours, baseline = measure_imports(args.runs)
+    ratio = ours / baseline
+    print(f"import app.py (API Lambda)      : {ours * 1000:7.1f} ms (median of {args.runs})")
+    print(f"import bare Chalice + boto3 app : {baseline * 1000:7.1f} ms (baseline, same run)")
+    print(
+        f"ratio                           : {ratio:7.2f}  (goal ≤ {RATIO_GOAL}) "
+        f"{'OK' if ratio <= RATIO_GOAL else 'OVER'}"
+    )
+    if args.skip_package:
+        return 0
+    total, by_top = package_size()
+    mb = total / 1e6
+    print(f"\ndeployment package, unzipped    : {mb:7.1f} MB (goal ≤ {PACKAGE_GOAL_MB} MB) "
+          f"{'OK' if mb <= PACKAGE_GOAL_MB else 'OVER'}")  # fmt: skip
+    print("\n| what | MB |\n| --- | ---: |")
+    for name, size in by_top.most_common(12):
+        print(f"| {name} | {size / 1e6:.1f} |")
+    rest = total - sum(size for _, size in by_top.most_common(12))
+    print(f"| everything else | {rest / 1e6:.1f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

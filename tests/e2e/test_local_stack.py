@@ -1,0 +1,103 @@
+"""`make run`'s stack over HTTP: health, the outbox, the demo clinic, the admin command against it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+
+from tests import patient_data
+from tests.e2e.conftest import READY_WITHIN_S, ROOT, Stack
+
+pytestmark = pytest.mark.e2e
+
+
+def test_health_and_outbox_answer_within_30_seconds(stack: Stack) -> None:
+    assert stack.started_in_s < READY_WITHIN_S
+    assert stack.json("GET", "/health") == (200, {"status": "ok", "stage": "local"})
+    status, headers, body = stack.request("GET", "/_local/outbox")
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/html")
+    assert b"Local outbox" in body
+
+
+def test_the_demo_clinic_key_works(stack: Stack) -> None:
+    assert stack.demo["base_url"] == stack.base_url
+    status, clinic = stack.json("GET", "/clinic", key=stack.demo["api_key"])
+    assert status == 200
+    assert clinic["name"] == "Demo Clinic"
+
+
+def admin(stack: Stack, *argv: str) -> tuple[int, dict[str, object]]:
+    result = subprocess.run(
+        [sys.executable, "-m", "chalicelib.admin", *argv], cwd=ROOT, env=stack.env, capture_output=True, text=True
+    )
+    return result.returncode, json.loads(result.stdout or result.stderr)
+
+
+def test_the_admin_command_manages_keys_on_the_running_stack(stack: Stack) -> None:
+    code, clinic = admin(stack, "create-clinic", "Kliniken E2E")
+    assert code == 0
+    key = str(clinic["api_key"])
+    assert stack.json("GET", "/clinic", key=key) == (
+        200,
+        {**stack.json("GET", "/clinic", key=key)[1], "clinic_id": clinic["clinic_id"]},
+    )
+
+    code, second = admin(stack, "create-key", str(clinic["clinic_id"]))
+    assert code == 0
+    code, _ = admin(stack, "revoke-key", str(clinic["key_id"]))
+    assert code == 0
+
+    status, error = stack.json("GET", "/clinic", key=key)
+    assert status == 403
+    assert error
+    assert stack.json("GET", "/clinic", key=str(second["api_key"]))[0] == 200
+    status, _, body = stack.request("GET", "/clinic")
+    assert status == 401
+    assert json.loads(body)
+
+
+def test_malformed_bodies_get_json_errors_over_http(stack: Stack) -> None:
+    key = stack.demo["api_key"]
+    status, _, body = stack.request("PATCH", "/clinic", key=key, body=b"{oops")
+    assert status == 400
+    assert "not valid JSON" in json.loads(body)["Message"]
+    status, error = stack.json("PATCH", "/clinic", key=key, body={"name": ""})
+    assert status == 422
+    assert "must not be empty" in error["Message"]
+
+
+def test_the_outbox_lists_email_and_sms_newest_first_with_links(stack: Stack) -> None:
+    ses = boto3.client("ses", endpoint_url=stack.aws_endpoint, region_name="eu-north-1",
+                       aws_access_key_id="local", aws_secret_access_key="local")  # fmt: skip
+    sns = boto3.client("sns", endpoint_url=stack.aws_endpoint, region_name="eu-north-1",
+                       aws_access_key_id="local", aws_secret_access_key="local")  # fmt: skip
+    ses.send_email(
+        Source="no-reply@patient-share.local",
+        Destination={"ToAddresses": [patient_data.EMAILS[0]]},
+        Message={"Subject": {"Data": "Your images"}, "Body": {"Text": {"Data": f"Open {stack.base_url}/p/first"}}},
+    )
+    sns.publish(PhoneNumber=patient_data.PHONES[0], Message=f"Your images: {stack.base_url}/p/second")
+
+    status, headers, body = stack.request("GET", "/_local/outbox", headers={"Accept": "application/json"})
+    assert status == 200
+    assert headers["Content-Type"].startswith("application/json")
+    messages = json.loads(body)["messages"]
+    assert [m["kind"] for m in messages[:2]] == ["sms", "email"]
+    assert messages[0]["links"] == [f"{stack.base_url}/p/second"]
+    assert messages[1]["to"] == [patient_data.EMAILS[0]]
+    assert messages[1]["subject"] == "Your images"
+
+    html = stack.request("GET", "/_local/outbox")[2].decode()
+    assert f'<a href="{stack.base_url}/p/second">' in html
+    assert html.index("/p/second") < html.index("/p/first")
+
+
+def test_the_demo_file_is_private(stack: Stack, tmp_path: Path) -> None:
+    demo_file = Path(stack.env["LOCAL_STATE_DIR"]) / "demo.json"
+    assert demo_file.stat().st_mode & 0o077 == 0

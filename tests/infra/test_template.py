@@ -1,0 +1,168 @@
+"""The packaged CloudFormation template agrees with the code: no local emulator applies it for us."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.decode import cfn_yaml
+from pynamodb.attributes import TTLAttribute
+
+from chalicelib.adapters import resources
+from chalicelib.settings import settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("package")
+    # The package is built as a deployment would be: with the stage's own environment, not the tests'.
+    env = {k: v for k, v in os.environ.items() if k not in {"STAGE", "RESOURCE_PREFIX"}}
+    env["AWS_DEFAULT_REGION"] = "eu-north-1"
+    chalice = Path(sys.executable).with_name("chalice")
+    subprocess.run(
+        [str(chalice), "package", "--stage", "dev", "--template-format", "yaml",
+         "--merge-template", "infra/resources.yaml", str(out / "package")],
+        cwd=ROOT, env=env, check=True, capture_output=True,
+    )  # fmt: skip
+    loaded: dict[str, Any] = cfn_yaml.load(str(out / "package" / "sam.yaml"))
+    return loaded
+
+
+def of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {name: r for name, r in template["Resources"].items() if r.get("Type") == kind}
+
+
+def deployed(short_name: str) -> dict[str, str]:
+    return {"Fn::Sub": f"patient-share-${{Stage}}-{short_name}"}
+
+
+def short_name(full_name: str) -> str:
+    return full_name.removeprefix(settings().resource_prefix + "-")
+
+
+def test_every_model_is_a_table_with_the_same_keys_indexes_ttl_and_stream(template: dict[str, Any]) -> None:
+    tables = {
+        json.dumps(t["Properties"]["TableName"]): t["Properties"]
+        for t in of_type(template, "AWS::DynamoDB::Table").values()
+    }
+    assert len(tables) == len(resources.TABLES)
+    for model in resources.TABLES:
+        props = tables.pop(json.dumps(deployed(short_name(model.Meta.table_name))))
+        schema = model._get_schema()  # pynamodb's own CreateTable arguments: the model's truth
+        assert props["KeySchema"] == [
+            {"AttributeName": k["AttributeName"], "KeyType": k["KeyType"]} for k in schema["key_schema"]
+        ]
+        assert sorted(props["AttributeDefinitions"], key=str) == sorted(schema["attribute_definitions"], key=str)
+        model_indexes = {i["IndexName"]: i for i in schema.get("global_secondary_indexes", [])}
+        template_indexes = {i["IndexName"]: i for i in props.get("GlobalSecondaryIndexes", [])}
+        assert template_indexes.keys() == model_indexes.keys()
+        for name, index in model_indexes.items():
+            assert template_indexes[name]["KeySchema"] == [
+                {"AttributeName": k["AttributeName"], "KeyType": k["KeyType"]} for k in index["KeySchema"]
+            ]
+            assert template_indexes[name]["Projection"]["ProjectionType"] == index["Projection"]["ProjectionType"]
+        ttl = [name for name, a in model.get_attributes().items() if isinstance(a, TTLAttribute)]
+        if ttl:
+            assert props["TimeToLiveSpecification"] == {
+                "AttributeName": model.get_attributes()[ttl[0]].attr_name,
+                "Enabled": True,
+            }
+        else:
+            assert "TimeToLiveSpecification" not in props
+        stream = getattr(model.Meta, "stream_view_type", None)
+        assert props.get("StreamSpecification", {}).get("StreamViewType") == stream
+        assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+        assert props["SSESpecification"] == {"SSEEnabled": True}
+        assert props["BillingMode"] == "PAY_PER_REQUEST"
+
+
+def test_every_queue_has_its_dead_letter_queue_and_settings(template: dict[str, Any]) -> None:
+    queues = of_type(template, "AWS::SQS::Queue")
+    assert len(queues) == 2 * len(resources.QUEUES)
+    for queue in resources.QUEUES:
+        props = queues[queue.logical_id]["Properties"]
+        assert props["QueueName"] == deployed(queue.short_name)
+        assert props["VisibilityTimeout"] == queue.visibility_timeout_s
+        redrive = props["RedrivePolicy"]
+        assert redrive["maxReceiveCount"] == queue.max_receive_count
+        dlq = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        assert queues[dlq]["Properties"]["QueueName"] == deployed(f"{queue.short_name}-dlq")
+        assert props["SqsManagedSseEnabled"] is True
+
+
+def test_every_bucket_is_private_encrypted_tls_only_expiring_and_notifies_its_queue(template: dict[str, Any]) -> None:
+    buckets = of_type(template, "AWS::S3::Bucket")
+    policies = {
+        p["Properties"]["Bucket"]["Ref"]: p["Properties"]["PolicyDocument"]
+        for p in of_type(template, "AWS::S3::BucketPolicy").values()
+    }
+    assert len(buckets) == len(resources.BUCKETS)
+    for bucket in resources.BUCKETS:
+        props = buckets[bucket.logical_id]["Properties"]
+        assert all(props["PublicAccessBlockConfiguration"].values())
+        assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+        (rule,) = props["LifecycleConfiguration"]["Rules"]
+        assert rule["ExpirationInDays"] == bucket.expire_after_days
+        tls = [s for s in policies[bucket.logical_id]["Statement"] if s["Effect"] == "Deny"]
+        assert tls[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        notified = [
+            q["Queue"]["Fn::GetAtt"][0]
+            for q in props.get("NotificationConfiguration", {}).get("QueueConfigurations", [])
+        ]
+        assert notified == ([bucket.notify.logical_id] if bucket.notify else [])
+
+
+def test_every_lambda_has_its_own_role_from_the_template_and_alarms(template: dict[str, Any]) -> None:
+    functions = of_type(template, "AWS::Serverless::Function")
+    roles = of_type(template, "AWS::IAM::Role")
+    alarms = [a["Properties"] for a in of_type(template, "AWS::CloudWatch::Alarm").values()]
+    assert functions
+    used_roles = set()
+    for name, function in functions.items():
+        role = function["Properties"]["Role"]
+        assert role == {"Fn::GetAtt": [f"{name}Role", "Arn"]}, f"{name} must have its own role from infra/"
+        assert f"{name}Role" in roles
+        used_roles.add(f"{name}Role")
+        for metric in ("Errors", "Throttles"):
+            assert any(
+                a["MetricName"] == metric and a["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": name}}]
+                for a in alarms
+            ), f"{name} has no {metric} alarm"
+    assert used_roles == set(roles), "a role without a function"
+    for role in roles.values():
+        for policy in role["Properties"].get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                assert "*" not in json.dumps(statement["Resource"]), "least privilege: no wildcard resources"
+
+
+def test_every_dead_letter_queue_has_an_alarm(template: dict[str, Any]) -> None:
+    alarms = [a["Properties"] for a in of_type(template, "AWS::CloudWatch::Alarm").values()]
+    for queue in resources.QUEUES:
+        dlq = queue.logical_id.replace("Queue", "DLQ")
+        assert any(
+            a["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq, "QueueName"]}}] for a in alarms
+        )
+    assert any(a["MetricName"] == "DeliveryFailed" for a in alarms)
+    assert of_type(template, "AWS::CloudWatch::Dashboard")
+
+
+def test_the_api_uses_our_authorizer_uncached(template: dict[str, Any]) -> None:
+    definitions = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["securityDefinitions"]
+    (authorizer,) = definitions.values()
+    assert authorizer["name"] == "Authorization"
+    assert authorizer["x-amazon-apigateway-authorizer"]["type"] == "token"
+    assert authorizer["x-amazon-apigateway-authorizer"]["authorizerResultTtlInSeconds"] == 0
+
+
+def test_stage_prefixes_match_the_template() -> None:
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    for stage, stage_config in config["stages"].items():
+        assert stage_config["environment_variables"]["RESOURCE_PREFIX"] == f"patient-share-{stage}"
+    assert config["autogen_policy"] is False

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from chalicelib import admin
+from chalicelib.services import accounts
+from chalicelib.services.deps import Deps
+
+
+def run(capsys: pytest.CaptureFixture[str], deps: Deps, *argv: str) -> tuple[int, dict[str, object]]:
+    code = admin.main(list(argv), deps)
+    captured = capsys.readouterr()
+    return code, json.loads(captured.out if code == 0 else captured.err)
+
+
+def test_create_clinic_key_and_revoke(capsys: pytest.CaptureFixture[str], deps: Deps) -> None:
+    code, clinic = run(capsys, deps, "create-clinic", "Kliniken Mitt")
+    assert code == 0
+    assert clinic["name"] == "Kliniken Mitt"
+    assert accounts.authenticate(f"Bearer {clinic['api_key']}", deps).clinic_id == clinic["clinic_id"]
+
+    code, second = run(capsys, deps, "create-key", str(clinic["clinic_id"]))
+    assert code == 0
+    assert second["api_key"] != clinic["api_key"]
+
+    code, revoked = run(capsys, deps, "revoke-key", str(clinic["key_id"]))
+    assert code == 0
+    assert revoked == {"key_id": clinic["key_id"], "revoked": True}
+
+
+def test_errors_are_json_on_stderr_with_a_non_zero_exit(capsys: pytest.CaptureFixture[str], deps: Deps) -> None:
+    code, error = run(capsys, deps, "create-key", "cl_0000000000000000")
+    assert code == 1
+    assert error == {"error": "NotFound", "message": "No such clinic"}
+    code, error = run(capsys, deps, "create-clinic", "  ")
+    assert code == 1
+    assert error["error"] == "InvalidInput"

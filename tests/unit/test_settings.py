@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.settings import SettingsError, load
+
+
+def test_defaults_are_the_local_stack() -> None:
+    cfg = load({})
+    assert cfg.stage == "local"
+    assert cfg.local_mode
+    assert cfg.table_name("clinics") == "patient-share-local-clinics"
+    assert cfg.queue_name("share") == "patient-share-local-share"
+    assert cfg.ingest_bucket == "patient-share-local-ingest"
+    assert cfg.public_base_url == "http://127.0.0.1:8000"
+
+
+def test_a_deployed_stage_reads_its_names() -> None:
+    cfg = load(
+        {
+            "STAGE": "prod",
+            "RESOURCE_PREFIX": "patient-share-prod",
+            "PUBLIC_BASE_URL": "https://share.example.org/",
+            "SHARE_BUCKET": "patient-share-prod-share-123",
+            "AWS_REGION": "eu-west-1",
+        }
+    )
+    assert not cfg.local_mode
+    assert cfg.public_base_url == "https://share.example.org"
+    assert cfg.share_bucket == "patient-share-prod-share-123"
+    assert cfg.region == "eu-west-1"
+
+
+@pytest.mark.parametrize(
+    ("env", "names"),
+    [
+        ({"STAGE": "staging"}, "STAGE"),
+        ({"RESOURCE_PREFIX": "Bad Prefix"}, "RESOURCE_PREFIX"),
+        (
+            {"STAGE": "prod", "AWS_ENDPOINT_URL": "http://127.0.0.1:5000", "PUBLIC_BASE_URL": "https://x.org"},
+            "AWS_ENDPOINT_URL",
+        ),
+        ({"STAGE": "prod", "PUBLIC_BASE_URL": "http://share.example.org"}, "PUBLIC_BASE_URL"),
+    ],
+)
+def test_bad_settings_fail_at_once_naming_the_variable(env: dict[str, str], names: str) -> None:
+    with pytest.raises(SettingsError, match=names):
+        load(env)
