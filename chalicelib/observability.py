@@ -6,12 +6,18 @@ ids, e-mail addresses, phone numbers, message text, file names or link tokens.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
 from chalicelib.settings import settings
 
-__all__ = ["MetricUnit", "count", "logger", "metrics", "tracer"]
+__all__ = ["MetricUnit", "count", "logger", "metrics", "observed", "tracer"]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 logger = Logger(service=settings().service_name)
 metrics = Metrics(namespace=settings().metrics_namespace, service=settings().service_name)
@@ -27,3 +33,20 @@ def flush_metrics() -> None:
     """Write this invocation's metrics as one EMF log line, if it recorded any."""
     if metrics.metric_set:
         metrics.flush_metrics()
+
+
+def observed(handler: F) -> F:
+    """Flush an event handler's metrics when it ends.
+
+    A worker Lambda imports its Blueprint module, not ``app.py``, so the app's middleware does not run
+    there: the handler brings its own.
+    """
+
+    @functools.wraps(handler)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return handler(*args, **kwargs)
+        finally:
+            flush_metrics()
+
+    return wrapper  # type: ignore[return-value]

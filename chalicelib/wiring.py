@@ -10,7 +10,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from chalicelib.services.deps import Deps
+from chalicelib.services.deps import Buckets, Deps
+from chalicelib.settings import settings
 
 _lock = threading.Lock()
 _deps: Deps | None = None
@@ -18,13 +19,23 @@ _deps: Deps | None = None
 
 def build() -> Deps:
     """The real adapters, talking to AWS (or to the endpoint the settings name)."""
+    from chalicelib.adapters.aws import client
     from chalicelib.adapters.clock import SystemClock
     from chalicelib.adapters.dynamo.accounts import DynamoApiKeyRepository, DynamoClinicRepository
+    from chalicelib.adapters.dynamo.studies import DynamoStudyIndex, DynamoUploadRepository
+    from chalicelib.adapters.s3 import S3ObjectStore
+    from chalicelib.adapters.thumbnailer import DicomThumbnailer
 
+    cfg = settings()
     return Deps(
         clock=SystemClock(),
         clinics=DynamoClinicRepository(),
         api_keys=DynamoApiKeyRepository(),
+        buckets=Buckets(ingest=cfg.ingest_bucket, share=cfg.share_bucket, chat=cfg.chat_bucket),
+        objects=S3ObjectStore(client("s3")),
+        studies=DynamoStudyIndex(),
+        uploads=DynamoUploadRepository(),
+        thumbnails=DicomThumbnailer(),
     )
 
 

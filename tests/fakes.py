@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import io
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import BinaryIO
+from urllib.parse import quote
 
 from chalicelib.domain.accounts import ApiKey, Clinic
 from chalicelib.domain.errors import Conflict, NotFound
-from chalicelib.services.deps import Deps
+from chalicelib.domain.studies import Instance, Study, StudyQuery, Upload, UploadedFile, instance_order, study_sort_key
+from chalicelib.services.deps import Buckets, Deps
+from chalicelib.services.ports import PresignedPost
 
 
 class FakeClock:
@@ -65,10 +71,129 @@ class InMemoryApiKeyRepository:
         self.rows[key.key_id] = key
 
 
+class InMemoryObjectStore:
+    """Objects in a dict; pre-signed URLs are ``memory://`` URLs that name what they grant."""
+
+    def __init__(self) -> None:
+        self.objects: dict[tuple[str, str], tuple[bytes, str]] = {}
+
+    def put(self, bucket: str, key: str, body: bytes, content_type: str) -> None:
+        self.objects[(bucket, key)] = (bytes(body), content_type)
+
+    def open(self, bucket: str, key: str) -> BinaryIO:
+        return io.BytesIO(self._get(bucket, key)[0])
+
+    def size(self, bucket: str, key: str) -> int:
+        return len(self._get(bucket, key)[0])
+
+    def move(self, bucket: str, source: str, target: str) -> None:
+        self.objects[(bucket, target)] = self._get(bucket, source)
+        del self.objects[(bucket, source)]
+
+    def delete(self, bucket: str, key: str) -> None:
+        self.objects.pop((bucket, key), None)
+
+    def presigned_post(
+        self, bucket: str, key: str, *, max_bytes: int, expires_s: int, content_type: str | None = None
+    ) -> PresignedPost:
+        fields = {"key": key, "max_bytes": str(max_bytes), "expires_s": str(expires_s)}
+        if content_type is not None:
+            fields["Content-Type"] = content_type
+        return PresignedPost(url=f"memory://{bucket}", fields=fields)
+
+    def presigned_get(
+        self, bucket: str, key: str, *, expires_s: int, filename: str | None = None, inline: bool = True
+    ) -> str:
+        disposition = (
+            "" if filename is None else f"&disposition={'inline' if inline else 'attachment'}:{quote(filename)}"
+        )
+        return f"memory://{bucket}/{key}?expires={expires_s}{disposition}"
+
+    def keys(self, bucket: str, prefix: str = "") -> list[str]:
+        return sorted(k for b, k in self.objects if b == bucket and k.startswith(prefix))
+
+    def _get(self, bucket: str, key: str) -> tuple[bytes, str]:
+        try:
+            return self.objects[(bucket, key)]
+        except KeyError:
+            raise NotFound("No such object") from None
+
+
+class InMemoryStudyIndex:
+    def __init__(self) -> None:
+        self.instance_rows: dict[tuple[str, str, str], Instance] = {}  # clinic, study, "series#sop"
+        self.study_rows: dict[tuple[str, str], Study] = {}
+
+    def put_instance(self, instance: Instance) -> Instance | None:
+        h = instance.header
+        key = (instance.clinic_id, h.study_instance_uid, f"{h.series_instance_uid}#{h.sop_instance_uid}")
+        previous = self.instance_rows.get(key)
+        self.instance_rows[key] = instance
+        return previous
+
+    def instances(self, clinic_id: str, study_instance_uid: str) -> list[Instance]:
+        found = [i for (c, s, _), i in self.instance_rows.items() if (c, s) == (clinic_id, study_instance_uid)]
+        return sorted(found, key=instance_order)
+
+    def put_study(self, study: Study) -> None:
+        self.study_rows[(study.clinic_id, study.study_instance_uid)] = study
+
+    def get_study(self, clinic_id: str, study_instance_uid: str) -> Study:
+        try:
+            return self.study_rows[(clinic_id, study_instance_uid)]
+        except KeyError:
+            raise NotFound("No such study") from None
+
+    def search(self, clinic_id: str, query: StudyQuery) -> list[Study]:
+        found = [s for (c, _), s in self.study_rows.items() if c == clinic_id and query.matches(s)]
+        found.sort(key=study_sort_key, reverse=True)
+        return found[query.offset : query.offset + query.limit]
+
+
+class InMemoryUploadRepository:
+    def __init__(self) -> None:
+        self.rows: dict[str, Upload] = {}
+
+    def add(self, upload: Upload) -> None:
+        self.rows[upload.upload_id] = upload
+
+    def get(self, clinic_id: str, upload_id: str) -> Upload:
+        upload = self.rows.get(upload_id)
+        if upload is None or upload.clinic_id != clinic_id:
+            raise NotFound("No such upload")
+        return upload
+
+    def save_file(self, upload_id: str, file: UploadedFile) -> None:
+        upload = self.rows.get(upload_id)
+        if upload is None or all(f.index != file.index for f in upload.files):
+            raise NotFound("No such upload")
+        files = tuple(file if f.index == file.index else f for f in upload.files)
+        self.rows[upload_id] = replace(upload, files=files)
+
+
+class FakeThumbnailer:
+    """Renders a recognisable stand-in JPEG and remembers what it was asked to render."""
+
+    def __init__(self) -> None:
+        self.rendered = 0
+
+    def render(self, source: BinaryIO) -> bytes | None:
+        self.rendered += 1
+        return b"\xff\xd8thumbnail\xff\xd9"
+
+
+BUCKETS = Buckets(ingest="ingest-bucket", share="share-bucket", chat="chat-bucket")
+
+
 def fake_deps(clock: FakeClock | None = None) -> Deps:
     """A full set of in-memory dependencies."""
     return Deps(
         clock=clock or FakeClock(),
         clinics=InMemoryClinicRepository(),
         api_keys=InMemoryApiKeyRepository(),
+        buckets=BUCKETS,
+        objects=InMemoryObjectStore(),
+        studies=InMemoryStudyIndex(),
+        uploads=InMemoryUploadRepository(),
+        thumbnails=FakeThumbnailer(),
     )

@@ -50,3 +50,8 @@ def json_object() -> dict[str, Any]:
 
 def _position(err: Exception) -> int:
     return getattr(err, "pos", 0) or getattr(err, "start", 0)
+
+
+def query_params() -> dict[str, str]:
+    """The query string as a dict (the last value wins when a name repeats)."""
+    return dict(current_request().query_params or {})

@@ -4,7 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.services.ports import ApiKeyRepository, ClinicRepository, Clock
+from chalicelib.services.ports import (
+    ApiKeyRepository,
+    ClinicRepository,
+    Clock,
+    ObjectStore,
+    StudyIndex,
+    Thumbnailer,
+    UploadRepository,
+)
+
+
+@dataclass(frozen=True)
+class Buckets:
+    """The S3 buckets of this deployment."""
+
+    ingest: str
+    share: str
+    chat: str
 
 
 @dataclass(frozen=True)
@@ -14,3 +31,8 @@ class Deps:
     clock: Clock
     clinics: ClinicRepository
     api_keys: ApiKeyRepository
+    buckets: Buckets
+    objects: ObjectStore
+    studies: StudyIndex
+    uploads: UploadRepository
+    thumbnails: Thumbnailer

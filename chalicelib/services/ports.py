@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from chalicelib.domain.accounts import ApiKey, Clinic
+from chalicelib.domain.studies import Instance, Study, StudyQuery, Upload, UploadedFile
 
 
 class Clock(Protocol):
@@ -45,4 +47,96 @@ class ApiKeyRepository(Protocol):
 
     def save(self, key: ApiKey) -> None:
         """Store a changed key (e.g. revoked); raises NotFound when it does not exist."""
+        ...
+
+
+@dataclass(frozen=True)
+class PresignedPost:
+    """A browser- or client-usable S3 POST: send ``fields`` plus the file as multipart/form-data to ``url``."""
+
+    url: str
+    fields: dict[str, str]
+
+
+class ObjectStore(Protocol):
+    """S3 objects. Readers are seekable and fetch only the byte ranges that are read."""
+
+    def put(self, bucket: str, key: str, body: bytes, content_type: str) -> None:
+        """Store an object."""
+        ...
+
+    def open(self, bucket: str, key: str) -> BinaryIO:
+        """A seekable reader of an object; raises NotFound."""
+        ...
+
+    def size(self, bucket: str, key: str) -> int:
+        """The object's size in bytes; raises NotFound."""
+        ...
+
+    def move(self, bucket: str, source: str, target: str) -> None:
+        """Move an object within a bucket; raises NotFound."""
+        ...
+
+    def delete(self, bucket: str, key: str) -> None:
+        """Delete an object (deleting a missing one is not an error)."""
+        ...
+
+    def presigned_post(
+        self, bucket: str, key: str, *, max_bytes: int, expires_s: int, content_type: str | None = None
+    ) -> PresignedPost:
+        """A pre-signed POST for exactly ``key``, 1..``max_bytes`` bytes (and the content type, if given)."""
+        ...
+
+    def presigned_get(
+        self, bucket: str, key: str, *, expires_s: int, filename: str | None = None, inline: bool = True
+    ) -> str:
+        """A pre-signed GET URL valid ``expires_s`` seconds, with a Content-Disposition when a name is given."""
+        ...
+
+
+class StudyIndex(Protocol):
+    """Studies and instances, always within one clinic."""
+
+    def put_instance(self, instance: Instance) -> Instance | None:
+        """Store an instance; returns the one it replaced (same SOP Instance UID), if any."""
+        ...
+
+    def instances(self, clinic_id: str, study_instance_uid: str) -> list[Instance]:
+        """Every instance of a study, ordered by series and instance number."""
+        ...
+
+    def put_study(self, study: Study) -> None:
+        """Store a study summary."""
+        ...
+
+    def get_study(self, clinic_id: str, study_instance_uid: str) -> Study:
+        """A study of the clinic; raises NotFound (also for another clinic's study)."""
+        ...
+
+    def search(self, clinic_id: str, query: StudyQuery) -> list[Study]:
+        """The clinic's studies matching the query, newest study date first, paged by limit/offset."""
+        ...
+
+
+class UploadRepository(Protocol):
+    """Uploads and the fate of each of their files."""
+
+    def add(self, upload: Upload) -> None:
+        """Store a new upload with its files."""
+        ...
+
+    def get(self, clinic_id: str, upload_id: str) -> Upload:
+        """An upload of the clinic; raises NotFound (also for another clinic's upload)."""
+        ...
+
+    def save_file(self, upload_id: str, file: UploadedFile) -> None:
+        """Record what became of one file."""
+        ...
+
+
+class Thumbnailer(Protocol):
+    """Renders the small JPEG the clinic's screens show for an instance."""
+
+    def render(self, source: BinaryIO) -> bytes | None:
+        """A JPEG of the first frame of a DICOM stream, or None when it has no image to show."""
         ...

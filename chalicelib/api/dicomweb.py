@@ -1,0 +1,192 @@
+"""DICOMweb for imaging systems: STOW-RS to store, QIDO-RS to search (PS3.18), with the clinic's key.
+
+API Gateway takes requests up to 10 MB and Lambda payloads up to 6 MB, which the base64 encoding of a
+binary body shrinks to about 4.5 MB of DICOM. A STOW-RS request over ``MAX_STOW_BYTES`` is refused with
+413 and a pointer to ``POST /studies/uploads``, which takes files of any size straight to S3.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.api.auth import clinic_key
+from chalicelib.api.errors import http_errors
+from chalicelib.api.requests import current_clinic, current_request, query_params
+from chalicelib.api.studies import int_param
+from chalicelib.domain.errors import MalformedRequest, TooLarge, UnsupportedMediaType
+from chalicelib.domain.studies import FileStatus, Study, StudyQuery, UploadedFile, parse_date_range
+from chalicelib.services import ingest
+from chalicelib.settings import settings
+from chalicelib.wiring import deps
+
+bp = Blueprint(__name__)
+
+MAX_STOW_BYTES = 4 * 1024 * 1024
+DICOM_JSON = "application/dicom+json"
+
+# PS3.4 Annex GG / PS3.18 failure reasons.
+_PROCESSING_FAILURE = 0x0110
+_CANNOT_UNDERSTAND = 0xC000
+_TRANSFER_SYNTAX_NOT_SUPPORTED = 0xC122
+_STUDY_MISMATCH = 0xA900
+
+
+@bp.route("/dicomweb/studies", methods=["POST"], authorizer=clinic_key, content_types=["multipart/related"])
+@http_errors
+def stow() -> Response:
+    """STOW-RS: store the instances of a multipart/related request."""
+    return _stow(None)
+
+
+@bp.route("/dicomweb/studies/{study_uid}", methods=["POST"], authorizer=clinic_key, content_types=["multipart/related"])
+@http_errors
+def stow_to_study(study_uid: str) -> Response:
+    """STOW-RS to one study: instances of any other study are refused."""
+    return _stow(study_uid)
+
+
+@bp.route("/dicomweb/studies", methods=["GET"], authorizer=clinic_key)
+@http_errors
+def qido() -> Response:
+    """QIDO-RS: search the clinic's studies; answers application/dicom+json."""
+    params = _qido_params()
+    date = params.get("StudyDate")
+    query = StudyQuery(
+        patient_name=params.get("PatientName") or None,
+        patient_id=params.get("PatientID") or None,
+        study_date=parse_date_range(date) if date else None,
+        accession_number=params.get("AccessionNumber") or None,
+        modality=params.get("ModalitiesInStudy") or None,
+        study_instance_uid=params.get("StudyInstanceUID") or None,
+        limit=int_param(params, "limit", 100),
+        offset=int_param(params, "offset", 0),
+    )
+    studies = ingest.search_studies(current_clinic(), query, deps())
+    return Response(
+        body=[_study_json(s) for s in studies],
+        status_code=200,
+        headers={"Content-Type": DICOM_JSON, "Cache-Control": "no-store"},
+    )
+
+
+def _stow(study_uid: str | None) -> Response:
+    request = current_request()
+    raw = request.raw_body or b""
+    body = raw if isinstance(raw, bytes) else raw.encode()
+    if len(body) > MAX_STOW_BYTES:
+        raise TooLarge(
+            f"STOW-RS requests are limited to {MAX_STOW_BYTES // (1024 * 1024)} MB here (API Gateway and Lambda "
+            "payload limits); upload large files with POST /studies/uploads"
+        )
+    upload = ingest.store_instances(
+        current_clinic(),
+        _dicom_parts(request.headers.get("content-type", ""), body),
+        deps(),
+        study_instance_uid=study_uid,
+    )
+    stored = [f for f in upload.files if f.status is FileStatus.STORED]
+    failed = [f for f in upload.files if f.status is not FileStatus.STORED]
+    response: dict[str, Any] = {}
+    if stored:
+        response["00081199"] = {"vr": "SQ", "Value": [_referenced(f) for f in stored]}
+    if failed:
+        response["00081198"] = {"vr": "SQ", "Value": [_failed(f) for f in failed]}
+    status = 200 if not failed else 202 if stored else 409
+    return Response(
+        body=response,
+        status_code=status,
+        headers={"Content-Type": DICOM_JSON, "Cache-Control": "no-store", "X-Upload-Id": upload.upload_id},
+    )
+
+
+def _dicom_parts(content_type: str, body: bytes) -> list[bytes]:
+    from requests_toolbelt.multipart.decoder import (  # type: ignore[import-untyped]
+        ImproperBodyPartContentException,
+        MultipartDecoder,
+        NonMultipartContentTypeException,
+    )
+
+    if (
+        'type="application/dicom"' not in content_type.replace("'", '"')
+        and "type=application/dicom" not in content_type
+    ):
+        raise UnsupportedMediaType('STOW-RS takes multipart/related; type="application/dicom"')
+    if "boundary=" not in content_type:
+        raise MalformedRequest("The Content-Type names no multipart boundary")
+    try:
+        parts = MultipartDecoder(body, content_type).parts
+    except (ImproperBodyPartContentException, NonMultipartContentTypeException, ValueError) as err:
+        raise MalformedRequest("The multipart/related body cannot be parsed (check the boundary)") from err
+    for part in parts:
+        part_type = part.headers.get(b"Content-Type", b"application/dicom").split(b";")[0].strip().lower()
+        if part_type != b"application/dicom":
+            raise UnsupportedMediaType("Every part must be application/dicom (bulk data and metadata are not taken)")
+    return [part.content for part in parts]
+
+
+def _referenced(file: UploadedFile) -> dict[str, Any]:
+    return {
+        "00081150": {"vr": "UI", "Value": [file.sop_class_uid]},
+        "00081155": {"vr": "UI", "Value": [file.sop_instance_uid]},
+        "00081190": {"vr": "UR", "Value": [f"{settings().public_base_url}/dicomweb/studies/{file.study_instance_uid}"]},
+    }
+
+
+def _failed(file: UploadedFile) -> dict[str, Any]:
+    reason = file.reason or ""
+    code = (
+        _TRANSFER_SYNTAX_NOT_SUPPORTED
+        if "Transfer syntax" in reason
+        else _STUDY_MISMATCH
+        if "another study" in reason
+        else _CANNOT_UNDERSTAND
+        if file.status is FileStatus.FAILED
+        else _PROCESSING_FAILURE
+    )
+    item: dict[str, Any] = {"00081197": {"vr": "US", "Value": [code]}}
+    if file.sop_instance_uid:
+        item["00081155"] = {"vr": "UI", "Value": [file.sop_instance_uid]}
+    return item
+
+
+_QIDO_TAGS = {
+    "00100010": "PatientName",
+    "00100020": "PatientID",
+    "00080020": "StudyDate",
+    "00080050": "AccessionNumber",
+    "00080061": "ModalitiesInStudy",
+    "0020000D": "StudyInstanceUID",
+}
+_IGNORED = {"fuzzymatching", "includefield"}
+
+
+def _qido_params() -> dict[str, str]:
+    params: dict[str, str] = {}
+    for name, value in query_params().items():
+        keyword = _QIDO_TAGS.get(name.upper(), name)
+        if keyword not in _QIDO_TAGS.values() and keyword not in {"limit", "offset"} | _IGNORED:
+            raise MalformedRequest(f"Unsupported QIDO-RS parameter '{name}'")
+        params[keyword] = value
+    return params
+
+
+def _study_json(study: Study) -> dict[str, Any]:
+    def attr(vr: str, value: object) -> dict[str, Any]:
+        return {"vr": vr, "Value": [value]} if value not in ("", None) else {"vr": vr}
+
+    return {
+        "00080020": attr("DA", study.study_date),
+        "00080030": attr("TM", study.study_time),
+        "00080050": attr("SH", study.accession_number),
+        "00080061": {"vr": "CS", "Value": list(study.modalities)} if study.modalities else {"vr": "CS"},
+        "00081030": attr("LO", study.study_description),
+        "00081190": attr("UR", f"{settings().public_base_url}/dicomweb/studies/{study.study_instance_uid}"),
+        "00100010": attr("PN", {"Alphabetic": study.patient_name} if study.patient_name else ""),
+        "00100020": attr("LO", study.patient_id),
+        "00100030": attr("DA", study.patient_birth_date),
+        "0020000D": attr("UI", study.study_instance_uid),
+        "00201206": attr("IS", study.number_of_series),
+        "00201208": attr("IS", study.number_of_instances),
+    }

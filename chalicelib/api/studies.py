@@ -1,0 +1,142 @@
+"""The clinic's console view of its studies, and large uploads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.api.auth import clinic_key
+from chalicelib.api.errors import http_errors
+from chalicelib.api.requests import current_clinic, json_object, query_params
+from chalicelib.api.responses import created, ok
+from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.studies import MAX_LIMIT, Instance, Study, StudyQuery, Upload
+from chalicelib.services import ingest
+from chalicelib.wiring import deps
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/studies", methods=["GET"], authorizer=clinic_key)
+@http_errors
+def search() -> Response:
+    """Free-text search (``q``: name parts, patient id or accession number), newest first."""
+    params = query_params()
+    query = StudyQuery(
+        text=params.get("q") or None, limit=int_param(params, "limit", 50), offset=int_param(params, "offset", 0)
+    )
+    studies = ingest.search_studies(current_clinic(), query, deps())
+    return ok({"studies": [study_view(s) for s in studies], "limit": query.limit, "offset": query.offset})
+
+
+@bp.route("/studies/{study_uid}", methods=["GET"], authorizer=clinic_key)
+@http_errors
+def get_study(study_uid: str) -> Response:
+    """A study with its series, instances and short-lived thumbnail URLs."""
+    detail = ingest.study_detail(current_clinic(), study_uid, deps())
+    series: dict[str, dict[str, Any]] = {}
+    for instance in detail.instances:
+        h = instance.header
+        entry = series.setdefault(
+            h.series_instance_uid,
+            {
+                "series_instance_uid": h.series_instance_uid,
+                "modality": h.modality,
+                "series_number": h.series_number,
+                "series_description": h.series_description,
+                "instances": [],
+            },
+        )
+        entry["instances"].append(instance_view(instance, detail.thumbnail_urls.get(instance.sop_instance_uid)))
+    return ok({**study_view(detail.study), "series": list(series.values())})
+
+
+@bp.route("/studies/uploads", methods=["POST"], authorizer=clinic_key, content_types=["application/json"])
+@http_errors
+def request_uploads() -> Response:
+    """Pre-signed S3 POSTs for files of any size (``{"files": N}``); each lands in the ingest bucket."""
+    count = json_object().get("files", 1)
+    if not isinstance(count, int) or isinstance(count, bool):
+        raise InvalidInput("'files' must be a whole number")
+    requested = ingest.request_uploads(current_clinic(), count, deps())
+    body = upload_view(requested.upload)
+    for file, post in zip(body["files"], requested.posts, strict=True):
+        file["upload"] = {"url": post.url, "fields": post.fields}
+    return created(body)
+
+
+@bp.route("/studies/uploads/{upload_id}", methods=["GET"], authorizer=clinic_key)
+@http_errors
+def get_upload(upload_id: str) -> Response:
+    """What became of each file of an upload (pending, stored or failed with a reason)."""
+    return ok(upload_view(ingest.get_upload(current_clinic(), upload_id, deps())))
+
+
+def int_param(params: dict[str, str], name: str, default: int) -> int:
+    """A non-negative whole-number query parameter, at most ``MAX_LIMIT`` for limits."""
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit():
+        raise InvalidInput(f"'{name}' must be a non-negative whole number")
+    value = int(raw)
+    if name == "limit" and not 1 <= value <= MAX_LIMIT:
+        raise InvalidInput(f"'limit' must be between 1 and {MAX_LIMIT}")
+    return value
+
+
+def study_view(study: Study) -> dict[str, Any]:
+    """A study as the console shows it."""
+    return {
+        "study_instance_uid": study.study_instance_uid,
+        "patient_name": study.patient_name,
+        "patient_id": study.patient_id,
+        "patient_birth_date": study.patient_birth_date,
+        "study_date": study.study_date,
+        "study_time": study.study_time,
+        "accession_number": study.accession_number,
+        "study_description": study.study_description,
+        "modalities": list(study.modalities),
+        "number_of_series": study.number_of_series,
+        "number_of_instances": study.number_of_instances,
+        "patient_contacts": {
+            "phones": list(study.patient_telephone_numbers),
+            "emails": list(study.patient_emails),
+        },
+    }
+
+
+def instance_view(instance: Instance, thumbnail_url: str | None) -> dict[str, Any]:
+    """An instance as the console shows it."""
+    h = instance.header
+    return {
+        "sop_instance_uid": h.sop_instance_uid,
+        "sop_class_uid": h.sop_class_uid,
+        "instance_number": h.instance_number,
+        "number_of_frames": h.number_of_frames,
+        "transfer_syntax_uid": h.transfer_syntax_uid,
+        "rows": h.rows,
+        "columns": h.columns,
+        "size": instance.size,
+        "thumbnail_url": thumbnail_url,
+    }
+
+
+def upload_view(upload: Upload) -> dict[str, Any]:
+    """An upload and each file's fate."""
+    return {
+        "upload_id": upload.upload_id,
+        "created_at": upload.created_at.isoformat(),
+        "expires_at": upload.expires_at.isoformat(),
+        "files": [
+            {
+                "index": f.index,
+                "status": f.status.value,
+                "reason": f.reason,
+                "study_instance_uid": f.study_instance_uid,
+                "sop_instance_uid": f.sop_instance_uid,
+            }
+            for f in upload.files
+        ],
+    }

@@ -1,0 +1,284 @@
+"""The study index: studies, their instances, and the files clinics upload into it.
+
+Every record is scoped to a clinic. A study's summary is derived from its instances, so re-sending an
+instance (same SOP Instance UID) changes nothing but its stored copy: ingest is idempotent.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from chalicelib.domain.dicom_header import Header
+from chalicelib.domain.errors import InvalidInput
+
+#: Upload records are kept this long, for ``GET /studies/uploads/{id}``.
+UPLOAD_RECORD_DAYS = 30
+#: How many files one upload request may ask for.
+MAX_FILES_PER_UPLOAD = 500
+
+
+class FileStatus(StrEnum):
+    """Where an uploaded file stands."""
+
+    PENDING = "pending"
+    """Upload URL handed out; the file has not been indexed yet."""
+    STORED = "stored"
+    """Indexed: the instance is in the study index."""
+    FAILED = "failed"
+    """Refused (``reason`` says why); the bytes are kept in quarantine, not in the index."""
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One stored DICOM instance of a clinic."""
+
+    clinic_id: str
+    header: Header
+    object_key: str
+    size: int
+    stored_at: datetime
+    thumbnail_key: str | None = None
+
+    @property
+    def sop_instance_uid(self) -> str:
+        """The instance's identity within the clinic."""
+        return self.header.sop_instance_uid
+
+
+@dataclass(frozen=True)
+class Study:
+    """A study as the clinic's screens and QIDO-RS see it: the summary of its instances."""
+
+    clinic_id: str
+    study_instance_uid: str
+    patient_name: str
+    patient_id: str
+    patient_birth_date: str
+    study_date: str
+    study_time: str
+    accession_number: str
+    study_description: str
+    modalities: tuple[str, ...]
+    number_of_series: int
+    number_of_instances: int
+    patient_telephone_numbers: tuple[str, ...]
+    patient_emails: tuple[str, ...]
+    updated_at: datetime
+
+
+def instance_order(instance: Instance) -> tuple[int, str, int, str]:
+    """Sort key: series number, then instance number (unnumbered last), UIDs as tie-breakers."""
+    header = instance.header
+    return (
+        header.series_number if header.series_number is not None else 1 << 30,
+        header.series_instance_uid,
+        header.instance_number if header.instance_number is not None else 1 << 30,
+        header.sop_instance_uid,
+    )
+
+
+def study_sort_key(study: Study) -> str:
+    """Sort key for newest-first listings: study date and time, then the UID."""
+    return f"{study.study_date or '00000000'}{study.study_time[:6]:0<6}#{study.study_instance_uid}"
+
+
+def summarize(clinic_id: str, instances: list[Instance], now: datetime) -> Study:
+    """The study summary of a non-empty list of one study's instances (the newest header wins)."""
+    newest = max(instances, key=lambda i: i.stored_at).header
+    return Study(
+        clinic_id=clinic_id,
+        study_instance_uid=newest.study_instance_uid,
+        patient_name=newest.patient_name,
+        patient_id=newest.patient_id,
+        patient_birth_date=newest.patient_birth_date,
+        study_date=newest.study_date,
+        study_time=newest.study_time,
+        accession_number=newest.accession_number,
+        study_description=newest.study_description,
+        modalities=tuple(sorted({i.header.modality for i in instances if i.header.modality})),
+        number_of_series=len({i.header.series_instance_uid for i in instances}),
+        number_of_instances=len(instances),
+        patient_telephone_numbers=tuple(
+            dict.fromkeys(p for i in instances for p in i.header.patient_telephone_numbers)
+        ),
+        patient_emails=tuple(dict.fromkeys(e for i in instances for e in i.header.patient_emails)),
+        updated_at=now,
+    )
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """One file of an upload and what became of it."""
+
+    index: int
+    object_key: str
+    status: FileStatus = FileStatus.PENDING
+    reason: str | None = None
+    study_instance_uid: str | None = None
+    sop_instance_uid: str | None = None
+    sop_class_uid: str | None = None
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A batch of files a clinic sends (STOW-RS request or pre-signed uploads)."""
+
+    upload_id: str
+    clinic_id: str
+    created_at: datetime
+    expires_at: datetime
+    files: tuple[UploadedFile, ...] = field(default_factory=tuple)
+
+
+def new_upload_id() -> str:
+    """A fresh opaque upload id."""
+    return f"up_{secrets.token_hex(10)}"
+
+
+def upload_key(clinic_id: str, upload_id: str, index: int) -> str:
+    """Where file ``index`` of an upload lands in the ingest bucket."""
+    return f"uploads/{clinic_id}/{upload_id}/{index:05d}.dcm"
+
+
+def quarantine_key(object_key: str) -> str:
+    """Where a refused file is kept, out of the index, for the clinic's support."""
+    return "quarantine/" + object_key.removeprefix("uploads/")
+
+
+_UPLOAD_KEY = re.compile(r"^uploads/(cl_[0-9a-f]+)/(up_[0-9a-f]+)/(\d{5})\.dcm$")
+
+
+@dataclass(frozen=True)
+class UploadRef:
+    """Which upload file an ingest bucket key belongs to."""
+
+    clinic_id: str
+    upload_id: str
+    index: int
+
+
+def parse_upload_key(object_key: str) -> UploadRef | None:
+    """The upload file behind a key, or None for a key we did not hand out."""
+    match = _UPLOAD_KEY.match(object_key)
+    if match is None:
+        return None
+    return UploadRef(match.group(1), match.group(2), int(match.group(3)))
+
+
+def thumbnail_key(clinic_id: str, sop_instance_uid: str) -> str:
+    """Where an instance's thumbnail is kept."""
+    return f"thumbnails/{clinic_id}/{sop_instance_uid}.jpg"
+
+
+# ----------------------------------------------------------------------------------------------- search
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """An inclusive DICOM date range (YYYYMMDD); either end may be open."""
+
+    start: str | None
+    end: str | None
+
+    def contains(self, value: str) -> bool:
+        """True when ``value`` (YYYYMMDD) lies inside the range; an unknown date never does."""
+        if not value:
+            return False
+        return (self.start is None or value >= self.start) and (self.end is None or value <= self.end)
+
+
+@dataclass(frozen=True)
+class StudyQuery:
+    """A search of one clinic's studies (QIDO-RS attributes, or the console's free text)."""
+
+    patient_name: str | None = None
+    patient_id: str | None = None
+    study_date: DateRange | None = None
+    accession_number: str | None = None
+    modality: str | None = None
+    study_instance_uid: str | None = None
+    text: str | None = None
+    limit: int = 100
+    offset: int = 0
+
+    def matches(self, study: Study) -> bool:
+        """Whether a study satisfies every criterion of the query."""
+        checks = (
+            self.patient_name is None or wildcard_match(self.patient_name, study.patient_name),
+            self.patient_id is None or wildcard_match(self.patient_id, study.patient_id),
+            self.accession_number is None or wildcard_match(self.accession_number, study.accession_number),
+            self.study_date is None or self.study_date.contains(study.study_date),
+            self.modality is None or self.modality.upper() in study.modalities,
+            self.study_instance_uid is None or self.study_instance_uid == study.study_instance_uid,
+            self.text is None or text_match(self.text, study),
+        )
+        return all(checks)
+
+
+MAX_LIMIT = 1000
+
+
+def wildcard_match(pattern: str, value: str) -> bool:
+    """DICOM attribute matching with ``*`` and ``?``, case-insensitive; ``^`` and spaces alike."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in fold(pattern))
+    return re.fullmatch(regex, fold(value), flags=re.DOTALL) is not None
+
+
+def text_match(text: str, study: Study) -> bool:
+    """The console's search: every word is the start of a name part, or is the patient id or accession."""
+    name_parts = fold(study.patient_name).split()
+    exact = {fold(study.patient_id), fold(study.accession_number)} - {""}
+    return all(any(part.startswith(word) for part in name_parts) or word in exact for word in fold(text).split())
+
+
+def name_keys(patient_name: str) -> tuple[str | None, str | None]:
+    """Index keys for prefix search by family name and by given name (None when there is no name)."""
+    folded = fold(patient_name)
+    if not folded:
+        return None, None
+    components = [c.strip() for c in patient_name.split("=")[0].split("^")]
+    family, given = ([*components, "", ""])[:2]
+    given_first = fold(f"{given} {family}") if given else folded
+    return folded, given_first
+
+
+def literal_prefix(pattern: str) -> str:
+    """The folded part of a wildcard pattern before its first wildcard."""
+    folded = fold(pattern)
+    cut = min((i for i in (folded.find("*"), folded.find("?")) if i >= 0), default=len(folded))
+    return folded[:cut]
+
+
+def fold(value: str) -> str:
+    """The form values are compared and indexed in: upper case, ``^``/``=`` as spaces, spaces collapsed."""
+    return " ".join(value.replace("^", " ").replace("=", " ").upper().split())
+
+
+_DICOM_DATE = re.compile(r"^\d{8}$")
+
+
+def parse_date_range(value: str) -> DateRange:
+    """Parse a QIDO date or range: ``20240101``, ``20240101-20240131``, ``-20240131``, ``20240101-``."""
+    start, dash, end = value.strip().partition("-")
+    for part in (start, end):
+        if part and not _valid_date(part):
+            raise InvalidInput("StudyDate must be YYYYMMDD or a range YYYYMMDD-YYYYMMDD")
+    if not dash:
+        return DateRange(start, start)
+    if not start and not end:
+        raise InvalidInput("StudyDate range needs at least one end")
+    return DateRange(start or None, end or None)
+
+
+def _valid_date(value: str) -> bool:
+    if not _DICOM_DATE.match(value):
+        return False
+    try:
+        date(int(value[:4]), int(value[4:6]), int(value[6:]))
+    except ValueError:
+        return False
+    return True

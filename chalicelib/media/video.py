@@ -1,0 +1,111 @@
+"""H.264 MP4 from a stream of display frames, for cine loops that play in a browser ``<video>``.
+
+Choices, and why:
+
+* libx264, High profile, yuv420p: the one combination every browser decodes in hardware and software.
+* Width and height made even by repeating the last row/column (4:2:0 chroma needs even sizes);
+  nothing is cut off.
+* Colour converted with the BT.709 matrix, limited range, and the stream tagged so: browsers then
+  convert back with the same matrix instead of guessing.
+* ``+faststart``: the moov index is written before the media data so playback starts while the file
+  downloads. This rewrites the file once at the end, so the destination is a local path.
+* Frames are encoded as they arrive; only x264's short look-ahead (10 frames) is held, never the cine.
+  B-frames are allowed (every H.264 decoder in browsers supports them); presentation timestamps are
+  set explicitly, one tick per frame in a 1/fps time base, so the muxer writes correct ctts/edit lists.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.media.errors import MediaError
+from chalicelib.media.sources import LocalPath
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+DEFAULT_CRF = 23
+_PRESET = "medium"
+_LOOKAHEAD_FRAMES = 10
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What was written: an MP4 of ``frame_count`` frames of ``width`` × ``height`` at ``fps``."""
+
+    width: int
+    height: int
+    frame_count: int
+    fps: float
+    mime: str = "video/mp4"
+
+
+def encode_mp4(frames: Iterable[NDArray[np.uint8]], dst: LocalPath, fps: float, *, crf: int = DEFAULT_CRF) -> VideoInfo:
+    """Encode (rows, columns) grey or (rows, columns, 3) RGB uint8 frames into an MP4 at ``dst``.
+
+    Every frame must have the size of the first. Raises MediaError when there is no frame.
+    """
+    import av
+    from av.video.reformatter import ColorPrimaries, ColorRange, Colorspace, ColorTrc
+
+    if not math.isfinite(fps) or fps <= 0:
+        raise ValueError("fps must be a positive number")
+    rate = _stream_rate(fps)
+    iterator = iter(frames)
+    first = next(iterator, None)
+    if first is None:
+        raise MediaError("no frames to encode")
+    source_height, source_width = first.shape[:2]
+    width, height = source_width + source_width % 2, source_height + source_height % 2
+
+    count = 0
+    with av.open(str(dst), mode="w", format="mp4", options={"movflags": "+faststart"}) as container:
+        stream = container.add_stream("libx264", rate=rate)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.options = {
+            "crf": str(crf),
+            "preset": _PRESET,
+            "profile": "high",
+            "x264-params": f"rc-lookahead={_LOOKAHEAD_FRAMES}",
+        }
+        codec = stream.codec_context
+        codec.colorspace, codec.color_range = Colorspace.ITU709, ColorRange.MPEG
+        codec.color_primaries, codec.color_trc = ColorPrimaries.BT709, ColorTrc.BT709
+        for pixels in itertools.chain([first], iterator):
+            if pixels.shape[:2] != (source_height, source_width):
+                raise MediaError("frames differ in size")
+            frame = av.VideoFrame.from_ndarray(_even(pixels), format="gray" if pixels.ndim == 2 else "rgb24")
+            frame = frame.reformat(format="yuv420p", dst_colorspace=Colorspace.ITU709, dst_color_range=ColorRange.MPEG)
+            frame.pts = count
+            container.mux(stream.encode(frame))
+            count += 1
+        container.mux(stream.encode(None))
+    return VideoInfo(width=width, height=height, frame_count=count, fps=float(rate))
+
+
+def _stream_rate(fps: float) -> Fraction:
+    """The frame rate as the exact fraction the stream is timed in.
+
+    DICOM timing is often a rounded frame time (33.333 ms); a rate within 0.01 % of a whole number
+    is taken as that number so players report 30 fps, not 30.0003.
+    """
+    nearest = round(fps)
+    if nearest and abs(fps - nearest) <= fps * 1e-4:
+        return Fraction(nearest)
+    return Fraction(fps).limit_denominator(1001)
+
+
+def _even(pixels: NDArray[np.uint8]) -> NDArray[Any]:
+    import numpy as np
+
+    pad_rows, pad_columns = pixels.shape[0] % 2, pixels.shape[1] % 2
+    if not (pad_rows or pad_columns):
+        return np.ascontiguousarray(pixels)
+    padding = [(0, pad_rows), (0, pad_columns)] + [(0, 0)] * (pixels.ndim - 2)
+    return np.pad(pixels, padding, mode="edge")

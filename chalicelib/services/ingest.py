@@ -1,0 +1,193 @@
+"""Use cases of the study index: take files in (STOW-RS or pre-signed uploads), index them, find them.
+
+Both ways in end in ``index_file``: parse the header (never the pixels), store the instance and its
+study summary, and record the file's fate on its upload. A file we cannot index is never lost: it is
+moved to quarantine and its upload says why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from chalicelib.domain.dicom_header import Unreadable, read_header
+from chalicelib.domain.errors import InvalidInput, NotFound
+from chalicelib.domain.studies import (
+    MAX_FILES_PER_UPLOAD,
+    UPLOAD_RECORD_DAYS,
+    FileStatus,
+    Instance,
+    Study,
+    StudyQuery,
+    Upload,
+    UploadedFile,
+    new_upload_id,
+    parse_upload_key,
+    quarantine_key,
+    summarize,
+    thumbnail_key,
+    upload_key,
+)
+from chalicelib.services.deps import Deps
+from chalicelib.services.ports import PresignedPost
+
+#: A pre-signed upload is valid this long.
+UPLOAD_URL_SECONDS = 3600
+#: The largest file one pre-signed POST takes (S3's limit for a single POST).
+MAX_UPLOAD_BYTES = 5 * 1024**3
+#: Thumbnail URLs for the clinic's screens live this long.
+THUMBNAIL_URL_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class RequestedUpload:
+    """An upload with where to send each of its files."""
+
+    upload: Upload
+    posts: tuple[PresignedPost, ...]
+
+
+def request_uploads(clinic_id: str, count: int, deps: Deps) -> RequestedUpload:
+    """Hand out pre-signed POSTs for ``count`` files of any size, recorded as one pending upload."""
+    if not 1 <= count <= MAX_FILES_PER_UPLOAD:
+        raise InvalidInput(f"'files' must be between 1 and {MAX_FILES_PER_UPLOAD}")
+    upload = _new_upload(clinic_id, count, deps)
+    deps.uploads.add(upload)
+    posts = tuple(
+        deps.objects.presigned_post(
+            deps.buckets.ingest, f.object_key, max_bytes=MAX_UPLOAD_BYTES, expires_s=UPLOAD_URL_SECONDS
+        )
+        for f in upload.files
+    )
+    return RequestedUpload(upload, posts)
+
+
+def store_instances(clinic_id: str, parts: list[bytes], deps: Deps, *, study_instance_uid: str | None = None) -> Upload:
+    """STOW-RS: keep every part in the ingest bucket and index it at once; returns the upload with each fate.
+
+    The ingest worker sees the same objects through the bucket's event and renders their thumbnails;
+    indexing again there is harmless (ingest is idempotent).
+    """
+    if not parts:
+        raise InvalidInput("The request holds no DICOM instances")
+    if len(parts) > MAX_FILES_PER_UPLOAD:
+        raise InvalidInput(f"At most {MAX_FILES_PER_UPLOAD} instances a request")
+    upload = _new_upload(clinic_id, len(parts), deps)
+    deps.uploads.add(upload)
+    files = []
+    for file, body in zip(upload.files, parts, strict=True):
+        deps.objects.put(deps.buckets.ingest, file.object_key, body, "application/dicom")
+        files.append(index_file(clinic_id, upload.upload_id, file, deps, expected_study=study_instance_uid))
+    return replace(upload, files=tuple(files))
+
+
+def ingest_object(object_key: str, deps: Deps) -> UploadedFile | None:
+    """The ingest worker's job for one new object: index it and render its thumbnail.
+
+    Returns None for keys we never handed out (they are left alone).
+    """
+    ref = parse_upload_key(object_key)
+    if ref is None:
+        return None
+    file = index_file(ref.clinic_id, ref.upload_id, UploadedFile(ref.index, object_key), deps)
+    if file.status is FileStatus.STORED and file.study_instance_uid and file.sop_instance_uid:
+        _render_thumbnail(ref.clinic_id, file.study_instance_uid, file.sop_instance_uid, deps)
+    return file
+
+
+def index_file(
+    clinic_id: str, upload_id: str, file: UploadedFile, deps: Deps, *, expected_study: str | None = None
+) -> UploadedFile:
+    """Index one stored file (idempotent) and record its fate on the upload."""
+    bucket = deps.buckets.ingest
+    try:
+        size = deps.objects.size(bucket, file.object_key)
+    except NotFound:
+        return file  # already quarantined or replaced by an earlier run: its fate is recorded
+    try:
+        with deps.objects.open(bucket, file.object_key) as reader:
+            header = read_header(reader)
+        if expected_study is not None and header.study_instance_uid != expected_study:
+            raise Unreadable("The instance belongs to another study than the one in the request URL")
+    except Unreadable as refused:
+        deps.objects.move(bucket, file.object_key, quarantine_key(file.object_key))
+        failed = replace(file, status=FileStatus.FAILED, reason=refused.message)
+        deps.uploads.save_file(upload_id, failed)
+        return failed
+
+    now = deps.clock.now()
+    instance = Instance(clinic_id, header, file.object_key, size, now)
+    previous = deps.studies.put_instance(instance)
+    if previous is not None and previous.object_key != instance.object_key:
+        # The same SOP Instance sent again: keep one copy, the newest.
+        deps.objects.delete(bucket, previous.object_key)
+        if previous.thumbnail_key is not None:
+            deps.studies.put_instance(replace(instance, thumbnail_key=previous.thumbnail_key))
+    study = summarize(clinic_id, deps.studies.instances(clinic_id, header.study_instance_uid), now)
+    deps.studies.put_study(study)
+    stored = replace(
+        file,
+        status=FileStatus.STORED,
+        reason=None,
+        study_instance_uid=header.study_instance_uid,
+        sop_instance_uid=header.sop_instance_uid,
+        sop_class_uid=header.sop_class_uid,
+    )
+    deps.uploads.save_file(upload_id, stored)
+    return stored
+
+
+def _render_thumbnail(clinic_id: str, study_instance_uid: str, sop_instance_uid: str, deps: Deps) -> None:
+    instance = next(
+        (i for i in deps.studies.instances(clinic_id, study_instance_uid) if i.sop_instance_uid == sop_instance_uid),
+        None,
+    )
+    if instance is None or not instance.header.has_pixel_data:
+        return
+    with deps.objects.open(deps.buckets.ingest, instance.object_key) as reader:
+        jpeg = deps.thumbnails.render(reader)
+    if jpeg is None:
+        return
+    key = thumbnail_key(clinic_id, sop_instance_uid)
+    deps.objects.put(deps.buckets.ingest, key, jpeg, "image/jpeg")
+    deps.studies.put_instance(replace(instance, thumbnail_key=key))
+
+
+def get_upload(clinic_id: str, upload_id: str, deps: Deps) -> Upload:
+    """An upload of the clinic with each file's fate."""
+    return deps.uploads.get(clinic_id, upload_id)
+
+
+def search_studies(clinic_id: str, query: StudyQuery, deps: Deps) -> list[Study]:
+    """The clinic's studies that match."""
+    return deps.studies.search(clinic_id, query)
+
+
+@dataclass(frozen=True)
+class StudyDetail:
+    """A study with its instances and short-lived thumbnail URLs (by SOP Instance UID)."""
+
+    study: Study
+    instances: list[Instance]
+    thumbnail_urls: dict[str, str]
+
+
+def study_detail(clinic_id: str, study_instance_uid: str, deps: Deps) -> StudyDetail:
+    """One study of the clinic, for its console."""
+    study = deps.studies.get_study(clinic_id, study_instance_uid)
+    instances = deps.studies.instances(clinic_id, study_instance_uid)
+    urls = {
+        i.sop_instance_uid: deps.objects.presigned_get(
+            deps.buckets.ingest, i.thumbnail_key, expires_s=THUMBNAIL_URL_SECONDS
+        )
+        for i in instances
+        if i.thumbnail_key is not None
+    }
+    return StudyDetail(study, instances, urls)
+
+
+def _new_upload(clinic_id: str, count: int, deps: Deps) -> Upload:
+    now = deps.clock.now()
+    upload_id = new_upload_id()
+    files = tuple(UploadedFile(i, upload_key(clinic_id, upload_id, i)) for i in range(count))
+    return Upload(upload_id, clinic_id, now, now + timedelta(days=UPLOAD_RECORD_DAYS), files)

@@ -1,0 +1,175 @@
+"""The in-memory study index, uploads and object store pass the same checks as DynamoDB and S3 (on moto)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+import requests
+
+from chalicelib import wiring
+from chalicelib.domain.dicom_header import read_header
+from chalicelib.domain.errors import NotFound
+from chalicelib.domain.studies import (
+    DateRange,
+    FileStatus,
+    Instance,
+    StudyQuery,
+    Upload,
+    UploadedFile,
+    summarize,
+    upload_key,
+)
+from chalicelib.services.deps import Deps
+from tests import dicom_files, patient_data
+from tests.fakes import FakeClock, fake_deps
+
+pytestmark = pytest.mark.contract
+CLINIC, OTHER = "cl_00000000000000a1", "cl_00000000000000b2"
+
+
+@pytest.fixture(params=["fake", "aws"])
+def real_or_fake(request: pytest.FixtureRequest) -> Iterator[Deps]:
+    if request.param == "fake":
+        yield fake_deps()
+    else:
+        request.getfixturevalue("aws")
+        yield wiring.build()
+
+
+def index_study(deps: Deps, clinic: str, **kwargs: object) -> str:
+    clock = FakeClock()
+    data = dicom_files.instance(**kwargs)  # type: ignore[arg-type]
+    header = read_header(io.BytesIO(data))
+    instance = Instance(clinic, header, f"uploads/{clinic}/x/{header.sop_instance_uid}", len(data), clock.now())
+    deps.studies.put_instance(instance)
+    deps.studies.put_study(summarize(clinic, deps.studies.instances(clinic, header.study_instance_uid), clock.now()))
+    return header.study_instance_uid
+
+
+def test_instances_round_trip_and_replacement(real_or_fake: Deps) -> None:
+    deps = real_or_fake
+    data = dicom_files.instance(study_uid="1.2.3", series_uid="1.2.3.1", sop_uid="1.2.3.1.1", frames=4)
+    header = read_header(io.BytesIO(data))
+    now = FakeClock().now()
+    first = Instance(CLINIC, header, "uploads/a", len(data), now)
+    assert deps.studies.put_instance(first) is None
+    second = replace(first, object_key="uploads/b", stored_at=now + timedelta(minutes=1), thumbnail_key="thumbnails/t")
+    assert deps.studies.put_instance(second) == first
+    assert deps.studies.instances(CLINIC, "1.2.3") == [second]
+    assert deps.studies.instances(OTHER, "1.2.3") == []
+
+
+def test_studies_round_trip_and_are_scoped_to_the_clinic(real_or_fake: Deps) -> None:
+    deps = real_or_fake
+    uid = index_study(deps, CLINIC, study_uid="4.5.6")
+    study = deps.studies.get_study(CLINIC, uid)
+    assert study.patient_telephone_numbers == (patient_data.PHONES[0],)
+    with pytest.raises(NotFound):
+        deps.studies.get_study(OTHER, uid)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (StudyQuery(), ["newest", "middle", "oldest"]),
+        (StudyQuery(patient_name="lindqvist*"), ["newest", "oldest"]),
+        (StudyQuery(patient_name="*BERG*"), ["middle"]),
+        (StudyQuery(patient_id=patient_data.PATIENT_IDS[0]), ["middle"]),
+        (StudyQuery(accession_number="ACC-2"), ["middle"]),
+        (StudyQuery(study_date=DateRange("20250101", "20251231")), ["middle"]),
+        (StudyQuery(study_date=DateRange(None, "20251231")), ["middle", "oldest"]),
+        (StudyQuery(text="astrid"), ["newest", "oldest"]),
+        (StudyQuery(text="ÖBERG bertil"), ["middle"]),
+        (StudyQuery(text="acc-3"), ["newest"]),
+        (StudyQuery(modality="CT"), ["middle"]),
+        (StudyQuery(limit=1, offset=1), ["middle"]),
+        (StudyQuery(study_instance_uid="1.1.2"), ["middle"]),
+    ],
+)
+def test_search(real_or_fake: Deps, query: StudyQuery, expected: list[str]) -> None:
+    deps = real_or_fake
+    names = {
+        index_study(deps, CLINIC, study_uid="1.1.1", study_date="20240105", accession="ACC-1"): "oldest",
+        index_study(deps, CLINIC, study_uid="1.1.2", study_date="20250610", accession="ACC-2", modality="CT",
+                    patient_name="Öberg^Bertil", patient_id=patient_data.PATIENT_IDS[0]): "middle",
+        index_study(deps, CLINIC, study_uid="1.1.3", study_date="20261120", accession="ACC-3"): "newest",
+    }  # fmt: skip
+    index_study(deps, OTHER, study_uid="1.1.4", study_date="20261121")
+    assert [names[s.study_instance_uid] for s in deps.studies.search(CLINIC, query)] == expected
+
+
+def test_uploads_round_trip(real_or_fake: Deps) -> None:
+    deps = real_or_fake
+    now = FakeClock().now()
+    files = tuple(UploadedFile(i, upload_key(CLINIC, "up_00000000000000000001", i)) for i in range(3))
+    upload = Upload("up_00000000000000000001", CLINIC, now, now + timedelta(days=30), files)
+    deps.uploads.add(upload)
+    assert deps.uploads.get(CLINIC, upload.upload_id) == upload
+    stored = replace(files[1], status=FileStatus.STORED, study_instance_uid="1.2", sop_instance_uid="1.2.3",
+                     sop_class_uid="1.2.840.10008.5.1.4.1.1.7")  # fmt: skip
+    deps.uploads.save_file(upload.upload_id, stored)
+    failed = replace(files[2], status=FileStatus.FAILED, reason="The file is not DICOM")
+    deps.uploads.save_file(upload.upload_id, failed)
+    assert deps.uploads.get(CLINIC, upload.upload_id).files == (files[0], stored, failed)
+    with pytest.raises(NotFound):
+        deps.uploads.get(OTHER, upload.upload_id)
+    with pytest.raises(NotFound):
+        deps.uploads.save_file("up_missing", failed)
+
+
+def test_objects_round_trip_ranged_reads_moves_and_deletes(real_or_fake: Deps) -> None:
+    store, bucket = real_or_fake.objects, real_or_fake.buckets.ingest
+    data = bytes(range(256)) * 4096  # 1 MiB
+    store.put(bucket, "uploads/a", data, "application/dicom")
+    assert store.size(bucket, "uploads/a") == len(data)
+    with store.open(bucket, "uploads/a") as reader:
+        reader.seek(300_000)
+        assert reader.read(10) == data[300_000:300_010]
+        reader.seek(-5, io.SEEK_END)
+        assert reader.read() == data[-5:]
+    store.move(bucket, "uploads/a", "quarantine/a")
+    with pytest.raises(NotFound):
+        store.size(bucket, "uploads/a")
+    with store.open(bucket, "quarantine/a") as reader:
+        assert reader.read() == data
+    store.delete(bucket, "quarantine/a")
+    store.delete(bucket, "quarantine/a")
+    with pytest.raises(NotFound):
+        store.open(bucket, "quarantine/a")
+    with pytest.raises(NotFound):
+        store.move(bucket, "missing", "elsewhere")
+
+
+def test_presigned_posts_name_the_key_and_the_size_limit(real_or_fake: Deps) -> None:
+    post = real_or_fake.objects.presigned_post("ingest-bucket", "uploads/k", max_bytes=1024, expires_s=60)
+    assert post.fields["key"] == "uploads/k"
+    assert post.url
+
+
+def test_s3_presigned_post_and_get_work_over_http(aws: None) -> None:
+    deps = wiring.build()
+    bucket = deps.buckets.ingest
+    post = deps.objects.presigned_post(bucket, "uploads/posted", max_bytes=1024, expires_s=60)
+    response = requests.post(post.url, data=post.fields, files={"file": ("x.dcm", b"DICM" * 10)}, timeout=10)
+    assert response.status_code in (200, 204)
+    assert deps.objects.size(bucket, "uploads/posted") == 40
+    url = deps.objects.presigned_get(bucket, "uploads/posted", expires_s=60, filename="bild å.dcm", inline=False)
+    got = requests.get(url, timeout=10)
+    assert got.content == b"DICM" * 10
+    assert (
+        got.headers["Content-Disposition"] == "attachment; filename=\"bild _.dcm\"; filename*=UTF-8''bild%20%C3%A5.dcm"
+    )
+
+
+def test_a_dicom_header_is_read_through_the_store_without_fetching_the_pixels(real_or_fake: Deps) -> None:
+    store, bucket = real_or_fake.objects, real_or_fake.buckets.ingest
+    data = dicom_files.instance(frames=40, rows=240, columns=320)
+    store.put(bucket, "uploads/cine", data, "application/dicom")
+    with store.open(bucket, "uploads/cine") as reader:
+        header = read_header(reader)
+    assert header.number_of_frames == 40
+    assert header.has_pixel_data

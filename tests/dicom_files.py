@@ -1,0 +1,113 @@
+"""DICOM files made in the tests, with the patient values of ``tests/patient_data.py``."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import (
+    ExplicitVRLittleEndian,
+    SecondaryCaptureImageStorage,
+    UltrasoundMultiFrameImageStorage,
+    generate_uid,
+)
+
+from tests import patient_data
+
+
+def instance(
+    *,
+    study_uid: str | None = None,
+    series_uid: str | None = None,
+    sop_uid: str | None = None,
+    patient_name: str = patient_data.PATIENT_NAMES[2],
+    patient_id: str = patient_data.PATIENT_IDS[1],
+    accession: str = "ACC-1001",
+    study_date: str = "20261120",
+    modality: str = "US",
+    frames: int = 1,
+    rows: int = 48,
+    columns: int = 64,
+    phones: tuple[str, ...] = (patient_data.PHONES[0],),
+    telecom: str | None = patient_data.EMAILS[0],
+    transfer_syntax: str = ExplicitVRLittleEndian,
+) -> bytes:
+    """A small valid RGB instance (multi-frame US when ``frames`` > 1) as Part 10 bytes."""
+    ds = Dataset()
+    ds.SOPClassUID = UltrasoundMultiFrameImageStorage if frames > 1 else SecondaryCaptureImageStorage
+    ds.SOPInstanceUID = sop_uid or generate_uid()
+    ds.StudyInstanceUID = study_uid or generate_uid()
+    ds.SeriesInstanceUID = series_uid or generate_uid()
+    ds.PatientName = patient_name
+    ds.PatientID = patient_id
+    ds.PatientBirthDate = "19121212"
+    ds.StudyDate = study_date
+    ds.StudyTime = "101500"
+    ds.AccessionNumber = accession
+    ds.StudyDescription = "Ultraljud buk"
+    ds.Modality = modality
+    ds.SeriesNumber = 1
+    ds.InstanceNumber = 1
+    ds.PatientTelephoneNumbers = list(phones)
+    if telecom is not None:
+        ds.PatientTelecomInformation = telecom
+    ds.SamplesPerPixel = 3
+    ds.PhotometricInterpretation = "RGB"
+    ds.PlanarConfiguration = 0
+    ds.Rows, ds.Columns = rows, columns
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    if frames > 1:
+        ds.NumberOfFrames = frames
+        ds.FrameTime = 33.3
+        ds.CineRate = 30
+    pixels = np.zeros((frames, rows, columns, 3), dtype=np.uint8)
+    pixels[..., 0] = np.arange(columns, dtype=np.uint8)[None, None, :] * 3
+    pixels[:, rows // 4 : rows // 2, :, 1] = 200
+    ds.PixelData = pixels.tobytes()
+    return to_bytes(ds, transfer_syntax)
+
+
+def to_bytes(ds: Dataset, transfer_syntax: str = ExplicitVRLittleEndian) -> bytes:
+    """Write a dataset as a Part 10 file."""
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    meta.TransferSyntaxUID = transfer_syntax
+    ds.file_meta = meta
+    buffer = io.BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()
+
+
+def without(data: bytes, keyword: str) -> bytes:
+    """The same file with one attribute removed."""
+    from pydicom import dcmread
+
+    ds = dcmread(io.BytesIO(data))
+    delattr(ds, keyword)
+    buffer = io.BytesIO()
+    ds.save_as(buffer)
+    return buffer.getvalue()
+
+
+def with_transfer_syntax(data: bytes, transfer_syntax: str) -> bytes:
+    """The same file in an encapsulated transfer syntax (the fragments are stand-ins, never decoded)."""
+    from pydicom import dcmread
+    from pydicom.encaps import encapsulate
+
+    ds = dcmread(io.BytesIO(data))
+    ds.file_meta.TransferSyntaxUID = transfer_syntax
+    ds.PixelData = encapsulate([b"\x00" * 16 for _ in range(int(ds.get("NumberOfFrames", 1)))])
+    buffer = io.BytesIO()
+    ds.save_as(buffer, implicit_vr=False, little_endian=True)
+    return buffer.getvalue()
+
+
+def multipart_related(parts: list[bytes], boundary: str = "patient-share-test-boundary") -> tuple[bytes, str]:
+    """A STOW-RS body and its Content-Type."""
+    body = b"".join(
+        b"--" + boundary.encode() + b"\r\nContent-Type: application/dicom\r\n\r\n" + part + b"\r\n" for part in parts
+    )
+    body += b"--" + boundary.encode() + b"--\r\n"
+    return body, f'multipart/related; type="application/dicom"; boundary={boundary}'

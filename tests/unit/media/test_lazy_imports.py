@@ -1,0 +1,37 @@
+"""Importing the media library must not load numpy, Pillow, PyAV, pydicom or pillow-heif: the API
+Lambda imports chalicelib.* at cold start, and those libraries cost hundreds of milliseconds."""
+
+from __future__ import annotations
+
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import chalicelib.media
+
+ROOT = Path(__file__).resolve().parents[3]
+HEAVY = {"numpy", "PIL", "av", "pydicom", "pillow_heif"}
+SUBMODULES = sorted(module.name for module in pkgutil.iter_modules(chalicelib.media.__path__))
+
+
+def heavy_modules_after_importing(module: str) -> set[str]:
+    code = f"import sys, {module}\nprint(','.join(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    return HEAVY & set(result.stdout.strip().split(","))
+
+
+def test_every_module_is_checked() -> None:
+    assert {"dicom_render", "video", "sniff", "image_metadata", "previews"} <= set(SUBMODULES)
+
+
+@pytest.mark.parametrize("module", ["chalicelib.media", *(f"chalicelib.media.{name}" for name in SUBMODULES)])
+def test_importing_loads_no_heavy_library(module: str) -> None:
+    assert heavy_modules_after_importing(module) == set()
+
+
+def test_the_check_sees_a_heavy_import() -> None:
+    # Guards the test above against passing for the wrong reason (a broken subprocess check).
+    assert heavy_modules_after_importing("numpy") == {"numpy"}

@@ -1,0 +1,166 @@
+"""Ingest use cases on in-memory fakes."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from chalicelib.domain.errors import InvalidInput, NotFound
+from chalicelib.domain.studies import FileStatus, StudyQuery, quarantine_key
+from chalicelib.services import ingest
+from chalicelib.services.deps import Deps
+from tests import dicom_files, patient_data
+from tests.fakes import FakeClock, FakeThumbnailer, InMemoryObjectStore
+
+CLINIC, OTHER = "cl_00000000000000a1", "cl_00000000000000b2"
+
+
+def objects(deps: Deps) -> InMemoryObjectStore:
+    assert isinstance(deps.objects, InMemoryObjectStore)
+    return deps.objects
+
+
+def test_stow_indexes_each_instance_and_summarizes_the_study(deps: Deps) -> None:
+    study = "1.2.826.0.1.3680043.8.498.1"
+    parts = [dicom_files.instance(study_uid=study, frames=3), dicom_files.instance(study_uid=study, modality="SR")]
+    upload = ingest.store_instances(CLINIC, parts, deps)
+    assert [f.status for f in upload.files] == [FileStatus.STORED, FileStatus.STORED]
+    summary = deps.studies.get_study(CLINIC, study)
+    assert summary.number_of_instances == 2
+    assert summary.number_of_series == 2
+    assert summary.modalities == ("SR", "US")
+    assert summary.patient_telephone_numbers == (patient_data.PHONES[0],)
+    assert summary.patient_emails == (patient_data.EMAILS[0],)
+    assert deps.uploads.get(CLINIC, upload.upload_id).files == upload.files
+
+
+def test_sending_the_same_instance_again_is_idempotent(deps: Deps, clock: FakeClock) -> None:
+    data = dicom_files.instance(study_uid="1.2.3.4", sop_uid="1.2.3.4.5", series_uid="1.2.3.4.6")
+    first = ingest.store_instances(CLINIC, [data], deps)
+    clock.advance(minutes=5)
+    second = ingest.store_instances(CLINIC, [data], deps)
+    assert deps.studies.get_study(CLINIC, "1.2.3.4").number_of_instances == 1
+    (instance,) = deps.studies.instances(CLINIC, "1.2.3.4")
+    assert instance.object_key == second.files[0].object_key
+    assert objects(deps).keys("ingest-bucket", "uploads/") == [second.files[0].object_key]
+    assert first.files[0].object_key != second.files[0].object_key
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"MZ\x90\x00 this is an executable, not DICOM", "not DICOM"),
+        (dicom_files.instance()[:-64], "truncated"),
+        (dicom_files.without(dicom_files.instance(), "SOPInstanceUID"), "no SOP Instance UID"),
+        (dicom_files.with_transfer_syntax(dicom_files.instance(), "1.2.840.10008.1.2.4.102"), "not supported"),
+    ],
+)
+def test_bad_files_are_quarantined_with_a_reason_and_never_indexed(deps: Deps, data: bytes, reason: str) -> None:
+    good = dicom_files.instance(study_uid="9.9.9")
+    upload = ingest.store_instances(CLINIC, [data, good], deps)
+    bad_file, good_file = upload.files
+    assert bad_file.status is FileStatus.FAILED
+    assert reason in (bad_file.reason or "")
+    assert good_file.status is FileStatus.STORED
+    assert objects(deps).keys("ingest-bucket", "quarantine/") == [quarantine_key(bad_file.object_key)]
+    assert objects(deps).open("ingest-bucket", quarantine_key(bad_file.object_key)).read() == data
+    assert deps.uploads.get(CLINIC, upload.upload_id).files[0].reason == bad_file.reason
+    assert deps.studies.search(CLINIC, StudyQuery()) == [deps.studies.get_study(CLINIC, "9.9.9")]
+
+
+def test_stow_to_a_study_refuses_instances_of_another_study(deps: Deps) -> None:
+    upload = ingest.store_instances(
+        CLINIC,
+        [dicom_files.instance(study_uid="1.1"), dicom_files.instance(study_uid="2.2")],
+        deps,
+        study_instance_uid="1.1",
+    )
+    assert [f.status for f in upload.files] == [FileStatus.STORED, FileStatus.FAILED]
+    assert "another study" in (upload.files[1].reason or "")
+
+
+def test_an_empty_or_oversized_stow_is_refused(deps: Deps) -> None:
+    with pytest.raises(InvalidInput):
+        ingest.store_instances(CLINIC, [], deps)
+
+
+def test_pre_signed_uploads_are_pending_until_the_worker_indexes_them(deps: Deps) -> None:
+    requested = ingest.request_uploads(CLINIC, 2, deps)
+    assert [f.status for f in requested.upload.files] == [FileStatus.PENDING, FileStatus.PENDING]
+    assert requested.posts[0].fields["key"] == requested.upload.files[0].object_key
+    assert requested.posts[0].fields["max_bytes"] == str(ingest.MAX_UPLOAD_BYTES)
+
+    key = requested.upload.files[0].object_key
+    objects(deps).put("ingest-bucket", key, dicom_files.instance(study_uid="7.7", frames=5), "application/dicom")
+    file = ingest.ingest_object(key, deps)
+    assert file is not None
+    assert file.status is FileStatus.STORED
+    assert [f.status for f in deps.uploads.get(CLINIC, requested.upload.upload_id).files] == [
+        FileStatus.STORED,
+        FileStatus.PENDING,
+    ]
+    (instance,) = deps.studies.instances(CLINIC, "7.7")
+    assert instance.thumbnail_key is not None
+    assert objects(deps).open("ingest-bucket", instance.thumbnail_key).read().startswith(b"\xff\xd8")
+
+
+def test_the_worker_may_see_an_object_twice(deps: Deps) -> None:
+    requested = ingest.request_uploads(CLINIC, 1, deps)
+    key = requested.upload.files[0].object_key
+    objects(deps).put("ingest-bucket", key, b"not dicom", "application/dicom")
+    assert ingest.ingest_object(key, deps) == replace(
+        requested.upload.files[0],
+        status=FileStatus.FAILED,
+        reason=deps.uploads.get(CLINIC, requested.upload.upload_id).files[0].reason,
+    )
+    # The second delivery finds the object quarantined already and changes nothing.
+    assert ingest.ingest_object(key, deps) == requested.upload.files[0]
+    assert deps.uploads.get(CLINIC, requested.upload.upload_id).files[0].status is FileStatus.FAILED
+
+
+def test_keys_we_did_not_hand_out_are_ignored(deps: Deps) -> None:
+    assert ingest.ingest_object("thumbnails/cl_1/x.jpg", deps) is None
+    assert ingest.ingest_object("uploads/../../etc/passwd", deps) is None
+
+
+def test_instances_without_pixels_get_no_thumbnail(deps: Deps) -> None:
+    thumbnails = deps.thumbnails
+    assert isinstance(thumbnails, FakeThumbnailer)
+    requested = ingest.request_uploads(CLINIC, 1, deps)
+    key = requested.upload.files[0].object_key
+    data = dicom_files.without(
+        dicom_files.without(dicom_files.without(dicom_files.instance(), "PixelData"), "Rows"), "Columns"
+    )
+    objects(deps).put("ingest-bucket", key, data, "application/dicom")
+    file = ingest.ingest_object(key, deps)
+    assert file is not None
+    assert file.status is FileStatus.STORED
+    assert thumbnails.rendered == 0
+
+
+@pytest.mark.parametrize("count", [0, -1, 501])
+def test_upload_counts_are_bounded(deps: Deps, count: int) -> None:
+    with pytest.raises(InvalidInput):
+        ingest.request_uploads(CLINIC, count, deps)
+
+
+def test_a_clinic_never_sees_another_clinics_studies_or_uploads(deps: Deps) -> None:
+    upload = ingest.store_instances(CLINIC, [dicom_files.instance(study_uid="5.5")], deps)
+    with pytest.raises(NotFound):
+        ingest.study_detail(OTHER, "5.5", deps)
+    with pytest.raises(NotFound):
+        ingest.get_upload(OTHER, upload.upload_id, deps)
+    assert ingest.search_studies(OTHER, StudyQuery(), deps) == []
+    assert ingest.search_studies(OTHER, StudyQuery(text="lindqvist"), deps) == []
+    assert len(ingest.search_studies(CLINIC, StudyQuery(text="lindqvist"), deps)) == 1
+
+
+def test_study_detail_has_short_lived_thumbnail_urls(deps: Deps) -> None:
+    requested = ingest.request_uploads(CLINIC, 1, deps)
+    key = requested.upload.files[0].object_key
+    objects(deps).put("ingest-bucket", key, dicom_files.instance(study_uid="6.6"), "application/dicom")
+    ingest.ingest_object(key, deps)
+    detail = ingest.study_detail(CLINIC, "6.6", deps)
+    (url,) = detail.thumbnail_urls.values()
+    assert f"expires={ingest.THUMBNAIL_URL_SECONDS}" in url
