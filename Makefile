@@ -38,6 +38,7 @@ cfn-lint: package
 
 bench: $(STAMP)
 	$(BIN)/python bench/cold_start.py
+	$(BIN)/python bench/ingest.py
 
 clean:
 	rm -rf build .mypy_cache .ruff_cache .pytest_cache
