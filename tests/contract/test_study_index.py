@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 
@@ -25,19 +24,11 @@ from chalicelib.domain.studies import (
 )
 from chalicelib.services.deps import Deps
 from tests import dicom_files, patient_data
-from tests.fakes import FakeClock, fake_deps
+from tests.fakes import FakeClock
 
 pytestmark = pytest.mark.contract
 CLINIC, OTHER = "cl_00000000000000a1", "cl_00000000000000b2"
 
-
-@pytest.fixture(params=["fake", "aws"])
-def real_or_fake(request: pytest.FixtureRequest) -> Iterator[Deps]:
-    if request.param == "fake":
-        yield fake_deps()
-    else:
-        request.getfixturevalue("aws")
-        yield wiring.build()
 
 
 def index_study(deps: Deps, clinic: str, **kwargs: object) -> str:
