@@ -32,10 +32,27 @@ def instance(
     phones: tuple[str, ...] = (patient_data.PHONES[0],),
     telecom: str | None = patient_data.EMAILS[0],
     transfer_syntax: str = ExplicitVRLittleEndian,
+    sop_class: str | None = None,
+    burned_in: str | None = None,
+    us_region: bool = False,
 ) -> bytes:
-    """A small valid RGB instance (multi-frame US when ``frames`` > 1) as Part 10 bytes."""
+    """A small valid RGB instance (multi-frame US when ``frames`` > 1, else a secondary capture) as Part 10.
+
+    ``burned_in`` sets BurnedInAnnotation; ``us_region`` adds one ultrasound region (the middle half of
+    the image), the case where burned-in text around the scan can be blanked.
+    """
     ds = Dataset()
-    ds.SOPClassUID = UltrasoundMultiFrameImageStorage if frames > 1 else SecondaryCaptureImageStorage
+    ds.SOPClassUID = sop_class or (UltrasoundMultiFrameImageStorage if frames > 1 else SecondaryCaptureImageStorage)
+    if burned_in is not None:
+        ds.BurnedInAnnotation = burned_in
+    if us_region:
+        region = Dataset()
+        region.RegionSpatialFormat = 1
+        region.RegionDataType = 1
+        region.RegionFlags = 0
+        region.RegionLocationMinX0, region.RegionLocationMinY0 = columns // 4, rows // 4
+        region.RegionLocationMaxX1, region.RegionLocationMaxY1 = 3 * columns // 4 - 1, 3 * rows // 4 - 1
+        ds.SequenceOfUltrasoundRegions = [region]
     ds.SOPInstanceUID = sop_uid or generate_uid()
     ds.StudyInstanceUID = study_uid or generate_uid()
     ds.SeriesInstanceUID = series_uid or generate_uid()

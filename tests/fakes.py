@@ -86,6 +86,14 @@ class InMemoryObjectStore:
     def size(self, bucket: str, key: str) -> int:
         return len(self._get(bucket, key)[0])
 
+    def download(self, bucket: str, key: str, path: str) -> None:
+        with open(path, "wb") as file:
+            file.write(self._get(bucket, key)[0])
+
+    def upload(self, bucket: str, key: str, path: str, content_type: str) -> None:
+        with open(path, "rb") as file:
+            self.put(bucket, key, file.read(), content_type)
+
     def move(self, bucket: str, source: str, target: str) -> None:
         self.objects[(bucket, target)] = self._get(bucket, source)
         del self.objects[(bucket, source)]

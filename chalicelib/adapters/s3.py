@@ -36,6 +36,17 @@ class S3ObjectStore:
             raise
         return int(head["ContentLength"])
 
+    def download(self, bucket: str, key: str, path: str) -> None:
+        try:
+            self._s3.download_file(bucket, key, path)
+        except ClientError as err:
+            if err.response["Error"]["Code"] in _MISSING:
+                raise NotFound("No such object") from err
+            raise
+
+    def upload(self, bucket: str, key: str, path: str, content_type: str) -> None:
+        self._s3.upload_file(path, bucket, key, ExtraArgs={"ContentType": content_type})
+
     def move(self, bucket: str, source: str, target: str) -> None:
         try:
             self._s3.copy({"Bucket": bucket, "Key": source}, bucket, target)

@@ -73,6 +73,14 @@ class ObjectStore(Protocol):
         """The object's size in bytes; raises NotFound."""
         ...
 
+    def download(self, bucket: str, key: str, path: str) -> None:
+        """Copy an object to a local file without holding it in memory; raises NotFound."""
+        ...
+
+    def upload(self, bucket: str, key: str, path: str, content_type: str) -> None:
+        """Store a local file as an object without holding it in memory."""
+        ...
+
     def move(self, bucket: str, source: str, target: str) -> None:
         """Move an object within a bucket; raises NotFound."""
         ...

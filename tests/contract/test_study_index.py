@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from dataclasses import replace
 from datetime import timedelta
 
@@ -133,6 +134,17 @@ def test_objects_round_trip_ranged_reads_moves_and_deletes(real_or_fake: Deps) -
         store.open(bucket, "quarantine/a")
     with pytest.raises(NotFound):
         store.move(bucket, "missing", "elsewhere")
+
+
+def test_files_go_up_and_down_without_passing_through_memory(real_or_fake: Deps, tmp_path: Path) -> None:
+    store, bucket = real_or_fake.objects, real_or_fake.buckets.share
+    source = tmp_path / "up.bin"
+    source.write_bytes(b"x" * 300_000)
+    store.upload(bucket, "shares/sh_1/a.bin", str(source), "application/octet-stream")
+    store.download(bucket, "shares/sh_1/a.bin", str(tmp_path / "down.bin"))
+    assert (tmp_path / "down.bin").read_bytes() == source.read_bytes()
+    with pytest.raises(NotFound):
+        store.download(bucket, "shares/sh_1/missing", str(tmp_path / "missing.bin"))
 
 
 def test_presigned_posts_name_the_key_and_the_size_limit(real_or_fake: Deps) -> None:

@@ -1,0 +1,55 @@
+"""Secret links and secrets typed by people: how they are made, stored and checked.
+
+A link token carries 256 random bits and is stored only as its SHA-256 hash: a fast hash is right for
+that much entropy, and it lets a request find its row by the hash. Passwords and codes that people
+type are short, so they are stored with scrypt and a salt, and checked in constant time.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+TOKEN_BYTES = 32
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
+
+
+def new_token() -> str:
+    """A fresh link token (URL-safe, 256 random bits)."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def token_hash(token: str) -> str:
+    """The stored form of a link token, by which its row is found."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def looks_like_token(token: str) -> bool:
+    """Cheap shape check before any lookup: wrong shapes never reach the database."""
+    return 40 <= len(token) <= 64 and all(c.isalnum() or c in "-_" for c in token)
+
+
+def hash_secret(secret: str) -> str:
+    """The stored form of a password or code a person types (scrypt with a random salt)."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(secret.encode(), salt=salt, **_SCRYPT)
+    return "scrypt$" + base64.b64encode(salt).decode() + "$" + base64.b64encode(digest).decode()
+
+
+def secret_matches(secret: str, stored: str) -> bool:
+    """Whether ``secret`` is the one ``stored`` was made from (constant time)."""
+    try:
+        scheme, salt_b64, digest_b64 = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    digest = hashlib.scrypt(secret.encode(), salt=base64.b64decode(salt_b64), **_SCRYPT)
+    return hmac.compare_digest(digest, base64.b64decode(digest_b64))
+
+
+def new_one_time_code() -> str:
+    """A six-digit code sent to a patient to prove they hold a contact of the share."""
+    return f"{secrets.randbelow(10**6):06d}"

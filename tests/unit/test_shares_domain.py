@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from chalicelib.domain import links
+from chalicelib.domain.errors import Conflict, InvalidInput
+from chalicelib.domain.shares import (
+    Channel,
+    Contact,
+    Delivery,
+    DeliveryStatus,
+    LinkDeleted,
+    LinkExpired,
+    LinkLocked,
+    Share,
+    ShareStatus,
+    TooManyCodes,
+    language,
+    lifetime,
+)
+from tests import patient_data
+from tests.fakes import FakeClock
+
+
+def share(clock: FakeClock, **changes: object) -> Share:
+    now = clock.now()
+    base = Share(
+        share_id="sh_1",
+        clinic_id="cl_1",
+        study_instance_uid="1.2.3",
+        sop_instance_uids=None,
+        deliveries=(
+            Delivery(Contact(Channel.EMAIL, patient_data.EMAILS[0]), DeliveryStatus.SENT, attempts=1, sent_at=now),
+            Delivery(Contact(Channel.SMS, patient_data.PHONES[0]), DeliveryStatus.FAILED, reason="opted out"),
+        ),
+        language="sv",
+        token_hash=links.token_hash(links.new_token()),
+        created_at=now,
+        expires_at=now + timedelta(days=90),
+        status=ShareStatus.READY,
+    )
+    return Share(**{**base.__dict__, **changes})  # type: ignore[arg-type]
+
+
+def test_tokens_carry_256_bits_and_are_stored_hashed() -> None:
+    token = links.new_token()
+    assert len(token) >= 43
+    assert links.looks_like_token(token)
+    assert links.token_hash(token) != token
+    assert links.token_hash(token) == links.token_hash(token)
+    assert links.new_token() != token
+    assert not links.looks_like_token("../../etc/passwd")
+
+
+def test_typed_secrets_are_salted_and_checked() -> None:
+    stored = links.hash_secret("1234-abcd")
+    assert stored != links.hash_secret("1234-abcd")
+    assert links.secret_matches("1234-abcd", stored)
+    assert not links.secret_matches("1234-abce", stored)
+    assert not links.secret_matches("x", "garbage")
+    assert len(links.new_one_time_code()) == 6
+
+
+def test_resend_never_extends_the_life_and_resets_deliveries(clock: FakeClock) -> None:
+    original = share(clock)
+    clock.advance(days=10)
+    again = original.resent(clock.now())
+    assert again.expires_at == original.expires_at
+    assert [d.contact for d in again.deliveries] == [d.contact for d in original.deliveries]
+    assert {d.status for d in again.deliveries} == {DeliveryStatus.QUEUED}
+
+
+def test_an_expired_link_cannot_be_resent(clock: FakeClock) -> None:
+    original = share(clock)
+    clock.advance(days=90)
+    with pytest.raises(LinkExpired, match="send the patient a new link"):
+        original.resent(clock.now())
+
+
+def test_a_deleted_link_is_gone_for_good(clock: FakeClock) -> None:
+    deleted = share(clock).deleted(clock.now())
+    with pytest.raises(LinkDeleted):
+        deleted.ensure_open(clock.now())
+    with pytest.raises(LinkDeleted):
+        deleted.resent(clock.now())
+    first = deleted.deleted_at
+    clock.advance(hours=1)
+    assert deleted.deleted(clock.now()).deleted_at == first
+
+
+def test_a_share_being_prepared_is_not_resent(clock: FakeClock) -> None:
+    with pytest.raises(Conflict):
+        share(clock, status=ShareStatus.QUEUED).resent(clock.now())
+
+
+def test_five_wrong_attempts_lock_for_15_minutes(clock: FakeClock) -> None:
+    current = share(clock, needs_password=True)
+    for _ in range(4):
+        current = current.attempt_failed(clock.now())
+        current.ensure_not_locked(clock.now())
+    current = current.attempt_failed(clock.now())
+    with pytest.raises(LinkLocked, match="15 minutes"):
+        current.ensure_not_locked(clock.now())
+    clock.advance(minutes=14, seconds=59)
+    with pytest.raises(LinkLocked):
+        current.ensure_not_locked(clock.now())
+    clock.advance(seconds=1)
+    current.ensure_not_locked(clock.now())
+
+
+def test_codes_at_most_three_an_hour_and_valid_fifteen_minutes(clock: FakeClock) -> None:
+    current = share(clock, needs_password=True)
+    for _ in range(3):
+        current = current.with_code(links.hash_secret("123456"), clock.now())
+        clock.advance(minutes=10)
+    with pytest.raises(TooManyCodes):
+        current.with_code(links.hash_secret("123456"), clock.now())
+    assert current.code_usable(clock.now())  # the latest was sent 10 minutes ago
+    clock.advance(minutes=31)
+    current = current.with_code(links.hash_secret("654321"), clock.now())
+    assert current.code_usable(clock.now())
+    clock.advance(minutes=15)
+    assert not current.code_usable(clock.now())
+
+
+@pytest.mark.parametrize("days", [0, 366, -5, True, "30"])
+def test_lifetimes_are_bounded(days: object) -> None:
+    with pytest.raises(InvalidInput):
+        lifetime(days, 90)  # type: ignore[arg-type]
+    assert lifetime(None, 90) == timedelta(days=90)
+
+
+def test_languages() -> None:
+    assert language(None, "sv") == "sv"
+    assert language("en", "sv") == "en"
+    with pytest.raises(InvalidInput):
+        language("de", "sv")
