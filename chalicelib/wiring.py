@@ -22,8 +22,10 @@ def build() -> Deps:
     from chalicelib.adapters.aws import client
     from chalicelib.adapters.clock import SystemClock
     from chalicelib.adapters.dynamo.accounts import DynamoApiKeyRepository, DynamoClinicRepository
+    from chalicelib.adapters.dynamo.shares import DynamoShareRepository
     from chalicelib.adapters.dynamo.studies import DynamoStudyIndex, DynamoUploadRepository
     from chalicelib.adapters.s3 import S3ObjectStore
+    from chalicelib.adapters.sqs import SqsJobQueue
     from chalicelib.adapters.thumbnailer import DicomThumbnailer
 
     cfg = settings()
@@ -36,6 +38,8 @@ def build() -> Deps:
         studies=DynamoStudyIndex(),
         uploads=DynamoUploadRepository(),
         thumbnails=DicomThumbnailer(),
+        shares=DynamoShareRepository(),
+        jobs=SqsJobQueue(client("sqs"), cfg.queue_name),
     )
 
 

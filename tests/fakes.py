@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from chalicelib.domain.accounts import ApiKey, Clinic
 from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.shares import Share
 from chalicelib.domain.studies import Instance, Study, StudyQuery, Upload, UploadedFile, instance_order, study_sort_key
 from chalicelib.services.deps import Buckets, Deps
 from chalicelib.services.ports import PresignedPost
@@ -190,6 +191,49 @@ class FakeThumbnailer:
         return b"\xff\xd8thumbnail\xff\xd9"
 
 
+class InMemoryShareRepository:
+    def __init__(self) -> None:
+        self.rows: dict[str, Share] = {}
+
+    def add(self, share: Share) -> None:
+        if share.share_id in self.rows:
+            raise Conflict("A share with this id exists already")
+        self.rows[share.share_id] = share
+
+    def get(self, share_id: str) -> Share:
+        try:
+            return self.rows[share_id]
+        except KeyError:
+            raise NotFound("No such share") from None
+
+    def by_token_hash(self, token_hash: str) -> Share:
+        for share in self.rows.values():
+            if share.token_hash == token_hash:
+                return share
+        raise NotFound("No such link")
+
+    def save(self, share: Share) -> None:
+        if share.share_id not in self.rows:
+            raise NotFound("No such share")
+        self.rows[share.share_id] = share
+
+    def for_study(self, clinic_id: str, study_instance_uid: str) -> list[Share]:
+        found = [
+            s for s in self.rows.values() if (s.clinic_id, s.study_instance_uid) == (clinic_id, study_instance_uid)
+        ]
+        return sorted(found, key=lambda s: s.created_at, reverse=True)
+
+
+class FakeJobQueue:
+    """Keeps what was queued, per queue, in order."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, str]]] = []
+
+    def send(self, queue: str, message: dict[str, str]) -> None:
+        self.sent.append((queue, dict(message)))
+
+
 BUCKETS = Buckets(ingest="ingest-bucket", share="share-bucket", chat="chat-bucket")
 
 
@@ -204,4 +248,6 @@ def fake_deps(clock: FakeClock | None = None) -> Deps:
         studies=InMemoryStudyIndex(),
         uploads=InMemoryUploadRepository(),
         thumbnails=FakeThumbnailer(),
+        shares=InMemoryShareRepository(),
+        jobs=FakeJobQueue(),
     )

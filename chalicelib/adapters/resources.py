@@ -11,11 +11,19 @@ from dataclasses import dataclass
 
 from chalicelib.adapters.dynamo.accounts import ApiKeyModel, ClinicModel
 from chalicelib.adapters.dynamo.base import BaseModel
+from chalicelib.adapters.dynamo.shares import ShareModel
 from chalicelib.adapters.dynamo.studies import InstanceModel, StudyModel, UploadFileModel
 from chalicelib.settings import Settings
 
 #: Every table, as its pynamodb model.
-TABLES: tuple[type[BaseModel], ...] = (ClinicModel, ApiKeyModel, StudyModel, InstanceModel, UploadFileModel)
+TABLES: tuple[type[BaseModel], ...] = (
+    ClinicModel,
+    ApiKeyModel,
+    StudyModel,
+    InstanceModel,
+    UploadFileModel,
+    ShareModel,
+)
 
 
 @dataclass(frozen=True)

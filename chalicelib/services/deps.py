@@ -8,7 +8,9 @@ from chalicelib.services.ports import (
     ApiKeyRepository,
     ClinicRepository,
     Clock,
+    JobQueue,
     ObjectStore,
+    ShareRepository,
     StudyIndex,
     Thumbnailer,
     UploadRepository,
@@ -36,3 +38,5 @@ class Deps:
     studies: StudyIndex
     uploads: UploadRepository
     thumbnails: Thumbnailer
+    shares: ShareRepository
+    jobs: JobQueue

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import BinaryIO, Protocol
 
 from chalicelib.domain.accounts import ApiKey, Clinic
+from chalicelib.domain.shares import Share
 from chalicelib.domain.studies import Instance, Study, StudyQuery, Upload, UploadedFile
 
 
@@ -147,4 +148,36 @@ class Thumbnailer(Protocol):
 
     def render(self, source: BinaryIO) -> bytes | None:
         """A JPEG of the first frame of a DICOM stream, or None when it has no image to show."""
+        ...
+
+
+class ShareRepository(Protocol):
+    """Shares, found by id, by link token hash, or by study (the share history)."""
+
+    def add(self, share: Share) -> None:
+        """Store a new share."""
+        ...
+
+    def get(self, share_id: str) -> Share:
+        """A share by id; raises NotFound."""
+        ...
+
+    def by_token_hash(self, token_hash: str) -> Share:
+        """The share a link token opens; raises NotFound."""
+        ...
+
+    def save(self, share: Share) -> None:
+        """Store a changed share; raises NotFound when it does not exist."""
+        ...
+
+    def for_study(self, clinic_id: str, study_instance_uid: str) -> list[Share]:
+        """Every share of one study of the clinic, newest first."""
+        ...
+
+
+class JobQueue(Protocol):
+    """Work handed to a worker through SQS."""
+
+    def send(self, queue: str, message: dict[str, str]) -> None:
+        """Queue one job on one of our queues, by short name ("share"); the message holds opaque ids only."""
         ...

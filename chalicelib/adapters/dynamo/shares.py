@@ -1,0 +1,196 @@
+"""Shares in DynamoDB: found by id, by the hash of their link token, and by study.
+
+Rows carry a TTL attribute some time after the link expires, so the history can still say "expired";
+every read checks expiry itself (TTL deletion is late), and the TTL removal's stream record is what
+deletes the share's files.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+
+from chalicelib.adapters.dynamo.base import BaseModel, TableMeta, deployed_name
+from chalicelib.adapters.dynamo.errors import is_conditional_failure
+from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.shares import (
+    Channel,
+    Contact,
+    Delivery,
+    DeliveryStatus,
+    Share,
+    SharedFile,
+    ShareStatus,
+)
+
+#: How long a share's row (its history) outlives its link.
+HISTORY_AFTER_EXPIRY = timedelta(days=30)
+
+
+class _ByToken(GlobalSecondaryIndex["ShareModel"]):
+    class Meta:
+        index_name = "by-token"
+        projection = AllProjection()
+
+    token_hash = UnicodeAttribute(hash_key=True)
+
+
+class _ByStudy(GlobalSecondaryIndex["ShareModel"]):
+    class Meta:
+        index_name = "by-study"
+        projection = AllProjection()
+
+    study_key = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class ShareModel(BaseModel):
+    """One row a share."""
+
+    class Meta(TableMeta):
+        table_name = deployed_name("shares")
+        stream_view_type = "OLD_IMAGE"
+
+    share_id = UnicodeAttribute(hash_key=True)
+    clinic_id = UnicodeAttribute()
+    study_key = UnicodeAttribute()
+    token_hash = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    expires_at = UTCDateTimeAttribute()
+    remove_at = TTLAttribute()
+    deleted_at = UTCDateTimeAttribute(null=True)
+    status = UnicodeAttribute()
+    needs_password = BooleanAttribute(default=False)
+    opens = NumberAttribute(default=0)
+    body = UnicodeAttribute()  # the rest of the share as JSON: read back whole, never queried by field
+
+    by_token = _ByToken()
+    by_study = _ByStudy()
+
+
+class DynamoShareRepository:
+    """ShareRepository on DynamoDB."""
+
+    def add(self, share: Share) -> None:
+        try:
+            _row(share).save(condition=ShareModel.share_id.does_not_exist())
+        except PutError as err:
+            if is_conditional_failure(err):
+                raise Conflict("A share with this id exists already") from err
+            raise
+
+    def get(self, share_id: str) -> Share:
+        try:
+            return _share(ShareModel.get(share_id, consistent_read=True))
+        except DoesNotExist as err:
+            raise NotFound("No such share") from err
+
+    def by_token_hash(self, token_hash: str) -> Share:
+        rows = list(ShareModel.by_token.query(token_hash, limit=1))
+        if not rows:
+            raise NotFound("No such link")
+        return _share(rows[0])
+
+    def save(self, share: Share) -> None:
+        try:
+            _row(share).save(condition=ShareModel.share_id.exists())
+        except PutError as err:
+            if is_conditional_failure(err):
+                raise NotFound("No such share") from err
+            raise
+
+    def for_study(self, clinic_id: str, study_instance_uid: str) -> list[Share]:
+        rows = ShareModel.by_study.query(f"{clinic_id}#{study_instance_uid}", scan_index_forward=False)
+        return [_share(r) for r in rows]
+
+
+def _row(share: Share) -> ShareModel:
+    return ShareModel(
+        share.share_id,
+        clinic_id=share.clinic_id,
+        study_key=f"{share.clinic_id}#{share.study_instance_uid}",
+        token_hash=share.token_hash,
+        created_at=share.created_at,
+        expires_at=share.expires_at,
+        remove_at=share.expires_at + HISTORY_AFTER_EXPIRY,
+        deleted_at=share.deleted_at,
+        status=share.status.value,
+        needs_password=share.needs_password,
+        opens=share.opens,
+        body=json.dumps(_body(share)),
+    )
+
+
+def _body(share: Share) -> dict[str, Any]:
+    return {
+        "study_instance_uid": share.study_instance_uid,
+        "sop_instance_uids": list(share.sop_instance_uids) if share.sop_instance_uids is not None else None,
+        "deliveries": [
+            {**asdict(d), "contact": asdict(d.contact), "sent_at": _iso(d.sent_at)} for d in share.deliveries
+        ],
+        "language": share.language,
+        "last_sent_at": _iso(share.last_sent_at),
+        "failure": share.failure,
+        "link_code_hash": share.link_code_hash,
+        "password_hash": share.password_hash,
+        "files": [asdict(f) for f in share.files],
+        "last_opened_at": _iso(share.last_opened_at),
+        "failed_attempts": share.failed_attempts,
+        "locked_until": _iso(share.locked_until),
+        "code_hash": share.code_hash,
+        "code_expires_at": _iso(share.code_expires_at),
+        "codes_sent_at": [_iso(t) for t in share.codes_sent_at],
+    }
+
+
+def _share(row: ShareModel) -> Share:
+    body = json.loads(row.body)
+    return Share(
+        share_id=row.share_id,
+        clinic_id=row.clinic_id,
+        study_instance_uid=body["study_instance_uid"],
+        sop_instance_uids=tuple(body["sop_instance_uids"]) if body["sop_instance_uids"] is not None else None,
+        deliveries=tuple(
+            Delivery(
+                contact=Contact(Channel(d["contact"]["channel"]), d["contact"]["address"]),
+                status=DeliveryStatus(d["status"]),
+                reason=d["reason"],
+                attempts=d["attempts"],
+                sent_at=_time(d["sent_at"]),
+            )
+            for d in body["deliveries"]
+        ),
+        language=body["language"],
+        token_hash=row.token_hash,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        last_sent_at=_time(body["last_sent_at"]),
+        deleted_at=row.deleted_at,
+        status=ShareStatus(row.status),
+        failure=body["failure"],
+        needs_password=bool(row.needs_password),
+        link_code_hash=body["link_code_hash"],
+        password_hash=body["password_hash"],
+        files=tuple(SharedFile(**f) for f in body["files"]),
+        opens=int(row.opens),
+        last_opened_at=_time(body["last_opened_at"]),
+        failed_attempts=body["failed_attempts"],
+        locked_until=_time(body["locked_until"]),
+        code_hash=body["code_hash"],
+        code_expires_at=_time(body["code_expires_at"]),
+        codes_sent_at=tuple(t for t in (_time(v) for v in body["codes_sent_at"]) if t is not None),
+    )
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value is not None else None

@@ -1,0 +1,96 @@
+"""The in-memory share repository and job queue pass the same checks as DynamoDB and SQS (on moto)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import timedelta
+
+import boto3
+import pytest
+
+from chalicelib import wiring
+from chalicelib.domain import links
+from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.shares import Channel, Contact, Delivery, DeliveryStatus, Share, SharedFile, ShareStatus
+from chalicelib.services.deps import Deps
+from chalicelib.settings import settings
+from tests import patient_data
+from tests.fakes import FakeClock
+
+pytestmark = pytest.mark.contract
+
+
+def a_share(share_id: str, clock: FakeClock, study: str = "1.2.3", clinic: str = "cl_00000000000000a1") -> Share:
+    now = clock.now()
+    return Share(
+        share_id=share_id,
+        clinic_id=clinic,
+        study_instance_uid=study,
+        sop_instance_uids=("1.2.3.4",),
+        deliveries=(
+            Delivery(Contact(Channel.EMAIL, patient_data.EMAILS[0])),
+            Delivery(Contact(Channel.SMS, patient_data.PHONES[0]), DeliveryStatus.SENT, None, 1, now),
+        ),
+        language="sv",
+        token_hash=links.token_hash(links.new_token()),
+        created_at=now,
+        expires_at=now + timedelta(days=90),
+    )
+
+
+def test_shares_round_trip_by_id_token_and_study(real_or_fake: Deps) -> None:
+    clock = FakeClock()
+    first = a_share("sh_00000000000000000001", clock)
+    clock.advance(minutes=1)
+    second = a_share("sh_00000000000000000002", clock)
+    other_clinic = a_share("sh_00000000000000000003", clock, clinic="cl_00000000000000b2")
+    for share in (first, second, other_clinic):
+        real_or_fake.shares.add(share)
+    assert real_or_fake.shares.get(first.share_id) == first
+    assert real_or_fake.shares.by_token_hash(second.token_hash) == second
+    assert [s.share_id for s in real_or_fake.shares.for_study(first.clinic_id, "1.2.3")] == [
+        second.share_id,
+        first.share_id,
+    ]
+    with pytest.raises(Conflict):
+        real_or_fake.shares.add(first)
+
+
+def test_every_field_survives_a_save(real_or_fake: Deps) -> None:
+    clock = FakeClock()
+    share = a_share("sh_00000000000000000004", clock)
+    real_or_fake.shares.add(share)
+    changed = replace(
+        share.opened(clock.advance(hours=1)).attempt_failed(clock.now()).with_code(links.hash_secret("1"), clock.now()),
+        status=ShareStatus.READY,
+        needs_password=True,
+        link_code_hash=links.hash_secret("code"),
+        password_hash=links.hash_secret("pw"),
+        last_sent_at=clock.now(),
+        files=(SharedFile("shares/sh/a.jpg", "a.jpg", "image", "image/jpeg", 10, "1.2.3.4"),),
+        locked_until=clock.now() + timedelta(minutes=15),
+    )
+    real_or_fake.shares.save(changed)
+    assert real_or_fake.shares.get(share.share_id) == changed
+    deleted = changed.deleted(clock.now())
+    real_or_fake.shares.save(deleted)
+    assert real_or_fake.shares.get(share.share_id) == deleted
+
+
+def test_missing_shares(real_or_fake: Deps) -> None:
+    with pytest.raises(NotFound):
+        real_or_fake.shares.get("sh_missing")
+    with pytest.raises(NotFound):
+        real_or_fake.shares.by_token_hash(links.token_hash("nothing"))
+    with pytest.raises(NotFound):
+        real_or_fake.shares.save(a_share("sh_00000000000000000009", FakeClock()))
+
+
+def test_jobs_reach_the_queue(aws: None) -> None:
+    deps = wiring.build()
+    deps.jobs.send("share", {"share_id": "sh_1"})
+    sqs = boto3.client("sqs", region_name=settings().region)
+    url = sqs.get_queue_url(QueueName=settings().queue_name("share"))["QueueUrl"]
+    (message,) = sqs.receive_message(QueueUrl=url)["Messages"]
+    assert json.loads(message["Body"]) == {"share_id": "sh_1"}
