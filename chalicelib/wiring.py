@@ -25,6 +25,8 @@ def build() -> Deps:
     from chalicelib.adapters.dynamo.shares import DynamoShareRepository
     from chalicelib.adapters.dynamo.studies import DynamoStudyIndex, DynamoUploadRepository
     from chalicelib.adapters.s3 import S3ObjectStore
+    from chalicelib.adapters.ses import SesMailer
+    from chalicelib.adapters.sns import SnsSmsSender
     from chalicelib.adapters.sqs import SqsJobQueue
     from chalicelib.adapters.thumbnailer import DicomThumbnailer
 
@@ -40,6 +42,8 @@ def build() -> Deps:
         thumbnails=DicomThumbnailer(),
         shares=DynamoShareRepository(),
         jobs=SqsJobQueue(client("sqs"), cfg.queue_name),
+        mailer=SesMailer(client("ses"), cfg.sender_email),
+        sms=SnsSmsSender(client("sns")),
     )
 
 

@@ -9,11 +9,11 @@ from typing import BinaryIO
 from urllib.parse import quote
 
 from chalicelib.domain.accounts import ApiKey, Clinic
-from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.errors import Conflict, DeliveryFailed, NotFound
 from chalicelib.domain.shares import Share
 from chalicelib.domain.studies import Instance, Study, StudyQuery, Upload, UploadedFile, instance_order, study_sort_key
 from chalicelib.services.deps import Buckets, Deps
-from chalicelib.services.ports import PresignedPost
+from chalicelib.services.ports import Email, PresignedPost
 
 
 class FakeClock:
@@ -234,6 +234,49 @@ class FakeJobQueue:
         self.sent.append((queue, dict(message)))
 
 
+class FakeMailer:
+    """Keeps every e-mail sent; addresses in ``failing`` are refused as SES refuses (MessageRejected)."""
+
+    def __init__(self) -> None:
+        self.sent: list[Email] = []
+        self.failing: set[str] = set()
+
+    def send(self, email: Email) -> str:
+        local, _, domain = email.to.partition("@")
+        if not local or not domain:
+            raise DeliveryFailed("InvalidParameterValue")
+        if email.to in self.failing:
+            raise DeliveryFailed("MessageRejected")
+        self.sent.append(email)
+        return f"fake-email-{len(self.sent)}"
+
+
+class FakeSmsSender:
+    """Keeps every text sent as ``(phone, text)``; ``opted_out`` and ``failing`` numbers behave as SNS's."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.opted_out: set[str] = set()
+        self.failing: set[str] = set()
+        self.checked: list[str] = []
+
+    def is_opted_out(self, phone: str) -> bool:
+        self.checked.append(phone)
+        return phone in self.opted_out
+
+    def send(self, phone: str, text: str) -> str:
+        self._check_e164(phone)
+        if phone in self.failing:
+            raise DeliveryFailed("Throttling")
+        self.sent.append((phone, text))
+        return f"fake-sms-{len(self.sent)}"
+
+    @staticmethod
+    def _check_e164(phone: str) -> None:
+        if not (phone.startswith("+") and phone[1:].isdigit() and 8 <= len(phone) <= 16):
+            raise DeliveryFailed("InvalidParameter")
+
+
 BUCKETS = Buckets(ingest="ingest-bucket", share="share-bucket", chat="chat-bucket")
 
 
@@ -250,4 +293,6 @@ def fake_deps(clock: FakeClock | None = None) -> Deps:
         thumbnails=FakeThumbnailer(),
         shares=InMemoryShareRepository(),
         jobs=FakeJobQueue(),
+        mailer=FakeMailer(),
+        sms=FakeSmsSender(),
     )

@@ -49,3 +49,11 @@ class TooLarge(DomainError):
 
 class UnsupportedMediaType(DomainError):
     """The content type is not one we accept (HTTP 415)."""
+
+
+class DeliveryFailed(DomainError):
+    """E-mail or SMS was refused or unreachable (HTTP 502); ``code`` is the provider's error code."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__("The message could not be delivered")
+        self.code = code

@@ -9,8 +9,10 @@ from chalicelib.services.ports import (
     ClinicRepository,
     Clock,
     JobQueue,
+    Mailer,
     ObjectStore,
     ShareRepository,
+    SmsSender,
     StudyIndex,
     Thumbnailer,
     UploadRepository,
@@ -40,3 +42,5 @@ class Deps:
     thumbnails: Thumbnailer
     shares: ShareRepository
     jobs: JobQueue
+    mailer: Mailer
+    sms: SmsSender

@@ -181,3 +181,38 @@ class JobQueue(Protocol):
     def send(self, queue: str, message: dict[str, str]) -> None:
         """Queue one job on one of our queues, by short name ("share"); the message holds opaque ids only."""
         ...
+
+
+@dataclass(frozen=True)
+class Email:
+    """One e-mail to one recipient: a plain-text and an HTML body, sent under a display name.
+
+    The sending address is the deployment's own (``SENDER_EMAIL``); ``sender_name`` is what the
+    recipient sees, usually the clinic's name. Subjects never carry patient data.
+    """
+
+    to: str
+    sender_name: str
+    subject: str
+    text: str
+    html: str
+
+
+class Mailer(Protocol):
+    """Sends e-mail (SES)."""
+
+    def send(self, email: Email) -> str:
+        """Send one e-mail; returns the provider's message id. Raises DeliveryFailed with the provider's code."""
+        ...
+
+
+class SmsSender(Protocol):
+    """Sends text messages to mobile phones (SNS)."""
+
+    def is_opted_out(self, phone: str) -> bool:
+        """Whether an E.164 number has opted out of text messages: nothing may then be sent to it."""
+        ...
+
+    def send(self, phone: str, text: str) -> str:
+        """Send one transactional text message; returns the message id. Raises DeliveryFailed."""
+        ...
