@@ -14,6 +14,7 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from chalicelib.domain.contacts import DEFAULT_COUNTRY
 from chalicelib.domain.errors import Forbidden, InvalidInput, Unauthenticated
 
 KEY_PREFIX = "psk"
@@ -29,6 +30,8 @@ class Clinic:
     clinic_id: str
     name: str
     created_at: datetime
+    country: str = DEFAULT_COUNTRY
+    """ISO 3166 alpha-2: phone numbers typed without ``+`` are read in this country."""
 
 
 @dataclass(frozen=True)

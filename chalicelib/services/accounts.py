@@ -12,6 +12,7 @@ from chalicelib.domain.accounts import (
     new_clinic_id,
     parse_presented_key,
 )
+from chalicelib.domain.contacts import check_country
 from chalicelib.domain.errors import Forbidden, NotFound, Unauthenticated
 from chalicelib.services.deps import Deps
 
@@ -34,6 +35,13 @@ def create_clinic(name: str, deps: Deps) -> tuple[Clinic, IssuedKey]:
 def rename_clinic(clinic_id: str, name: str, deps: Deps) -> Clinic:
     """Change the name patients see for the clinic."""
     clinic = replace(deps.clinics.get(clinic_id), name=clinic_name(name))
+    deps.clinics.save(clinic)
+    return clinic
+
+
+def set_country(clinic_id: str, country: str, deps: Deps) -> Clinic:
+    """Set the country phone numbers typed without ``+`` are read in (ISO 3166 alpha-2)."""
+    clinic = replace(deps.clinics.get(clinic_id), country=check_country(country))
     deps.clinics.save(clinic)
     return clinic
 

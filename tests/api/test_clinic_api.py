@@ -96,6 +96,20 @@ def test_a_wrong_content_type_is_415(client: Client, clinic_key: tuple[str, str]
     assert json.loads(response.body)
 
 
+def test_the_country_phone_numbers_are_read_in_is_set_and_shown(client: Client, clinic_key: tuple[str, str]) -> None:
+    _, key = clinic_key
+    assert client.http.get("/clinic", headers=bearer(key)).json_body["country"] == "SE"
+    response = client.http.patch("/clinic", headers=bearer(key), body=json.dumps({"country": "no"}))
+    assert response.status_code == 200
+    assert response.json_body["country"] == "NO"
+    assert response.json_body["name"] == "Kliniken Norr"
+    both = client.http.patch("/clinic", headers=bearer(key), body=json.dumps({"country": "SE", "name": "Norr"}))
+    assert (both.json_body["country"], both.json_body["name"]) == ("SE", "Norr")
+    refused = client.http.patch("/clinic", headers=bearer(key), body=json.dumps({"country": "Sweden"}))
+    assert refused.status_code == 422
+    assert "country" in refused.json_body["Message"]
+
+
 def test_a_clinic_never_reaches_another_clinics_data(client: Client, deps: Deps) -> None:
     north, north_key = accounts.create_clinic("Kliniken Norr", deps)
     south, south_key = accounts.create_clinic("Kliniken Syd", deps)

@@ -21,7 +21,8 @@ def test_clinics_round_trip_and_conflict(real_or_fake: Deps) -> None:
     assert real_or_fake.clinics.get(clinic.clinic_id) == clinic
     with pytest.raises(Conflict):
         real_or_fake.clinics.add(clinic)
-    renamed = replace(clinic, name="Kliniken Väst")
+    assert clinic.country == "SE"
+    renamed = replace(clinic, name="Kliniken Väst", country="NO")
     real_or_fake.clinics.save(renamed)
     assert real_or_fake.clinics.get(clinic.clinic_id) == renamed
 

@@ -8,6 +8,7 @@ from pynamodb.exceptions import DoesNotExist, PutError
 from chalicelib.adapters.dynamo.base import BaseModel, TableMeta, deployed_name
 from chalicelib.adapters.dynamo.errors import is_conditional_failure
 from chalicelib.domain.accounts import ApiKey, Clinic
+from chalicelib.domain.contacts import DEFAULT_COUNTRY
 from chalicelib.domain.errors import Conflict, NotFound
 
 
@@ -20,6 +21,7 @@ class ClinicModel(BaseModel):
     clinic_id = UnicodeAttribute(hash_key=True)
     name = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
+    country = UnicodeAttribute(null=True)  # rows made before clinics had a country read as the default
 
 
 class ApiKeyModel(BaseModel):
@@ -39,7 +41,7 @@ class DynamoClinicRepository:
     """ClinicRepository on DynamoDB."""
 
     def add(self, clinic: Clinic) -> None:
-        row = ClinicModel(clinic.clinic_id, name=clinic.name, created_at=clinic.created_at)
+        row = _clinic_row(clinic)
         try:
             row.save(condition=ClinicModel.clinic_id.does_not_exist())
         except PutError as err:
@@ -52,10 +54,11 @@ class DynamoClinicRepository:
             row = ClinicModel.get(clinic_id)
         except DoesNotExist as err:
             raise NotFound("No such clinic") from err
-        return Clinic(clinic_id=row.clinic_id, name=row.name, created_at=row.created_at)
+        country = row.country or DEFAULT_COUNTRY
+        return Clinic(clinic_id=row.clinic_id, name=row.name, created_at=row.created_at, country=country)
 
     def save(self, clinic: Clinic) -> None:
-        row = ClinicModel(clinic.clinic_id, name=clinic.name, created_at=clinic.created_at)
+        row = _clinic_row(clinic)
         try:
             row.save(condition=ClinicModel.clinic_id.exists())
         except PutError as err:
@@ -95,6 +98,10 @@ class DynamoApiKeyRepository:
             if is_conditional_failure(err):
                 raise NotFound("No such API key") from err
             raise
+
+
+def _clinic_row(clinic: Clinic) -> ClinicModel:
+    return ClinicModel(clinic.clinic_id, name=clinic.name, created_at=clinic.created_at, country=clinic.country)
 
 
 def _to_row(key: ApiKey) -> ApiKeyModel:
