@@ -1,8 +1,10 @@
 """Secret links and secrets typed by people: how they are made, stored and checked.
 
-A link token carries 256 random bits and is stored only as its SHA-256 hash: a fast hash is right for
-that much entropy, and it lets a request find its row by the hash. Passwords and codes that people
-type are short, so they are stored with scrypt and a salt, and checked in constant time.
+A link token is the HMAC-SHA256, under the deployment's secret key, of the record's id and a random
+128-bit nonce: 256 bits nobody can guess without the key, and reproducible by us, so a resend sends the
+very same link although only the token's SHA-256 hash is stored (a fast hash is right for that much
+entropy, and lets a request find its row by the hash). Passwords and codes that people type are short,
+so they are stored with scrypt and a salt, and checked in constant time.
 """
 
 from __future__ import annotations
@@ -17,8 +19,19 @@ _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 
 
 def new_token() -> str:
-    """A fresh link token (URL-safe, 256 random bits)."""
+    """A fresh random token (URL-safe, 256 random bits) for links that are never sent again."""
     return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def new_nonce() -> str:
+    """The random part of a link (128 bits), stored with its record."""
+    return secrets.token_hex(16)
+
+
+def link_token(key: bytes, purpose: str, record_id: str, nonce: str) -> str:
+    """The link token of a record: the same inputs give the same token, and none can be made without the key."""
+    mac = hmac.new(key, f"{purpose}:{record_id}:{nonce}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
 
 def token_hash(token: str) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from chalicelib.domain.contacts import Contact
 from chalicelib.domain.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
 
 DEFAULT_LIFETIME_DAYS = 90
@@ -55,27 +56,12 @@ class ShareStatus(StrEnum):
     """Preparation failed for good (the reason is recorded); the clinic can send anew."""
 
 
-class Channel(StrEnum):
-    """How a contact is reached."""
-
-    EMAIL = "email"
-    SMS = "sms"
-
-
 class DeliveryStatus(StrEnum):
     """What became of sending the link to one contact."""
 
     QUEUED = "queued"
     SENT = "sent"
     FAILED = "failed"
-
-
-@dataclass(frozen=True)
-class Contact:
-    """A validated contact: an e-mail address or an E.164 phone number."""
-
-    channel: Channel
-    address: str
 
 
 @dataclass(frozen=True)
@@ -112,6 +98,7 @@ class Share:
     deliveries: tuple[Delivery, ...]
     language: str
     token_hash: str
+    token_nonce: str
     created_at: datetime
     expires_at: datetime
     last_sent_at: datetime | None = None
@@ -192,6 +179,13 @@ class Share:
     def code_usable(self, now: datetime) -> bool:
         """Whether a one-time code is outstanding and still valid."""
         return self.code_hash is not None and self.code_expires_at is not None and now < self.code_expires_at
+
+
+def share_token(key: bytes, share: Share) -> str:
+    """The share's link token (reproducible: resending sends the same link)."""
+    from chalicelib.domain.links import link_token
+
+    return link_token(key, "share", share.share_id, share.token_nonce)
 
 
 def new_share_id() -> str:

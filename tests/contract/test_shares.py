@@ -11,8 +11,9 @@ import pytest
 
 from chalicelib import wiring
 from chalicelib.domain import links
+from chalicelib.domain.contacts import Contact, ContactKind
 from chalicelib.domain.errors import Conflict, NotFound
-from chalicelib.domain.shares import Channel, Contact, Delivery, DeliveryStatus, Share, SharedFile, ShareStatus
+from chalicelib.domain.shares import Delivery, DeliveryStatus, Share, SharedFile, ShareStatus
 from chalicelib.services.deps import Deps
 from chalicelib.settings import settings
 from tests import patient_data
@@ -29,11 +30,12 @@ def a_share(share_id: str, clock: FakeClock, study: str = "1.2.3", clinic: str =
         study_instance_uid=study,
         sop_instance_uids=("1.2.3.4",),
         deliveries=(
-            Delivery(Contact(Channel.EMAIL, patient_data.EMAILS[0])),
-            Delivery(Contact(Channel.SMS, patient_data.PHONES[0]), DeliveryStatus.SENT, None, 1, now),
+            Delivery(Contact(ContactKind.EMAIL, patient_data.EMAILS[0])),
+            Delivery(Contact(ContactKind.SMS, patient_data.PHONES[0]), DeliveryStatus.SENT, None, 1, now),
         ),
         language="sv",
         token_hash=links.token_hash(links.new_token()),
+        token_nonce=links.new_nonce(),
         created_at=now,
         expires_at=now + timedelta(days=90),
     )

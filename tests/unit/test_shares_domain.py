@@ -5,10 +5,9 @@ from datetime import timedelta
 import pytest
 
 from chalicelib.domain import links
+from chalicelib.domain.contacts import Contact, ContactKind
 from chalicelib.domain.errors import Conflict, InvalidInput
 from chalicelib.domain.shares import (
-    Channel,
-    Contact,
     Delivery,
     DeliveryStatus,
     LinkDeleted,
@@ -32,11 +31,12 @@ def share(clock: FakeClock, **changes: object) -> Share:
         study_instance_uid="1.2.3",
         sop_instance_uids=None,
         deliveries=(
-            Delivery(Contact(Channel.EMAIL, patient_data.EMAILS[0]), DeliveryStatus.SENT, attempts=1, sent_at=now),
-            Delivery(Contact(Channel.SMS, patient_data.PHONES[0]), DeliveryStatus.FAILED, reason="opted out"),
+            Delivery(Contact(ContactKind.EMAIL, patient_data.EMAILS[0]), DeliveryStatus.SENT, attempts=1, sent_at=now),
+            Delivery(Contact(ContactKind.SMS, patient_data.PHONES[0]), DeliveryStatus.FAILED, reason="opted out"),
         ),
         language="sv",
         token_hash=links.token_hash(links.new_token()),
+        token_nonce=links.new_nonce(),
         created_at=now,
         expires_at=now + timedelta(days=90),
         status=ShareStatus.READY,
@@ -52,6 +52,17 @@ def test_tokens_carry_256_bits_and_are_stored_hashed() -> None:
     assert links.token_hash(token) == links.token_hash(token)
     assert links.new_token() != token
     assert not links.looks_like_token("../../etc/passwd")
+
+
+def test_link_tokens_are_reproducible_only_with_the_key() -> None:
+    nonce = links.new_nonce()
+    token = links.link_token(b"k" * 32, "share", "sh_1", nonce)
+    assert token == links.link_token(b"k" * 32, "share", "sh_1", nonce)
+    assert links.looks_like_token(token)
+    assert len(token) == 43  # 256 bits
+    assert token != links.link_token(b"j" * 32, "share", "sh_1", nonce)
+    assert token != links.link_token(b"k" * 32, "share", "sh_1", links.new_nonce())
+    assert token != links.link_token(b"k" * 32, "visit", "sh_1", nonce)
 
 
 def test_typed_secrets_are_salted_and_checked() -> None:

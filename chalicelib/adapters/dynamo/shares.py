@@ -18,10 +18,9 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.adapters.dynamo.base import BaseModel, TableMeta, deployed_name
 from chalicelib.adapters.dynamo.errors import is_conditional_failure
+from chalicelib.domain.contacts import Contact, ContactKind
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.shares import (
-    Channel,
-    Contact,
     Delivery,
     DeliveryStatus,
     Share,
@@ -135,6 +134,7 @@ def _body(share: Share) -> dict[str, Any]:
             {**asdict(d), "contact": asdict(d.contact), "sent_at": _iso(d.sent_at)} for d in share.deliveries
         ],
         "language": share.language,
+        "token_nonce": share.token_nonce,
         "last_sent_at": _iso(share.last_sent_at),
         "failure": share.failure,
         "link_code_hash": share.link_code_hash,
@@ -158,7 +158,7 @@ def _share(row: ShareModel) -> Share:
         sop_instance_uids=tuple(body["sop_instance_uids"]) if body["sop_instance_uids"] is not None else None,
         deliveries=tuple(
             Delivery(
-                contact=Contact(Channel(d["contact"]["channel"]), d["contact"]["address"]),
+                contact=Contact(ContactKind(d["contact"]["kind"]), d["contact"]["address"]),
                 status=DeliveryStatus(d["status"]),
                 reason=d["reason"],
                 attempts=d["attempts"],
@@ -168,6 +168,7 @@ def _share(row: ShareModel) -> Share:
         ),
         language=body["language"],
         token_hash=row.token_hash,
+        token_nonce=body["token_nonce"],
         created_at=row.created_at,
         expires_at=row.expires_at,
         last_sent_at=_time(body["last_sent_at"]),
