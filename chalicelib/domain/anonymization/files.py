@@ -1,0 +1,129 @@
+"""De-identify one DICOM file into another, streaming the pixel data whenever it needs no cleaning."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import os
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from pydicom.dataset import Dataset, FileDataset
+from pydicom.uid import ExplicitVRLittleEndian
+
+from chalicelib.domain.anonymization.assessment import Plan, plan
+from chalicelib.domain.anonymization.deidentify import Deidentifier
+from chalicelib.domain.anonymization.method import mark_deidentified
+from chalicelib.domain.anonymization.options import PATIENT_SHARE_OPTIONS, Option, Options
+from chalicelib.domain.anonymization.part10 import (
+    Part10Writer,
+    is_deflated,
+    locate_pixel_data,
+    read_header,
+    read_trailing,
+)
+from chalicelib.domain.anonymization.pixels import describe_native_pixels, write_cleaned_frames
+from chalicelib.domain.anonymization.quiet import pydicom_silenced
+from chalicelib.domain.anonymization.report import Report
+
+Source = str | os.PathLike[str] | BinaryIO
+
+
+def anonymize_file(
+    src: Source, dst: Source, *, key: bytes, options: Options = PATIENT_SHARE_OPTIONS
+) -> Report:
+    """De-identify the DICOM file ``src`` into ``dst`` and say what was done.
+
+    ``key`` is the share's secret (at least 16 bytes): the same key maps the same UIDs (and the same
+    patient's dates) the same way, so the instances of one share keep referring to each other. ``src`` must
+    be seekable and is read from its start. When the instance is not anonymizable nothing is written (a
+    path ``dst`` is not even created) and the report says why. Pixel data that needs no cleaning is copied
+    byte for byte without being loaded; ultrasound pixels are cleaned frame by frame.
+
+    Raises NotDicom when ``src`` is not a DICOM file we can read (a path ``dst`` is then removed), and
+    ValueError when ``key`` is too short.
+    """
+    deidentifier = Deidentifier.for_share(key, options)
+    with pydicom_silenced(), _opened_source(src) as source:
+        header = read_header(source)
+        decision = plan(header, options)
+        if decision.report.anonymizable:
+            with _opened_target(dst) as target:
+                _write_copy(source, target, header, decision, deidentifier)
+    return decision.report
+
+
+def _write_copy(
+    source: BinaryIO, target: BinaryIO, header: FileDataset, decision: Plan, deidentifier: Deidentifier
+) -> None:
+    options = deidentifier.profile.options
+    deflated = is_deflated(header)  # read whole: its pixel data is an element of the header
+    pixel_data = None if deflated else locate_pixel_data(source, header)
+    trailing = read_trailing(source, pixel_data.end, header) if pixel_data else Dataset()
+    cleaning = bool(decision.keep_regions)
+    # The decoder reads the original file (or, deflated, a copy of the pixel module taken before it changes).
+    pixel_source: BinaryIO | Dataset = _pixel_module(header) if deflated and cleaning else source
+
+    original_meta = header.file_meta
+    date_offset = deidentifier.date_offset(header)
+    deidentifier.apply_rules(header, date_offset)
+    deidentifier.apply_rules(trailing, date_offset)
+
+    transfer_syntax = original_meta.TransferSyntaxUID
+    if cleaning or deflated:
+        transfer_syntax = ExplicitVRLittleEndian
+    if cleaning:
+        layout = describe_native_pixels(header)
+        header.pop("PixelData", None)
+    mark_deidentified(header, options, pixels_cleaned=cleaning)
+
+    writer = Part10Writer(target, transfer_syntax)
+    writer.write_header(
+        header,
+        str(header.get("SOPClassUID") or original_meta.MediaStorageSOPClassUID),
+        str(header.get("SOPInstanceUID") or _meta_instance_uid(original_meta, deidentifier)),
+    )
+    if cleaning:
+        write_cleaned_frames(writer, pixel_source, layout, decision.keep_regions)
+    elif pixel_data is not None:
+        writer.copy_from(source, pixel_data.start, pixel_data.end)
+    if len(trailing):
+        writer.write_dataset(trailing)
+
+
+def _pixel_module(header: FileDataset) -> Dataset:
+    module = copy.deepcopy(header.group_dataset(0x0028))
+    module.file_meta = header.file_meta
+    if "PixelData" in header:
+        module.add(header["PixelData"])
+    return module
+
+
+def _meta_instance_uid(meta: Dataset, deidentifier: Deidentifier) -> str:
+    original = str(meta.MediaStorageSOPInstanceUID)
+    return original if Option.RETAIN_UIDS in deidentifier.profile.options else deidentifier.uids(original)
+
+
+@contextlib.contextmanager
+def _opened_source(src: Source) -> Iterator[BinaryIO]:
+    if isinstance(src, str | os.PathLike):
+        with open(src, "rb") as source:
+            yield source
+    else:
+        src.seek(0)
+        yield src
+
+
+@contextlib.contextmanager
+def _opened_target(dst: Source) -> Iterator[BinaryIO]:
+    if not isinstance(dst, str | os.PathLike):
+        yield dst
+        return
+    try:
+        with open(dst, "wb") as target:
+            yield target
+    except BaseException:
+        # A half-written copy is worse than none: it may pass for a complete one.
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(dst)
+        raise
