@@ -12,8 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
+from chalicelib.domain.visits import DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS
+
 _PREFIX_RE = re.compile(r"^[a-z0-9][a-z0-9-]{2,40}$")
 _STAGES = ("local", "dev", "prod")
+_LOCAL_SECRET = "local-stack-secret-key-not-for-any-deployed-stage"  # noqa: S105 - local stack only
 
 
 class SettingsError(ValueError):
@@ -35,6 +38,19 @@ class Settings:
     chat_bucket: str
     service_name: str
     metrics_namespace: str
+    secret_key: bytes = b""
+    chat_retention_days: int = DEFAULT_RETENTION_DAYS
+    """How long a closed visit's messages and files are kept (then DynamoDB TTL and the cleanup worker)."""
+
+    @property
+    def signing_key(self) -> bytes:
+        """Signs and derives what must be unguessable yet reproducible: link tokens, session cookies.
+
+        Checked on use, not at load: ``chalice package`` imports the app without the deployment's secret.
+        """
+        if not self.secret_key:
+            raise SettingsError("SECRET_KEY is not set (infra/ passes it from Secrets Manager)")
+        return self.secret_key
 
     @property
     def local_mode(self) -> bool:
@@ -48,6 +64,15 @@ class Settings:
     def queue_name(self, short_name: str) -> str:
         """The SQS queue name of one of our queues, e.g. ``ingest``."""
         return f"{self.resource_prefix}-{short_name}"
+
+    def stream_arn(self, short_name: str) -> str:
+        """The DynamoDB stream of one of our tables, as a stream handler's decorator names it.
+
+        CloudFormation knows a stream's ARN only once it has made the table, so ``infra/resources.yaml``
+        sets the real one on the event source at package time; the local stack's pump reads the table
+        name from this one.
+        """
+        return f"arn:aws:dynamodb:{self.region}:000000000000:table/{self.table_name(short_name)}/stream/set-by-infra"
 
 
 def load(env: Mapping[str, str]) -> Settings:
@@ -64,6 +89,14 @@ def load(env: Mapping[str, str]) -> Settings:
     public_base_url = env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
     if not public_base_url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
         raise SettingsError("PUBLIC_BASE_URL must be an https:// URL (http only on localhost)")
+    secret_key = env.get("SECRET_KEY", "")
+    if not secret_key and stage == "local":
+        secret_key = _LOCAL_SECRET  # the local stack only: never a deployed stage
+    if secret_key and len(secret_key) < 32:
+        raise SettingsError("SECRET_KEY must be at least 32 characters (infra/ generates it in Secrets Manager)")
+    retention = env.get("CHAT_RETENTION_DAYS", str(DEFAULT_RETENTION_DAYS))
+    if not retention.isdigit() or not 1 <= int(retention) <= MAX_RETENTION_DAYS:
+        raise SettingsError(f"CHAT_RETENTION_DAYS must be a whole number of days, 1 to {MAX_RETENTION_DAYS}")
     return Settings(
         stage=stage,
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "eu-north-1",
@@ -76,6 +109,8 @@ def load(env: Mapping[str, str]) -> Settings:
         chat_bucket=env.get("CHAT_BUCKET", f"{prefix}-chat"),
         service_name=env.get("POWERTOOLS_SERVICE_NAME", "patient-share"),
         metrics_namespace=env.get("POWERTOOLS_METRICS_NAMESPACE", "PatientShare"),
+        secret_key=secret_key.encode(),
+        chat_retention_days=int(retention),
     )
 
 

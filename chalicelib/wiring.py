@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from chalicelib.services.deps import Buckets, Deps
+from chalicelib.services.deps import Buckets, Deps, Site, VisitPolicy
 from chalicelib.settings import settings
 
 _lock = threading.Lock()
@@ -22,8 +22,10 @@ def build() -> Deps:
     from chalicelib.adapters.aws import client
     from chalicelib.adapters.clock import SystemClock
     from chalicelib.adapters.dynamo.accounts import DynamoApiKeyRepository, DynamoClinicRepository
+    from chalicelib.adapters.dynamo.idempotency import persistence_store
     from chalicelib.adapters.dynamo.shares import DynamoShareRepository
     from chalicelib.adapters.dynamo.studies import DynamoStudyIndex, DynamoUploadRepository
+    from chalicelib.adapters.dynamo.visits import DynamoMessageRepository, DynamoVisitRepository
     from chalicelib.adapters.s3 import S3ObjectStore
     from chalicelib.adapters.ses import SesMailer
     from chalicelib.adapters.sns import SnsSmsSender
@@ -44,6 +46,11 @@ def build() -> Deps:
         jobs=SqsJobQueue(client("sqs"), cfg.queue_name),
         mailer=SesMailer(client("ses"), cfg.sender_email),
         sms=SnsSmsSender(client("sns")),
+        visits=DynamoVisitRepository(),
+        messages=DynamoMessageRepository(),
+        visit_policy=VisitPolicy(cfg.public_base_url, cfg.chat_retention_days),
+        site=Site(public_base_url=cfg.public_base_url, signing_key=cfg.signing_key),
+        idempotency=persistence_store(client("dynamodb")),
     )
 
 

@@ -3,6 +3,7 @@
 * ``SqsPump`` feeds each queue's messages to the Chalice handler registered for it, in Lambda's event
   format, deleting what succeeded and leaving the rest for a retry (and, after the queue's
   maxReceiveCount, its dead-letter queue), as Lambda does with ReportBatchItemFailures.
+* ``StreamPump`` does the same for ``on_dynamodb_record`` handlers and their tables' streams.
 * ``reap_expired`` deletes rows whose TTL attribute has passed: moto never does, AWS does it late.
 """
 
@@ -14,7 +15,9 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from chalice.app import Chalice, SQSEventConfig
+import boto3
+from botocore.config import Config
+from chalice.app import Chalice, DynamoDBEventConfig, SQSEventConfig
 from chalice.local import LambdaContext
 from pynamodb.attributes import TTLAttribute
 from pynamodb.models import Model
@@ -92,6 +95,95 @@ def _record(message: dict[str, Any], arn: str, region: str) -> dict[str, Any]:
     }
 
 
+class StreamPump:
+    """Feeds each table stream that has an ``on_dynamodb_record`` handler to it, as Lambda's mapping does.
+
+    The handler's decorator names the table (``Settings.stream_arn``); the pump reads that table's
+    stream from the start (moto keeps it in memory), in Lambda's record format. A batch whose handler
+    raises, or reports failed records, is read again from the first failure, at most ``max_attempts``
+    times (then that record is skipped, as Lambda does after MaximumRetryAttempts).
+    """
+
+    def __init__(self, app: Chalice, cfg: Settings, max_attempts: int = 3) -> None:
+        self._app = app
+        self._region = cfg.region
+        self._max_attempts = max_attempts
+        self._dynamodb = client("dynamodb", cfg)
+        # Stream ARNs name an account: botocore would route them to an account endpoint moto does not serve.
+        self._streams = boto3.client(
+            "dynamodbstreams",
+            region_name=cfg.region,
+            endpoint_url=cfg.endpoint_url,
+            config=Config(account_id_endpoint_mode="disabled"),
+        )
+        self._sources = [s for s in app.event_sources if isinstance(s, DynamoDBEventConfig)]
+        self._iterators: dict[tuple[str, str], str] = {}  # (handler, shard) → next shard iterator
+        self._failures: dict[tuple[str, str], tuple[str, int]] = {}  # → (sequence number, attempts)
+        self._arns: dict[str, str] = {}
+
+    def run_once(self) -> int:
+        """Deliver at most one batch per handler and shard; returns how many records were handled."""
+        return sum(self._deliver(source) for source in self._sources)
+
+    def _stream_arn(self, source: DynamoDBEventConfig) -> str:
+        if source.name not in self._arns:
+            table = source.stream_arn.split(":table/", 1)[1].split("/stream/", 1)[0]
+            self._arns[source.name] = self._dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+        return self._arns[source.name]
+
+    def _deliver(self, source: DynamoDBEventConfig) -> int:
+        arn = self._stream_arn(source)
+        handled = 0
+        for shard in self._streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+            key = (source.name, shard["ShardId"])
+            if key not in self._iterators:
+                self._iterators[key] = self._streams.get_shard_iterator(
+                    StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType=source.starting_position
+                )["ShardIterator"]
+            response = self._streams.get_records(ShardIterator=self._iterators[key], Limit=source.batch_size)
+            records = response["Records"]
+            if not records:
+                self._iterators[key] = response["NextShardIterator"]
+                continue
+            handled += len(records)
+            first_failure = self._invoke(source, arn, records)
+            if first_failure is None:
+                self._failures.pop(key, None)
+                self._iterators[key] = response["NextShardIterator"]
+                continue
+            sequence, attempts = self._failures.get(key, (first_failure, 0))
+            attempts = attempts + 1 if sequence == first_failure else 1
+            retry = attempts < self._max_attempts
+            self._failures[key] = (first_failure, attempts) if retry else ("", 0)
+            self._iterators[key] = self._streams.get_shard_iterator(
+                StreamArn=arn,
+                ShardId=shard["ShardId"],
+                ShardIteratorType="AT_SEQUENCE_NUMBER" if retry else "AFTER_SEQUENCE_NUMBER",
+                SequenceNumber=first_failure,
+            )["ShardIterator"]
+        return handled
+
+    def _invoke(self, source: DynamoDBEventConfig, arn: str, records: list[dict[str, Any]]) -> str | None:
+        """Run the handler on one batch; the sequence number of the first failed record, or None."""
+        event = {"Records": [_stream_record(r, arn, self._region) for r in records]}
+        try:
+            result = self._app.handler_map[source.name](event, LambdaContext(source.name, 512))
+        except Exception:
+            return str(records[0]["dynamodb"]["SequenceNumber"])
+        failures = (result or {}).get("batchItemFailures", []) if isinstance(result, dict) else []
+        failed = {f["itemIdentifier"] for f in failures}
+        sequences = [str(r["dynamodb"]["SequenceNumber"]) for r in records]
+        return next((sequence for sequence in sequences if sequence in failed), None)
+
+
+def _stream_record(record: dict[str, Any], arn: str, region: str) -> dict[str, Any]:
+    body = dict(record["dynamodb"])
+    created = body.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        body["ApproximateCreationDateTime"] = int(created.timestamp())
+    return {**record, "dynamodb": body, "awsRegion": region, "eventSourceARN": arn}
+
+
 def reap_expired(now: datetime | None = None, tables: Iterable[type[Model]] = resources.TABLES) -> int:
     """Delete every row whose TTL attribute is in the past; returns how many were deleted.
 
@@ -115,6 +207,7 @@ class Background(threading.Thread):
     def __init__(self, app: Chalice, cfg: Settings, reap_every_s: float = 10.0) -> None:
         super().__init__(name="local-events", daemon=True)
         self._pump = SqsPump(app, cfg)
+        self._streams = StreamPump(app, cfg)
         self._stopping = threading.Event()
         self._reap_every_s = reap_every_s
 
@@ -125,7 +218,8 @@ class Background(threading.Thread):
                 if time.monotonic() >= next_reap:
                     reap_expired()
                     next_reap = time.monotonic() + self._reap_every_s
-                if not self._pump.run_once(wait_s=1):
+                streamed = self._streams.run_once()
+                if not self._pump.run_once(wait_s=0 if streamed else 1) and not streamed:
                     self._stopping.wait(0.2)
             except Exception as err:
                 print(f"local events: {type(err).__name__}: {err}", flush=True)

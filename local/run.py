@@ -7,6 +7,7 @@ outbox, and runs the event side (SQS → handlers, TTL reaper). Ctrl-C stops it 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -31,6 +32,20 @@ def configure_environment(aws_port: int) -> None:
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO")
 
 
+def quiet_handler() -> type:
+    """Chalice's dev-server request handler, logging method and status but never the path.
+
+    Paths carry link tokens (``/v/{token}``, ``/p/{token}``); our own request log names the route pattern.
+    """
+    from chalice.local import ChaliceRequestHandler
+
+    class QuietHandler(ChaliceRequestHandler):
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            self.log_message('"%s <path not logged>" %s', self.command, str(code))
+
+    return QuietHandler
+
+
 def main() -> int:
     """Run the local stack until interrupted."""
     aws_port = int(os.environ.get("AWS_PORT", "5000"))
@@ -49,15 +64,22 @@ def main() -> int:
     moto.start()
 
     sys.path.insert(0, str(ROOT))
+    from dataclasses import replace
+
     from app import app
+    from chalicelib import wiring
     from chalicelib.settings import settings
-    from local import events, outbox, stack
+    from local import clock, events, outbox, stack
     from local.seed import seed_demo_clinic
 
     cfg = settings()
     stack.create_all(cfg)
     recorder = outbox.Recorder(cfg.region)
     app.register_blueprint(outbox.blueprint(recorder))
+    local_clock = clock.ShiftableClock()
+    app.register_blueprint(clock.blueprint(local_clock))
+    local_deps = wiring.override(replace(wiring.build(), clock=local_clock))
+    local_deps.__enter__()
     state_dir = Path(os.environ.get("LOCAL_STATE_DIR", ROOT / ".local"))
     demo = seed_demo_clinic(cfg.public_base_url, state_dir / "demo.json")
 
@@ -65,7 +87,9 @@ def main() -> int:
     background = events.Background(app, cfg)
     background.start()
     recorder.run_in_background(stop)
-    server = create_local_server(app, Config.create(chalice_stage="local", lambda_timeout=900), host, port)
+    server_config = Config.create(chalice_stage="local", lambda_timeout=900)
+    server = create_local_server(app, server_config, host, port)
+    server.server.RequestHandlerClass = functools.partial(quiet_handler(), app_object=app, config=server_config)
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
@@ -96,6 +120,7 @@ def main() -> int:
         background.stop()
         server.server.server_close()
         background.join(timeout=5)
+        local_deps.__exit__(None, None, None)
         moto.stop()
     return 0
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlparse
 
 import boto3
 
@@ -64,6 +65,22 @@ def _create_bucket(s3: Any, bucket: resources.Bucket, cfg: Settings, queue_arns:
             "RestrictPublicBuckets": True,
         },
     )
+    if bucket.browser_uploads:
+        # The pages' own origin, as infra/resources.yaml allows PublicBaseUrl's (moto applies the rule).
+        origin = "{0.scheme}://{0.netloc}".format(urlparse(cfg.public_base_url))
+        s3.put_bucket_cors(
+            Bucket=name,
+            CORSConfiguration={
+                "CORSRules": [
+                    {
+                        "AllowedMethods": ["POST", "GET"],
+                        "AllowedOrigins": [origin],
+                        "AllowedHeaders": ["*"],
+                        "MaxAgeSeconds": 600,
+                    }
+                ]
+            },
+        )
     if bucket.notify is not None:
         s3.put_bucket_notification_configuration(
             Bucket=name,

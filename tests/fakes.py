@@ -8,11 +8,18 @@ from datetime import UTC, datetime, timedelta
 from typing import BinaryIO
 from urllib.parse import quote
 
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyItemAlreadyExistsError,
+    IdempotencyItemNotFoundError,
+)
+from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer, DataRecord
+
 from chalicelib.domain.accounts import ApiKey, Clinic
 from chalicelib.domain.errors import Conflict, DeliveryFailed, NotFound
 from chalicelib.domain.shares import Share
 from chalicelib.domain.studies import Instance, Study, StudyQuery, Upload, UploadedFile, instance_order, study_sort_key
-from chalicelib.services.deps import Buckets, Deps
+from chalicelib.domain.visits import Attachment, Message, Visit, VisitStatus
+from chalicelib.services.deps import Buckets, Deps, Site, VisitPolicy
 from chalicelib.services.ports import Email, PresignedPost
 
 
@@ -277,7 +284,80 @@ class FakeSmsSender:
             raise DeliveryFailed("InvalidParameter")
 
 
+class InMemoryVisitRepository:
+    def __init__(self) -> None:
+        self.rows: dict[str, Visit] = {}
+        self.seqs: dict[str, int] = {}
+
+    def add(self, visit: Visit) -> None:
+        if visit.visit_id in self.rows:
+            raise Conflict("A visit with this id exists already")
+        self.rows[visit.visit_id] = visit
+        self.seqs[visit.visit_id] = 0
+
+    def get(self, visit_id: str) -> Visit:
+        try:
+            return self.rows[visit_id]
+        except KeyError:
+            raise NotFound("No such visit") from None
+
+    def find_by_link(self, link_hash: str) -> Visit:
+        for visit in self.rows.values():
+            if visit.link_hash == link_hash:
+                return visit
+        raise NotFound("No such visit")
+
+    def save(self, visit: Visit) -> None:
+        if visit.visit_id not in self.rows:
+            raise NotFound("No such visit")
+        self.rows[visit.visit_id] = visit
+
+    def next_seq(self, visit_id: str) -> int:
+        if self.get(visit_id).status is not VisitStatus.OPEN:
+            raise Conflict("The visit is closed; nothing more can be sent")
+        self.seqs[visit_id] += 1
+        return self.seqs[visit_id]
+
+
+class InMemoryMessageRepository:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, int], Message] = {}
+
+    def add(self, message: Message) -> None:
+        if (message.visit_id, message.seq) in self.rows:
+            raise Conflict("A message with this number exists already")
+        self.rows[(message.visit_id, message.seq)] = message
+
+    def after(self, visit_id: str, after: int, limit: int) -> list[Message]:
+        return sorted((m for (v, s), m in self.rows.items() if v == visit_id and s > after), key=lambda m: m.seq)[
+            :limit
+        ]
+
+    def attachment(self, visit_id: str, attachment_id: str) -> Message:
+        for message in self.attachments(visit_id):
+            if message.attachment is not None and message.attachment.attachment_id == attachment_id:
+                return message
+        raise NotFound("No such file")
+
+    def attachments(self, visit_id: str) -> list[Message]:
+        return [m for m in self.after(visit_id, 0, 1 << 30) if m.attachment is not None]
+
+    def save_attachment(self, visit_id: str, seq: int, attachment: Attachment) -> None:
+        message = self.rows.get((visit_id, seq))
+        if message is None or message.attachment is None:
+            raise NotFound("No such file")
+        if message.attachment.attachment_id != attachment.attachment_id:
+            raise NotFound("No such file")
+        self.rows[(visit_id, seq)] = replace(message, attachment=attachment)
+
+    def expire(self, visit_id: str, expires_at: datetime) -> None:
+        for key, message in self.rows.items():
+            if key[0] == visit_id:
+                self.rows[key] = replace(message, expires_at=expires_at)
+
+
 BUCKETS = Buckets(ingest="ingest-bucket", share="share-bucket", chat="chat-bucket")
+VISIT_POLICY = VisitPolicy(public_base_url="https://share.example.org", retention_days=30)
 
 
 def fake_deps(clock: FakeClock | None = None) -> Deps:
@@ -295,4 +375,42 @@ def fake_deps(clock: FakeClock | None = None) -> Deps:
         jobs=FakeJobQueue(),
         mailer=FakeMailer(),
         sms=FakeSmsSender(),
+        visits=InMemoryVisitRepository(),
+        messages=InMemoryMessageRepository(),
+        visit_policy=VISIT_POLICY,
+        site=Site(public_base_url="https://share.example.test", signing_key=b"test-signing-key-" * 2),
+        idempotency=InMemoryIdempotencyStore(),
     )
+
+
+class InMemoryIdempotencyStore(BasePersistenceLayer):
+    """Powertools' persistence layer in a dict, with DynamoDB's conditional-put semantics."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: dict[str, DataRecord] = {}
+
+    def _get_record(self, idempotency_key: str) -> DataRecord:
+        try:
+            return self.records[idempotency_key]
+        except KeyError:
+            raise IdempotencyItemNotFoundError from None
+
+    def _put_record(self, data_record: DataRecord) -> None:
+        existing = self.records.get(data_record.idempotency_key)
+        now = datetime.now(UTC)
+        if existing is not None:
+            completed_alive = existing.expiry_timestamp is not None and existing.expiry_timestamp > now.timestamp()
+            in_progress = (
+                existing.status == "INPROGRESS"
+                and (existing.in_progress_expiry_timestamp or 0) > now.timestamp() * 1000
+            )
+            if completed_alive or in_progress:
+                raise IdempotencyItemAlreadyExistsError(old_data_record=existing)
+        self.records[data_record.idempotency_key] = data_record
+
+    def _update_record(self, data_record: DataRecord) -> None:
+        self.records[data_record.idempotency_key] = data_record
+
+    def _delete_record(self, data_record: DataRecord) -> None:
+        self.records.pop(data_record.idempotency_key, None)

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 
 from chalicelib.adapters.dynamo.accounts import ApiKeyModel, ClinicModel
 from chalicelib.adapters.dynamo.base import BaseModel
+from chalicelib.adapters.dynamo.idempotency import IdempotencyModel
 from chalicelib.adapters.dynamo.shares import ShareModel
 from chalicelib.adapters.dynamo.studies import InstanceModel, StudyModel, UploadFileModel
+from chalicelib.adapters.dynamo.visits import MessageModel, VisitModel
 from chalicelib.settings import Settings
 
 #: Every table, as its pynamodb model.
@@ -23,6 +25,9 @@ TABLES: tuple[type[BaseModel], ...] = (
     InstanceModel,
     UploadFileModel,
     ShareModel,
+    VisitModel,
+    MessageModel,
+    IdempotencyModel,
 )
 
 
@@ -52,6 +57,8 @@ class Bucket:
     logical_id: str
     expire_after_days: int
     notify: Queue | None = None
+    browser_uploads: bool = False
+    """Browsers POST to it from our pages (pre-signed), so it answers CORS for our origin."""
 
     def name(self, cfg: Settings) -> str:
         """The bucket's name in this deployment."""
@@ -61,7 +68,7 @@ class Bucket:
 
 INGEST_QUEUE = Queue("ingest", "IngestQueue", visibility_timeout_s=900)
 ATTACHMENT_QUEUE = Queue("attachments", "AttachmentQueue", visibility_timeout_s=300)
-SHARE_QUEUE = Queue("share", "ShareQueue", visibility_timeout_s=900)
+SHARE_QUEUE = Queue("share", "ShareQueue", visibility_timeout_s=1800)
 DELIVERY_QUEUE = Queue("delivery", "DeliveryQueue", visibility_timeout_s=120, max_receive_count=8)
 
 QUEUES: tuple[Queue, ...] = (INGEST_QUEUE, ATTACHMENT_QUEUE, SHARE_QUEUE, DELIVERY_QUEUE)
@@ -71,7 +78,7 @@ QUEUES: tuple[Queue, ...] = (INGEST_QUEUE, ATTACHMENT_QUEUE, SHARE_QUEUE, DELIVE
 BUCKETS: tuple[Bucket, ...] = (
     Bucket("ingest_bucket", "IngestBucket", expire_after_days=400, notify=INGEST_QUEUE),
     Bucket("share_bucket", "ShareBucket", expire_after_days=366),
-    Bucket("chat_bucket", "ChatBucket", expire_after_days=120, notify=ATTACHMENT_QUEUE),
+    Bucket("chat_bucket", "ChatBucket", expire_after_days=120, notify=ATTACHMENT_QUEUE, browser_uploads=True),
 )
 
 

@@ -55,3 +55,8 @@ def _position(err: Exception) -> int:
 def query_params() -> dict[str, str]:
     """The query string as a dict (the last value wins when a name repeats)."""
     return dict(current_request().query_params or {})
+
+
+def lambda_context() -> Any:
+    """The Lambda context of the current invocation (None outside Lambda and its emulators)."""
+    return getattr(_app, "lambda_context", None)

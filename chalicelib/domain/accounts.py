@@ -32,6 +32,12 @@ class Clinic:
     created_at: datetime
     country: str = DEFAULT_COUNTRY
     """ISO 3166 alpha-2: phone numbers typed without ``+`` are read in this country."""
+    link_code_hash: str | None = None
+    """The Patient Link Code (scrypt): when set, every new link asks for it."""
+    link_lifetime_days: int = 90
+    """How long a new link works unless the request says otherwise (at most 365)."""
+    language: str = "sv"
+    """The language of links and messages unless the request says otherwise."""
 
 
 @dataclass(frozen=True)

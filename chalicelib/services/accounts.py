@@ -13,7 +13,7 @@ from chalicelib.domain.accounts import (
     parse_presented_key,
 )
 from chalicelib.domain.contacts import check_country
-from chalicelib.domain.errors import Forbidden, NotFound, Unauthenticated
+from chalicelib.domain.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from chalicelib.services.deps import Deps
 
 
@@ -76,3 +76,44 @@ def authenticate(authorization: str, deps: Deps) -> Principal:
     except NotFound as err:
         raise Forbidden("The API key's clinic no longer exists") from err
     return Principal(clinic_id=key.clinic_id, key_id=key.key_id)
+
+
+@dataclass(frozen=True)
+class SettingsChange:
+    """The clinic settings a request changes (None: leave as is; ``clear_link_code``: remove the code)."""
+
+    link_code: str | None = None
+    clear_link_code: bool = False
+    link_lifetime_days: int | None = None
+    language: str | None = None
+    sms_country: str | None = None
+
+
+MIN_LINK_CODE, MAX_LINK_CODE = 4, 32
+
+
+def update_settings(clinic_id: str, change: SettingsChange, deps: Deps) -> Clinic:
+    """Change the clinic's link settings.
+
+    A new Patient Link Code applies to links sent from now on (each link keeps the code it was sent
+    with); removing the code removes the need for it on every existing link.
+    """
+    from chalicelib.domain.links import hash_secret
+    from chalicelib.domain.shares import language, lifetime
+
+    clinic = deps.clinics.get(clinic_id)
+    if change.clear_link_code:
+        clinic = replace(clinic, link_code_hash=None)
+    elif change.link_code is not None:
+        code = change.link_code.strip()
+        if not MIN_LINK_CODE <= len(code) <= MAX_LINK_CODE:
+            raise InvalidInput(f"The link code must be {MIN_LINK_CODE} to {MAX_LINK_CODE} characters")
+        clinic = replace(clinic, link_code_hash=hash_secret(code))
+    if change.link_lifetime_days is not None:
+        clinic = replace(clinic, link_lifetime_days=lifetime(change.link_lifetime_days, clinic.link_lifetime_days).days)
+    if change.language is not None:
+        clinic = replace(clinic, language=language(change.language, clinic.language))
+    if change.sms_country is not None:
+        clinic = replace(clinic, country=check_country(change.sms_country))
+    deps.clinics.save(clinic)
+    return clinic

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from chalicelib.services.ports import (
     ApiKeyRepository,
@@ -10,13 +11,18 @@ from chalicelib.services.ports import (
     Clock,
     JobQueue,
     Mailer,
+    MessageRepository,
     ObjectStore,
     ShareRepository,
     SmsSender,
     StudyIndex,
     Thumbnailer,
     UploadRepository,
+    VisitRepository,
 )
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,24 @@ class Buckets:
     ingest: str
     share: str
     chat: str
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where this deployment's pages live and the key its links and cookies are signed with."""
+
+    public_base_url: str
+    signing_key: bytes
+
+
+@dataclass(frozen=True)
+class VisitPolicy:
+    """How visits behave in this deployment."""
+
+    public_base_url: str
+    """Where patients' links and clinicians' chat links point (``https://…``)."""
+    retention_days: int
+    """How long a closed visit's messages and files are kept."""
 
 
 @dataclass(frozen=True)
@@ -44,3 +68,8 @@ class Deps:
     jobs: JobQueue
     mailer: Mailer
     sms: SmsSender
+    visits: VisitRepository
+    messages: MessageRepository
+    visit_policy: VisitPolicy
+    site: Site
+    idempotency: BasePersistenceLayer

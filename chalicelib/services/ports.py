@@ -9,6 +9,7 @@ from typing import BinaryIO, Protocol
 from chalicelib.domain.accounts import ApiKey, Clinic
 from chalicelib.domain.shares import Share
 from chalicelib.domain.studies import Instance, Study, StudyQuery, Upload, UploadedFile
+from chalicelib.domain.visits import Attachment, Message, Visit
 
 
 class Clock(Protocol):
@@ -215,4 +216,56 @@ class SmsSender(Protocol):
 
     def send(self, phone: str, text: str) -> str:
         """Send one transactional text message; returns the message id. Raises DeliveryFailed."""
+        ...
+
+
+class VisitRepository(Protocol):
+    """Visits by id or by the hash of their patient link."""
+
+    def add(self, visit: Visit) -> None:
+        """Store a new visit; raises Conflict when the id is taken."""
+        ...
+
+    def get(self, visit_id: str) -> Visit:
+        """A visit by id (of any clinic: callers check); raises NotFound."""
+        ...
+
+    def find_by_link(self, link_hash: str) -> Visit:
+        """The visit a patient link opens; raises NotFound."""
+        ...
+
+    def save(self, visit: Visit) -> None:
+        """Store a visit's status, closure, expiry and deliveries; raises NotFound."""
+        ...
+
+    def next_seq(self, visit_id: str) -> int:
+        """The next message number of an open visit (atomic: 1, 2, 3…); raises Conflict once it is closed."""
+        ...
+
+
+class MessageRepository(Protocol):
+    """The chat messages of visits, in order, with the attachments they carry."""
+
+    def add(self, message: Message) -> None:
+        """Store a new message (its number from ``VisitRepository.next_seq``)."""
+        ...
+
+    def after(self, visit_id: str, after: int, limit: int) -> list[Message]:
+        """At most ``limit`` messages numbered above ``after``, in order."""
+        ...
+
+    def attachment(self, visit_id: str, attachment_id: str) -> Message:
+        """The message carrying one attachment of the visit; raises NotFound."""
+        ...
+
+    def attachments(self, visit_id: str) -> list[Message]:
+        """Every message of the visit that carries an attachment, in order."""
+        ...
+
+    def save_attachment(self, visit_id: str, seq: int, attachment: Attachment) -> None:
+        """Store what became of an attachment (status, checked type, saved); raises NotFound."""
+        ...
+
+    def expire(self, visit_id: str, expires_at: datetime) -> None:
+        """Give every message of the visit a new expiry (when the visit closes)."""
         ...

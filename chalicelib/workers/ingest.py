@@ -8,7 +8,7 @@ one by one (ReportBatchItemFailures), so one bad message never holds back the ba
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote_plus
 
 from chalice.app import Blueprint, SQSEvent
@@ -17,9 +17,7 @@ from chalicelib.observability import count, logger, observed
 from chalicelib.services.ingest import ingest_object
 from chalicelib.settings import settings
 from chalicelib.wiring import deps
-
-if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from chalicelib.workers.batch import each_record
 
 bp = Blueprint(__name__)
 
@@ -28,15 +26,11 @@ bp = Blueprint(__name__)
 @observed
 def ingest_worker(event: SQSEvent) -> dict[str, Any]:
     """Handle a batch of S3 event notifications."""
-    # Loaded here: the API Lambda imports this module too (to register the handler) but never runs it.
-    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-
-    processor = BatchProcessor(event_type=EventType.SQS)
-    return dict(process_partial_response(event=event.to_dict(), record_handler=_handle, processor=processor))
+    return each_record(event, _handle)
 
 
-def _handle(record: SQSRecord) -> None:
-    for key in object_keys(json.loads(record.body)):
+def _handle(body: str) -> None:
+    for key in object_keys(json.loads(body)):
         file = ingest_object(key, deps())
         if file is None:
             logger.warning("ingest: key outside the upload layout ignored")

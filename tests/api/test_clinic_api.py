@@ -122,10 +122,12 @@ def test_a_clinic_never_reaches_another_clinics_data(client: Client, deps: Deps)
 def test_every_route_but_the_public_ones_needs_a_clinic_key() -> None:
     from app import app
 
-    public = {"/health"}
+    # Patients' pages (/p/, /v/), the pages' assets, and the clinician's chat page whose calls carry a signed
+    # session cookie checked in the route (tests/api/test_chat_pages.py proves each refuses without one).
+    public = {"/health", "/assets/{name}", "/visits/{visit_id}/chat"}
     for path, methods in app.routes.items():
         for method, entry in methods.items():
-            if path in public or path.startswith(("/p/", "/v/")):
+            if path in public or path.startswith(("/p/", "/v/", "/visits/{visit_id}/chat/")):
                 continue
             assert entry.authorizer is not None, f"{method} {path} has no authorizer"
 

@@ -14,7 +14,6 @@ from tests.fakes import FakeClock
 pytestmark = pytest.mark.contract
 
 
-
 def test_clinics_round_trip_and_conflict(real_or_fake: Deps) -> None:
     clinic = Clinic("cl_00000000000000aa", "Kliniken Öst", FakeClock().now())
     real_or_fake.clinics.add(clinic)
@@ -22,7 +21,9 @@ def test_clinics_round_trip_and_conflict(real_or_fake: Deps) -> None:
     with pytest.raises(Conflict):
         real_or_fake.clinics.add(clinic)
     assert clinic.country == "SE"
-    renamed = replace(clinic, name="Kliniken Väst", country="NO")
+    renamed = replace(
+        clinic, name="Kliniken Väst", country="NO", link_code_hash="scrypt$a$b", link_lifetime_days=30, language="en"
+    )
     real_or_fake.clinics.save(renamed)
     assert real_or_fake.clinics.get(clinic.clinic_id) == renamed
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import requests
@@ -29,7 +29,6 @@ from tests.fakes import FakeClock
 
 pytestmark = pytest.mark.contract
 CLINIC, OTHER = "cl_00000000000000a1", "cl_00000000000000b2"
-
 
 
 def index_study(deps: Deps, clinic: str, **kwargs: object) -> str:

@@ -86,8 +86,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "AWS_SECRET_ACCESS_KEY": "local",
             "AWS_DEFAULT_REGION": "eu-north-1",
         }
-        yield Stack(base_url, aws_env["AWS_ENDPOINT_URL"], json.loads(demo_file.read_text()),
-                    time.monotonic() - started, {**env, **aws_env})  # fmt: skip
+        yield Stack(
+            base_url,
+            aws_env["AWS_ENDPOINT_URL"],
+            json.loads(demo_file.read_text()),
+            time.monotonic() - started,
+            {**env, **aws_env},
+        )
     finally:
         process.send_signal(signal.SIGINT)
         try:

@@ -73,10 +73,20 @@ def test_malformed_bodies_get_json_errors_over_http(stack: Stack) -> None:
 
 
 def test_the_outbox_lists_email_and_sms_newest_first_with_links(stack: Stack) -> None:
-    ses = boto3.client("ses", endpoint_url=stack.aws_endpoint, region_name="eu-north-1",
-                       aws_access_key_id="local", aws_secret_access_key="local")  # fmt: skip
-    sns = boto3.client("sns", endpoint_url=stack.aws_endpoint, region_name="eu-north-1",
-                       aws_access_key_id="local", aws_secret_access_key="local")  # fmt: skip
+    ses = boto3.client(
+        "ses",
+        endpoint_url=stack.aws_endpoint,
+        region_name="eu-north-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    sns = boto3.client(
+        "sns",
+        endpoint_url=stack.aws_endpoint,
+        region_name="eu-north-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
     ses.send_email(
         Source="no-reply@patient-share.local",
         Destination={"ToAddresses": [patient_data.EMAILS[0]]},

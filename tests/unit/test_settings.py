@@ -23,6 +23,7 @@ def test_a_deployed_stage_reads_its_names() -> None:
             "PUBLIC_BASE_URL": "https://share.example.org/",
             "SHARE_BUCKET": "patient-share-prod-share-123",
             "AWS_REGION": "eu-west-1",
+            "SECRET_KEY": "x" * 40,
         }
     )
     assert not cfg.local_mode
@@ -41,8 +42,24 @@ def test_a_deployed_stage_reads_its_names() -> None:
             "AWS_ENDPOINT_URL",
         ),
         ({"STAGE": "prod", "PUBLIC_BASE_URL": "http://share.example.org"}, "PUBLIC_BASE_URL"),
+        ({"STAGE": "prod", "PUBLIC_BASE_URL": "https://x.org", "SECRET_KEY": "short"}, "SECRET_KEY"),
     ],
 )
 def test_bad_settings_fail_at_once_naming_the_variable(env: dict[str, str], names: str) -> None:
     with pytest.raises(SettingsError, match=names):
         load(env)
+
+
+def test_a_deployed_stage_without_its_secret_fails_when_the_secret_is_needed() -> None:
+    cfg = load({"STAGE": "prod", "PUBLIC_BASE_URL": "https://x.org"})
+    with pytest.raises(SettingsError, match="SECRET_KEY"):
+        _ = cfg.signing_key
+    assert load({}).signing_key
+
+
+def test_chat_retention_is_30_days_unless_set_and_bounded() -> None:
+    assert load({}).chat_retention_days == 30
+    assert load({"CHAT_RETENTION_DAYS": "7"}).chat_retention_days == 7
+    for bad in ("0", "61", "thirty"):
+        with pytest.raises(SettingsError, match="CHAT_RETENTION_DAYS"):
+            load({"CHAT_RETENTION_DAYS": bad})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from chalicelib.adapters.dynamo.base import BaseModel, TableMeta, deployed_name
@@ -22,6 +22,9 @@ class ClinicModel(BaseModel):
     name = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     country = UnicodeAttribute(null=True)  # rows made before clinics had a country read as the default
+    link_code_hash = UnicodeAttribute(null=True)
+    link_lifetime_days = NumberAttribute(default=90)
+    language = UnicodeAttribute(default="sv")
 
 
 class ApiKeyModel(BaseModel):
@@ -54,8 +57,15 @@ class DynamoClinicRepository:
             row = ClinicModel.get(clinic_id)
         except DoesNotExist as err:
             raise NotFound("No such clinic") from err
-        country = row.country or DEFAULT_COUNTRY
-        return Clinic(clinic_id=row.clinic_id, name=row.name, created_at=row.created_at, country=country)
+        return Clinic(
+            clinic_id=row.clinic_id,
+            name=row.name,
+            created_at=row.created_at,
+            country=row.country or DEFAULT_COUNTRY,
+            link_code_hash=row.link_code_hash,
+            link_lifetime_days=int(row.link_lifetime_days),
+            language=row.language,
+        )
 
     def save(self, clinic: Clinic) -> None:
         row = _clinic_row(clinic)
@@ -101,7 +111,15 @@ class DynamoApiKeyRepository:
 
 
 def _clinic_row(clinic: Clinic) -> ClinicModel:
-    return ClinicModel(clinic.clinic_id, name=clinic.name, created_at=clinic.created_at, country=clinic.country)
+    return ClinicModel(
+        clinic.clinic_id,
+        name=clinic.name,
+        created_at=clinic.created_at,
+        country=clinic.country,
+        link_code_hash=clinic.link_code_hash,
+        link_lifetime_days=clinic.link_lifetime_days,
+        language=clinic.language,
+    )
 
 
 def _to_row(key: ApiKey) -> ApiKeyModel:

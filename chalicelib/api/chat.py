@@ -1,0 +1,377 @@
+"""The chat pages and the routes their script calls, for the patient and for the clinician's browser.
+
+Both pages are the same template and script (``templates/chat.html``, ``static/chat.js``); what
+differs is the path the script talks to and how that path is authenticated (``api/sessions.py``):
+
+* patient: ``/v/{token}`` (the link's token, checked on every request) plus the ``ps_patient`` cookie;
+* clinician: ``/visits/{id}/chat`` plus the ``ps_clinician`` cookie, set when the page is opened with
+  a ticket from ``POST /visits/{id}/chat-link``.
+
+The pages themselves carry no patient data (their script fetches it with the cookie), so a page
+opened without a session just says to open the link again. These routes are public to API Gateway:
+the cookie is checked here, on every call. Every answer forbids caching, referrers, framing and
+indexing, and a strict Content-Security-Policy allows scripts and styles from this origin only.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import ParamSpec
+from urllib.parse import urlparse
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.api import views
+from chalicelib.api.errors import http_errors
+from chalicelib.api.requests import current_request, json_object, query_params
+from chalicelib.api.responses import created, ok
+from chalicelib.api.sessions import (
+    CLINICIAN_COOKIE,
+    PATIENT_COOKIE,
+    base_path,
+    read_cookie,
+    set_cookie,
+    sign,
+    verify,
+)
+from chalicelib.api.visits import attachments_request, page_params
+from chalicelib.domain.errors import Gone, NotFound, Unauthenticated
+from chalicelib.domain.sessions import SESSION_LIFETIME, Purpose
+from chalicelib.domain.visits import RejectReason, Role, Visit
+from chalicelib.observability import logger
+from chalicelib.services import attachments, chat, visits
+from chalicelib.services.visits import Participant
+from chalicelib.templating import preferred_language, render
+from chalicelib.wiring import deps
+
+bp = Blueprint(__name__)
+P = ParamSpec("P")
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+ASSETS = {
+    "chat.js": "text/javascript; charset=utf-8",
+    "chat.css": "text/css; charset=utf-8",
+    "share.js": "text/javascript; charset=utf-8",
+    "share.css": "text/css; charset=utf-8",
+}
+
+
+def browser(view: Callable[P, Response]) -> Callable[P, Response]:
+    """Add the pages' security headers to every answer of a browser route, errors included."""
+
+    @functools.wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Response:
+        response = view(*args, **kwargs)
+        response.headers.update(security_headers())
+        return response
+
+    return wrapper
+
+
+def security_headers() -> dict[str, str]:
+    """No caching, no referrer, no framing, no indexing; scripts and styles only from here."""
+    storage = " ".join(sorted(storage_origins()))
+    return {
+        "Content-Security-Policy": (
+            "default-src 'none'; script-src 'self'; style-src 'self'; "
+            f"img-src 'self' blob: {storage}; media-src 'self' blob: {storage}; connect-src 'self' {storage}; "
+            "form-action 'none'; base-uri 'none'; frame-ancestors 'none'"
+        ),
+        "Cache-Control": "no-store",
+        "Referrer-Policy": "no-referrer",
+        "X-Robots-Tag": "noindex, nofollow",
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+    }
+
+
+def storage_origins() -> set[str]:
+    """Where the browser uploads to and downloads from: the chat bucket's origin(s), as S3 signs them."""
+    objects, bucket = deps().objects, deps().buckets.chat
+    urls = (
+        objects.presigned_post(bucket, "origin-probe", max_bytes=1, expires_s=60).url,
+        objects.presigned_get(bucket, "origin-probe", expires_s=60),
+    )
+    return {f"{urlparse(u).scheme}://{urlparse(u).netloc}" for u in urls}
+
+
+# ------------------------------------------------------------------------------------------- pages
+
+
+def _language() -> str:
+    return preferred_language(current_request().headers.get("accept-language"), "sv")
+
+
+def _page(lang: str, *, role: Role, api: str, clinic_name: str | None, status: int = 200) -> Response:
+    html = render(
+        "chat.html",
+        lang,
+        role=role.value,
+        api=api,
+        assets=f"{base_path()}/assets",
+        clinic_name=clinic_name,
+        strings=_strings(lang),
+    )
+    return Response(body=html, status_code=status, headers={"Content-Type": "text/html; charset=utf-8"})
+
+
+def _error_page(lang: str, status: int, reason: str) -> Response:
+    html = render("chat_error.html", lang, reason=reason, assets=f"{base_path()}/assets")
+    return Response(body=html, status_code=status, headers={"Content-Type": "text/html; charset=utf-8"})
+
+
+@bp.route("/v/{token}", methods=["GET"])
+@browser
+def patient_page(token: str) -> Response:
+    """The patient's chat page; opening it starts the patient's session."""
+    lang = _language()
+    try:
+        visit = visits.open_link(token, deps())
+    except NotFound:
+        return _error_page(lang, 404, "not_found")
+    except Gone:
+        return _error_page(lang, 410, "ended")
+    clinic = deps().clinics.get(visit.clinic_id)
+    response = _page(lang, role=Role.PATIENT, api=f"{base_path()}/v/{token}", clinic_name=clinic.name)
+    session = sign(Purpose.PATIENT_SESSION, {"visit": visit.visit_id}, deps().clock.now() + SESSION_LIFETIME)
+    response.headers["Set-Cookie"] = set_cookie(PATIENT_COOKIE, session, f"/v/{token}")
+    logger.info("patient page opened", extra={"visit_id": visit.visit_id})
+    return response
+
+
+@bp.route("/visits/{visit_id}/chat", methods=["GET"])
+@browser
+def clinician_page(visit_id: str) -> Response:
+    """The clinician's chat page; opened with a fresh ticket, it starts the clinician's session."""
+    lang = _language()
+    api = f"{base_path()}/visits/{visit_id}/chat"
+    ticket = query_params().get("ticket")
+    if not ticket:
+        return _page(lang, role=Role.CLINICIAN, api=api, clinic_name=None)
+    now = deps().clock.now()
+    try:
+        claims = verify(ticket, Purpose.CLINICIAN_TICKET, now)
+        if claims.get("visit") != visit_id:
+            raise Unauthenticated("The link is for another visit")
+        actor = visits.clinician(claims["clinic"], claims["clinician"], visit_id)
+        visits.visit_for(actor, visit_id, deps())
+    except Unauthenticated:
+        return _error_page(lang, 401, "session")
+    except NotFound:
+        return _error_page(lang, 404, "not_found")
+    except Gone:
+        return _error_page(lang, 410, "ended")
+    clinic = deps().clinics.get(actor.clinic_id)
+    response = _page(lang, role=Role.CLINICIAN, api=api, clinic_name=clinic.name)
+    session = sign(Purpose.CLINICIAN_SESSION, claims, now + SESSION_LIFETIME)
+    response.headers["Set-Cookie"] = set_cookie(CLINICIAN_COOKIE, session, f"/visits/{visit_id}/chat")
+    logger.info("clinician page opened", extra={"visit_id": visit_id})
+    return response
+
+
+@bp.route("/assets/{name}", methods=["GET"])
+def asset(name: str) -> Response:
+    """The pages' script and style sheet (public, identical for everyone)."""
+    if name not in ASSETS:
+        return Response(body="", status_code=404, headers={"Cache-Control": "no-store"})
+    return Response(
+        body=(STATIC / name).read_text(encoding="utf-8"),
+        status_code=200,
+        headers={"Content-Type": ASSETS[name], "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+# ------------------------------------------------------------------------------------------- patient
+
+
+def _patient(token: str) -> tuple[Visit, Participant, str]:
+    visit = visits.open_link(token, deps())
+    claims = verify(read_cookie(PATIENT_COOKIE), Purpose.PATIENT_SESSION, deps().clock.now())
+    if claims.get("visit") != visit.visit_id:
+        raise Unauthenticated("No session: open the chat through its link")
+    return visit, visits.patient(visit), f"{base_path()}/v/{token}"
+
+
+@bp.route("/v/{token}/messages", methods=["GET"])
+@browser
+@http_errors
+def patient_messages(token: str) -> Response:
+    """The chat, for the patient."""
+    visit, actor, base = _patient(token)
+    after, limit = page_params()
+    return ok(views.page(chat.list_messages(actor, visit.visit_id, after, limit, deps()), base, actor))
+
+
+@bp.route("/v/{token}/messages", methods=["POST"], content_types=["application/json"])
+@browser
+@http_errors
+def patient_post(token: str) -> Response:
+    """The patient writes."""
+    visit, actor, base = _patient(token)
+    message = chat.post_text(actor, visit.visit_id, json_object().get("text"), deps())
+    return created(views.message(message, base, actor))
+
+
+@bp.route("/v/{token}/attachments", methods=["POST"], content_types=["application/json"])
+@browser
+@http_errors
+def patient_attachment(token: str) -> Response:
+    """The patient announces a file and gets its upload form."""
+    visit, actor, base = _patient(token)
+    return created(views.requested(attachments_request(actor, visit.visit_id), base, actor))
+
+
+@bp.route("/v/{token}/attachments/{attachment_id}", methods=["GET"])
+@browser
+@http_errors
+def patient_download(token: str, attachment_id: str) -> Response:
+    """302 to the file, for the patient."""
+    visit, actor, _ = _patient(token)
+    return views.redirect(attachments.download_url(actor, visit.visit_id, attachment_id, deps()))
+
+
+@bp.route("/v/{token}/attachments/{attachment_id}/preview", methods=["GET"])
+@browser
+@http_errors
+def patient_preview(token: str, attachment_id: str) -> Response:
+    """302 to the file's preview, for the patient."""
+    visit, actor, _ = _patient(token)
+    return views.redirect(attachments.download_url(actor, visit.visit_id, attachment_id, deps(), preview=True))
+
+
+# ------------------------------------------------------------------------------------------- clinician
+
+
+def _clinician(visit_id: str) -> tuple[Participant, str]:
+    claims = verify(read_cookie(CLINICIAN_COOKIE), Purpose.CLINICIAN_SESSION, deps().clock.now())
+    if claims.get("visit") != visit_id:
+        raise Unauthenticated("No session: open the chat from the clinic's system again")
+    actor = visits.clinician(claims["clinic"], claims["clinician"], visit_id)
+    return actor, f"{base_path()}/visits/{visit_id}/chat"
+
+
+@bp.route("/visits/{visit_id}/chat/messages", methods=["GET"])
+@browser
+@http_errors
+def clinician_messages(visit_id: str) -> Response:
+    """The chat, for the clinician's page."""
+    actor, base = _clinician(visit_id)
+    after, limit = page_params()
+    return ok(views.page(chat.list_messages(actor, visit_id, after, limit, deps()), base, actor))
+
+
+@bp.route("/visits/{visit_id}/chat/messages", methods=["POST"], content_types=["application/json"])
+@browser
+@http_errors
+def clinician_post(visit_id: str) -> Response:
+    """The clinician writes from the page."""
+    actor, base = _clinician(visit_id)
+    return created(views.message(chat.post_text(actor, visit_id, json_object().get("text"), deps()), base, actor))
+
+
+@bp.route("/visits/{visit_id}/chat/attachments", methods=["POST"], content_types=["application/json"])
+@browser
+@http_errors
+def clinician_attachment(visit_id: str) -> Response:
+    """The clinician announces a file from the page."""
+    actor, base = _clinician(visit_id)
+    return created(views.requested(attachments_request(actor, visit_id), base, actor))
+
+
+@bp.route("/visits/{visit_id}/chat/attachments/{attachment_id}", methods=["GET"])
+@browser
+@http_errors
+def clinician_download(visit_id: str, attachment_id: str) -> Response:
+    """302 to the file, for the clinician's page."""
+    actor, _ = _clinician(visit_id)
+    return views.redirect(attachments.download_url(actor, visit_id, attachment_id, deps()))
+
+
+@bp.route("/visits/{visit_id}/chat/attachments/{attachment_id}/preview", methods=["GET"])
+@browser
+@http_errors
+def clinician_preview(visit_id: str, attachment_id: str) -> Response:
+    """302 to the file's preview, for the clinician's page."""
+    actor, _ = _clinician(visit_id)
+    return views.redirect(attachments.download_url(actor, visit_id, attachment_id, deps(), preview=True))
+
+
+@bp.route("/visits/{visit_id}/chat/attachments/{attachment_id}/saved", methods=["POST"])
+@browser
+@http_errors
+def clinician_saved(visit_id: str, attachment_id: str) -> Response:
+    """The clinician marks a file saved into the record, from the reminder."""
+    actor, base = _clinician(visit_id)
+    return ok(views.message(attachments.mark_saved(actor, visit_id, attachment_id, deps()), base, actor))
+
+
+@bp.route("/visits/{visit_id}/chat/close", methods=["POST"])
+@browser
+@http_errors
+def clinician_close(visit_id: str) -> Response:
+    """The clinician closes the visit from the page; answers the reminder."""
+    actor, base = _clinician(visit_id)
+    detail = visits.close_visit(actor, visit_id, deps())
+    logger.info("visit closed", extra={"visit_id": visit_id, "files": len(detail.files)})
+    return ok(views.closed(detail, base))
+
+
+# ------------------------------------------------------------------------------------------- words
+
+
+def _strings(lang: str) -> dict[str, str]:
+    """The script's words in ``lang``: labels, statuses, and each refusal reason by code."""
+
+    def t(sv: str, en: str) -> str:
+        return sv if lang == "sv" else en
+
+    words = {
+        "you": t("Du", "You"),
+        "clinic": t("Vården", "The clinic"),
+        "patient": t("Patienten", "The patient"),
+        "pending": t("Filen kontrolleras …", "Checking the file …"),
+        "rejected": t("Filen togs inte emot", "The file was not accepted"),
+        "download": t("Ladda ner", "Download"),
+        "open": t("Visa i full storlek", "Show full size"),
+        "uploading": t("Skickar …", "Sending …"),
+        "upload_failed": t("Filen kunde inte skickas. Försök igen.", "The file could not be sent. Try again."),
+        "send_failed": t("Meddelandet kunde inte skickas.", "The message could not be sent."),
+        "session": t(
+            "Sessionen har gått ut. Öppna länken till chatten igen.",
+            "The session has expired. Open the link to the chat again.",
+        ),
+        "closed": t(
+            "Besöket är avslutat. Inga fler meddelanden kan skickas.",
+            "The visit is closed. No more messages can be sent.",
+        ),
+        "ended": t("Besöket har upphört och chatten är raderad.", "The visit has ended and the chat is deleted."),
+        "saved": t("Sparad i journalen", "Saved in the record"),
+        "mark_saved": t("Markera som sparad", "Mark as saved"),
+        "nothing_to_save": t("Inga filer skickades under besöket.", "No files were sent during the visit."),
+        "confirm_close": t(
+            "Avsluta besöket? Därefter kan inget mer skickas.", "Close the visit? Nothing more can be sent after that."
+        ),
+        "from_patient": t("från patienten", "from the patient"),
+        "from_clinic": t("från vården", "from the clinic"),
+    }
+    for reason in RejectReason:
+        words[f"reason_{reason.value}"] = t(*_REASONS_SV_EN[reason])
+    return words
+
+
+_REASONS_SV_EN = {
+    RejectReason.AUDIO: ("ljudfiler kan inte skickas", "audio files cannot be sent"),
+    RejectReason.TYPE: (
+        "den här filtypen kan inte skickas (bilder, filmer, PDF och Office-dokument går bra)",
+        "this type of file cannot be sent (pictures, videos, PDF and office documents can)",
+    ),
+    RejectReason.TOO_LARGE: ("filen är större än 10 MB", "the file is larger than 10 MB"),
+    RejectReason.EMPTY: ("filen är tom", "the file is empty"),
+    RejectReason.UNREADABLE: (
+        "filen är skadad eller inte vad den utger sig för",
+        "the file is damaged or not what its type says",
+    ),
+    RejectReason.NOT_RECEIVED: ("filen kom aldrig fram", "the file never arrived"),
+}

@@ -1,0 +1,221 @@
+"""The patient's landing page of a share: ``/p/{token}``, its unlock forms, and its code request.
+
+Headers on every answer: no caching, no referrer (the URL holds the token), no indexing, and a strict
+Content-Security-Policy (scripts and styles from this origin, pictures and video from the share bucket).
+The unlocked state is a signed HttpOnly, SameSite=Strict cookie scoped to the link's own path.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import timedelta
+from typing import ParamSpec
+from urllib.parse import parse_qs, urlparse
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.api.requests import current_request, query_params
+from chalicelib.api.sessions import base_path, read_cookie, set_cookie, sign, verify
+from chalicelib.domain.errors import DomainError, Forbidden, Gone, InvalidInput, NotFound, Unauthenticated
+from chalicelib.domain.sessions import Purpose
+from chalicelib.domain.shares import ShareStatus, TooManyCodes
+from chalicelib.observability import count, logger
+from chalicelib.services import landing
+from chalicelib.templating import preferred_language, render
+from chalicelib.wiring import deps
+
+bp = Blueprint(__name__)
+P = ParamSpec("P")
+UNLOCK_COOKIE = "ps_share"
+_FORM = ["application/x-www-form-urlencoded"]
+
+
+def page_headers(view: Callable[P, Response]) -> Callable[P, Response]:
+    """The landing page's security headers on every answer, errors included."""
+
+    @functools.wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Response:
+        response = view(*args, **kwargs)
+        storage = " ".join(sorted(_share_origins()))
+        response.headers.update(
+            {
+                "Content-Security-Policy": (
+                    "default-src 'none'; script-src 'self'; style-src 'self'; "
+                    f"img-src 'self' {storage}; media-src 'self' {storage}; "
+                    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+                ),
+                "Cache-Control": "no-store",
+                "Referrer-Policy": "no-referrer",
+                "X-Robots-Tag": "noindex, nofollow",
+                "X-Content-Type-Options": "nosniff",
+                "X-Frame-Options": "DENY",
+            }
+        )
+        return response
+
+    return wrapper
+
+
+@bp.route("/p/{token}", methods=["GET"])
+@page_headers
+def landing_page(token: str) -> Response:
+    """The share: its pictures and videos, or the form that unlocks them."""
+    try:
+        opened = landing.open_link(token, deps())
+    except DomainError as err:
+        return _gone(err)
+    lang = preferred_language(current_request().headers.get("accept-language"), opened.share.language)
+    if opened.share.status is not ShareStatus.READY:
+        return _html(render("share_page.html", lang, state="preparing", clinic_name=opened.clinic_name, token=token))
+    if opened.lock is not landing.Lock.NONE and not _unlocked(opened):
+        notice = query_params()
+        return _html(
+            render(
+                "share_page.html",
+                lang,
+                state="locked",
+                lock=opened.lock.value,
+                token=token,
+                clinic_name=opened.clinic_name,
+                error=None,
+                sent=notice.get("sent"),
+            )
+        )
+    files = landing.view(opened, deps())
+    count("LinkOpened")
+    logger.info("share opened", extra={"share_id": opened.share.share_id})
+    zip_links = [f for f in files if f.file.kind == "zip"]
+    return _html(
+        render(
+            "share_page.html",
+            lang,
+            state="open",
+            token=token,
+            clinic_name=opened.clinic_name,
+            files=[f for f in files if f.file.kind != "zip"],
+            zip=zip_links[0] if zip_links else None,
+            expires_on=opened.share.expires_at.date().isoformat(),
+            may_choose_password=opened.lock is landing.Lock.PASSWORD and opened.share.password_hash is None,
+        )
+    )
+
+
+@bp.route("/p/{token}/unlock", methods=["POST"], content_types=_FORM)
+@page_headers
+def unlock(token: str) -> Response:
+    """Check the code or password typed; on success the browser keeps the page unlocked for a while."""
+    try:
+        opened = landing.open_link(token, deps())
+    except DomainError as err:
+        return _gone(err)
+    lang = preferred_language(current_request().headers.get("accept-language"), opened.share.language)
+    try:
+        opened = landing.unlock(opened, _form().get("secret", ""), deps())
+    except Forbidden as err:
+        count("UnlockFailed")
+        logger.info("share unlock refused", extra={"share_id": opened.share.share_id, "reason": type(err).__name__})
+        return _html(
+            render(
+                "share_page.html",
+                lang,
+                state="locked",
+                lock=opened.lock.value,
+                token=token,
+                clinic_name=opened.clinic_name,
+                error=err.message,
+                sent=None,
+            ),
+            status=403,
+        )
+    count("UnlockSucceeded")
+    logger.info("share unlocked", extra={"share_id": opened.share.share_id})
+    return _redirect(token, cookie=_unlock_cookie(opened, token))
+
+
+@bp.route("/p/{token}/code", methods=["POST"], content_types=_FORM)
+@page_headers
+def send_code(token: str) -> Response:
+    """Send a one-time code to the share's contacts (at most three an hour)."""
+    try:
+        opened = landing.open_link(token, deps())
+        landing.request_code(opened, deps())
+    except (NotFound, Gone) as err:
+        return _gone(err)
+    except DomainError as err:
+        lang = preferred_language(current_request().headers.get("accept-language"), "sv")
+        return _html(
+            render(
+                "share_page.html",
+                lang,
+                state="locked",
+                lock="password",
+                token=token,
+                clinic_name="",
+                error=err.message,
+                sent=None,
+            ),
+            status=429 if isinstance(err, TooManyCodes) else 422,
+        )
+    logger.info("share code sent", extra={"share_id": opened.share.share_id})
+    return _redirect(token, query="?sent=1")
+
+
+@bp.route("/p/{token}/password", methods=["POST"], content_types=_FORM)
+@page_headers
+def choose_password(token: str) -> Response:
+    """Let a patient who unlocked with a code choose a password for later visits."""
+    try:
+        opened = landing.open_link(token, deps())
+    except DomainError as err:
+        return _gone(err)
+    if not _unlocked(opened):
+        return _redirect(token)
+    try:
+        opened = landing.choose_password(opened, _form().get("password", ""), deps())
+    except InvalidInput as err:
+        return Response(body={"Code": "InvalidInput", "Message": err.message}, status_code=422)
+    return _redirect(token, cookie=_unlock_cookie(opened, token))
+
+
+def _unlocked(opened: landing.Opened) -> bool:
+    try:
+        claims = verify(read_cookie(UNLOCK_COOKIE), Purpose.SHARE_UNLOCKED, deps().clock.now())
+    except Unauthenticated:
+        return False
+    return claims.get("share") == opened.share.share_id and claims.get("lock") == opened.lock_version
+
+
+def _unlock_cookie(opened: landing.Opened, token: str) -> str:
+    expires = min(opened.share.expires_at, deps().clock.now() + timedelta(hours=12))
+    value = sign(Purpose.SHARE_UNLOCKED, {"share": opened.share.share_id, "lock": opened.lock_version}, expires)
+    return set_cookie(UNLOCK_COOKIE, value, f"/p/{token}")
+
+
+def _form() -> dict[str, str]:
+    raw = current_request().raw_body or b""
+    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    return {k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()}
+
+
+def _gone(err: DomainError) -> Response:
+    expired = isinstance(err, Gone)
+    lang = preferred_language(current_request().headers.get("accept-language"), "sv")
+    return _html(render("share_gone.html", lang, expired=expired), status=410 if expired else 404)
+
+
+def _html(body: str, status: int = 200) -> Response:
+    return Response(body=body, status_code=status, headers={"Content-Type": "text/html; charset=utf-8"})
+
+
+def _redirect(token: str, *, cookie: str | None = None, query: str = "") -> Response:
+    headers: dict[str, str | list[str]] = {"Location": f"{base_path()}/p/{token}{query}"}
+    if cookie is not None:
+        headers["Set-Cookie"] = cookie
+    return Response(body="", status_code=303, headers=headers)
+
+
+def _share_origins() -> set[str]:
+    url = deps().objects.presigned_get(deps().buckets.share, "origin-probe", expires_s=60)
+    parsed = urlparse(url)
+    return {f"{parsed.scheme}://{parsed.netloc}"}

@@ -1,0 +1,71 @@
+"""Browser sessions of the chat pages: signed cookies, one per side, each scoped to one visit's paths.
+
+* The patient: opening ``/v/{token}`` sets ``ps_patient`` (the visit's id, signed, 12 hours) with
+  ``Path=/v/{token}``; the page's own requests under that path must carry it as well as the token.
+* The clinician: ``POST /visits/{id}/chat-link`` (clinic key) mints a ticket valid 5 minutes;
+  ``GET /visits/{id}/chat?ticket=…`` trades it for ``ps_clinician`` (clinic, visit and clinician,
+  signed, 12 hours) with ``Path=/visits/{id}/chat`` and redirects to the page without the ticket.
+
+Cookies are HttpOnly and SameSite=Strict (no other site can make a browser send them, which is what
+protects the pages' POSTs), and Secure unless the service runs on http://127.0.0.1 (the local stack).
+They are signed with a key derived from the deployment's secret key for this purpose only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime
+from functools import cache
+from http.cookies import CookieError, SimpleCookie
+from urllib.parse import urlparse
+
+from chalicelib.api.requests import current_request
+from chalicelib.domain import sessions
+from chalicelib.domain.errors import Unauthenticated
+from chalicelib.domain.sessions import SESSION_LIFETIME, Purpose
+from chalicelib.settings import settings
+
+PATIENT_COOKIE = "ps_patient"
+CLINICIAN_COOKIE = "ps_clinician"
+
+
+@cache
+def _key() -> bytes:
+    return hmac.new(settings().signing_key, b"patient-share chat sessions", hashlib.sha256).digest()
+
+
+def base_path() -> str:
+    """The path the service is mounted under (empty for a domain of its own)."""
+    return urlparse(settings().public_base_url).path.rstrip("/")
+
+
+def sign(purpose: Purpose, claims: dict[str, str], expires_at: datetime) -> str:
+    """A signed value for ``purpose`` under the chat session key."""
+    return sessions.sign(purpose, claims, _key(), expires_at)
+
+
+def verify(value: str, purpose: Purpose, now: datetime) -> dict[str, str]:
+    """The claims of a value signed for ``purpose``; Unauthenticated otherwise."""
+    return sessions.verify(value, purpose, _key(), now)
+
+
+def set_cookie(name: str, value: str, path: str) -> str:
+    """A ``Set-Cookie`` value for a session cookie scoped to ``path`` (below the service's base path)."""
+    secure = "; Secure" if settings().public_base_url.startswith("https://") else ""
+    max_age = int(SESSION_LIFETIME.total_seconds())
+    return f"{name}={value}; Path={base_path()}{path}; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}"
+
+
+def read_cookie(name: str) -> str:
+    """The value of one cookie of the current request; Unauthenticated when it is missing."""
+    header = current_request().headers.get("cookie") or ""
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(header)
+    except CookieError:
+        jar = SimpleCookie()
+    morsel = jar.get(name)
+    if morsel is None or not morsel.value:
+        raise Unauthenticated("No session: open the chat through its link")
+    return morsel.value

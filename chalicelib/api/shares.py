@@ -1,0 +1,115 @@
+"""The clinic's side of sending studies: send, history, resend, delete, and the clinic's link settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.api.auth import clinic_key
+from chalicelib.api.errors import http_errors
+from chalicelib.api.idempotency import once
+from chalicelib.api.requests import current_clinic, json_object
+from chalicelib.api.responses import accepted, ok
+from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.shares import Delivery, Share, ShareStatus
+from chalicelib.services import shares
+from chalicelib.wiring import deps
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/studies/{study_uid}/shares", methods=["POST"], authorizer=clinic_key, content_types=["application/json"])
+@http_errors
+def send(study_uid: str) -> Response:
+    """Send a study (or chosen instances) to a patient; answers 202 with the queued share."""
+    body = json_object()
+    request = shares.SendRequest(
+        contacts=_optional(body, "contacts", str),
+        sop_instance_uids=_instances(body.get("instances")),
+        language=_optional(body, "language", str),
+        lifetime_days=_optional(body, "lifetime_days", int),
+    )
+    clinic_id = current_clinic()
+
+    def send_once() -> dict[str, Any]:
+        sent = shares.send_study(clinic_id, study_uid, request, deps())
+        return {**share_view(sent.share, deps().clock.now()), "resent": sent.resent, "warnings": list(sent.warnings)}
+
+    return accepted(once(clinic_id, {"study_uid": study_uid, **body}, send_once))
+
+
+@bp.route("/studies/{study_uid}/shares", methods=["GET"], authorizer=clinic_key)
+@http_errors
+def share_history(study_uid: str) -> Response:
+    """The study's share history, newest first."""
+    now = deps().clock.now()
+    return ok({"shares": [share_view(s, now) for s in shares.history(current_clinic(), study_uid, deps())]})
+
+
+@bp.route("/shares/{share_id}/resend", methods=["POST"], authorizer=clinic_key)
+@http_errors
+def resend(share_id: str) -> Response:
+    """Send the same link to the same contacts again (its expiry does not move)."""
+    share = shares.resend(current_clinic(), share_id, deps())
+    return accepted(share_view(share, deps().clock.now()))
+
+
+@bp.route("/shares/{share_id}", methods=["DELETE"], authorizer=clinic_key)
+@http_errors
+def delete(share_id: str) -> Response:
+    """Delete a link at once; it can never be used or resent, and its files are deleted."""
+    share = shares.delete(current_clinic(), share_id, deps())
+    return ok(share_view(share, deps().clock.now()))
+
+
+def share_view(share: Share, now: Any) -> dict[str, Any]:
+    """A share as the history shows it; contacts are the clinic's own data, shown back to it."""
+    expired = share.is_expired(now)
+    live = share.deleted_at is None and not expired
+    return {
+        "share_id": share.share_id,
+        "study_instance_uid": share.study_instance_uid,
+        "instances": list(share.sop_instance_uids) if share.sop_instance_uids is not None else None,
+        "status": "deleted" if share.deleted_at else "expired" if expired else share.status.value,
+        "created_at": share.created_at.isoformat(),
+        "last_sent_at": share.last_sent_at.isoformat() if share.last_sent_at else None,
+        "expires_at": share.expires_at.isoformat(),
+        "deleted_at": share.deleted_at.isoformat() if share.deleted_at else None,
+        "language": share.language,
+        "needs_password": share.needs_password,
+        "needs_link_code": share.link_code_hash is not None,
+        "opens": share.opens,
+        "last_opened_at": share.last_opened_at.isoformat() if share.last_opened_at else None,
+        "deliveries": [_delivery_view(d) for d in share.deliveries],
+        "can_resend": live and share.status is ShareStatus.READY,
+        "can_delete": share.deleted_at is None,
+    }
+
+
+def _delivery_view(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "kind": delivery.contact.kind.value,
+        "address": delivery.contact.address,
+        "status": delivery.status.value,
+        "reason": delivery.reason,
+        "attempts": delivery.attempts,
+        "sent_at": delivery.sent_at.isoformat() if delivery.sent_at else None,
+    }
+
+
+def _optional(body: dict[str, Any], name: str, kind: type) -> Any:
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise InvalidInput(f"'{name}' must be a {'string' if kind is str else 'whole number'}")
+    return value
+
+
+def _instances(value: object) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InvalidInput("'instances' must be a list of SOP Instance UIDs")
+    return tuple(value)

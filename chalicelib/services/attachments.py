@@ -1,0 +1,225 @@
+"""Use cases of chat files: announce one and get where to upload it, check it, serve it, forget it.
+
+1. ``request_attachment``: the declared name, size and type are checked at once (over 10 MB → 413,
+   audio or a type off the allow-list → 415); the file's message appears as ``pending`` and the sender
+   gets a pre-signed S3 POST for exactly one key, 1 byte to 10 MiB, of the declared type.
+2. ``check_upload`` (the attachment worker): S3 does not enforce a POST policy everywhere (moto never
+   does) and a type declared is only a claim, so everything is checked again on the stored bytes: the
+   real size, the type sniffed from the content (audio and anything off the list are refused however
+   they are named), pictures re-encoded without metadata (GPS above all) and turned upright, a
+   thumbnail or a video's poster frame. A refused file is deleted; its message says why.
+3. ``download_url``: a participant of the visit gets a pre-signed GET for a few minutes, inline for
+   pictures and videos, as an attachment for documents, under its original name.
+
+The sender's upload and the served file have different keys, so a second POST with the same form
+never replaces a file that was already checked: the worker deletes it unread.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
+
+from chalicelib.domain.errors import Conflict, Gone, NotFound
+from chalicelib.domain.visits import (
+    Attachment,
+    AttachmentStatus,
+    Message,
+    RejectReason,
+    attachment_filename,
+    declared_size,
+    declared_type,
+    file_key,
+    new_attachment_id,
+    parse_upload_key,
+    preview_key,
+    upload_key,
+)
+from chalicelib.media.attachment_types import MAX_ATTACHMENT_BYTES
+from chalicelib.services.chat import settled
+from chalicelib.services.deps import Deps
+from chalicelib.services.ports import PresignedPost
+from chalicelib.services.visits import Participant, acting_clinician, visit_for
+
+#: The upload form is valid this long; UPLOAD_WINDOW (domain) gives up on the file a while after.
+UPLOAD_URL_SECONDS = 600
+#: Downloads and previews: long enough to start, short enough that a copied URL soon stops working.
+DOWNLOAD_URL_SECONDS = 300
+_COPY_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RequestedAttachment:
+    """A file's message (pending) and the form that uploads it."""
+
+    message: Message
+    upload: PresignedPost
+
+
+def request_attachment(
+    actor: Participant, visit_id: str, filename: object, content_type: object, size: object, deps: Deps
+) -> RequestedAttachment:
+    """Announce a file in an open visit and hand out its upload form."""
+    name, length, mime = attachment_filename(filename), declared_size(size), declared_type(content_type)
+    visit = visit_for(actor, visit_id, deps)
+    now = deps.clock.now()
+    visit.ensure_open(now)
+    attachment = Attachment(new_attachment_id(), name, mime, length)
+    message = Message(
+        visit_id=visit.visit_id,
+        clinic_id=visit.clinic_id,
+        seq=deps.visits.next_seq(visit.visit_id),
+        sender=actor.role,
+        sent_at=now,
+        expires_at=visit.expires_at,
+        clinician=actor.name,
+        attachment=attachment,
+    )
+    deps.messages.add(message)
+    post = deps.objects.presigned_post(
+        deps.buckets.chat,
+        upload_key(visit.clinic_id, visit.visit_id, attachment.attachment_id),
+        max_bytes=MAX_ATTACHMENT_BYTES,
+        expires_s=UPLOAD_URL_SECONDS,
+        content_type=mime,
+    )
+    return RequestedAttachment(message, post)
+
+
+def download_url(actor: Participant, visit_id: str, attachment_id: str, deps: Deps, *, preview: bool = False) -> str:
+    """A short-lived URL of a kept file (or of its preview) for a participant of the visit."""
+    visit = visit_for(actor, visit_id, deps)
+    message = settled(deps.messages.attachment(visit.visit_id, attachment_id), deps)
+    attachment = message.attachment
+    assert attachment is not None  # found through its attachment id
+    if attachment.status is AttachmentStatus.PENDING:
+        raise Conflict("The file is still being checked")
+    if attachment.status is AttachmentStatus.REJECTED:
+        raise Gone("The file was refused and deleted")
+    bucket, ids = deps.buckets.chat, (visit.clinic_id, visit.visit_id, attachment_id)
+    if preview:
+        if not attachment.has_preview:
+            raise NotFound("The file has no preview")
+        return deps.objects.presigned_get(bucket, preview_key(*ids), expires_s=DOWNLOAD_URL_SECONDS)
+    return deps.objects.presigned_get(
+        bucket,
+        file_key(*ids),
+        expires_s=DOWNLOAD_URL_SECONDS,
+        filename=download_name(attachment),
+        inline=attachment.inline,
+    )
+
+
+def mark_saved(actor: Participant, visit_id: str, attachment_id: str, deps: Deps) -> Message:
+    """A clinician has saved a kept file into the medical record."""
+    saving = acting_clinician(actor)
+    visit = visit_for(actor, visit_id, deps)
+    message = deps.messages.attachment(visit.visit_id, attachment_id)
+    assert message.attachment is not None
+    saved = message.attachment.saved(saving, deps.clock.now())
+    if saved is not message.attachment:
+        deps.messages.save_attachment(visit.visit_id, message.seq, saved)
+    return replace(message, attachment=saved)
+
+
+def download_name(attachment: Attachment) -> str:
+    """The name a download is saved under: the sender's, with the extension of what we serve.
+
+    Only HEIC/HEIF changes type when cleaned (it becomes JPEG, which every browser shows).
+    """
+    path = PurePosixPath(attachment.filename)
+    if attachment.mime == "image/jpeg" and path.suffix.lower() in {".heic", ".heif"}:
+        return str(path.with_suffix(".jpg"))
+    return attachment.filename
+
+
+# ------------------------------------------------------------------------------------ the worker's part
+
+
+def check_upload(object_key: str, deps: Deps) -> Message | None:
+    """Check one uploaded object and record the verdict; returns the file's message (None: not ours).
+
+    Idempotent: an upload whose attachment is no longer pending (checked already, or the visit ended)
+    is deleted unread.
+    """
+    ref = parse_upload_key(object_key)
+    if ref is None:
+        return None
+    bucket = deps.buckets.chat
+    try:
+        message = deps.messages.attachment(ref.visit_id, ref.attachment_id)
+    except NotFound:
+        deps.objects.delete(bucket, object_key)
+        return None
+    attachment = message.attachment
+    assert attachment is not None
+    if (
+        message.clinic_id != ref.clinic_id
+        or attachment.status is not AttachmentStatus.PENDING
+        or deps.clock.now() >= message.expires_at
+    ):
+        deps.objects.delete(bucket, object_key)
+        return message
+    try:
+        size = deps.objects.size(bucket, object_key)
+    except NotFound:
+        return message  # another run took it: its verdict is recorded
+    verdict = _inspect(object_key, size, message, deps)
+    deps.messages.save_attachment(message.visit_id, message.seq, verdict)
+    deps.objects.delete(bucket, object_key)
+    return replace(message, attachment=verdict)
+
+
+def _inspect(object_key: str, size: int, message: Message, deps: Deps) -> Attachment:
+    from chalicelib.media.attachment_types import is_allowed
+    from chalicelib.media.errors import MediaError
+    from chalicelib.media.sniff import sniff
+
+    attachment = message.attachment
+    assert attachment is not None
+    if size == 0:
+        return attachment.rejected(RejectReason.EMPTY)
+    if size > MAX_ATTACHMENT_BYTES:
+        return attachment.rejected(RejectReason.TOO_LARGE)
+    bucket = deps.buckets.chat
+    with tempfile.TemporaryDirectory(prefix="attachment-") as folder:
+        upload = Path(folder) / "upload"
+        with deps.objects.open(bucket, object_key) as reader, upload.open("wb") as out:
+            shutil.copyfileobj(reader, out, _COPY_CHUNK)
+        sniffed = sniff(upload)
+        if sniffed.family == "audio":
+            return attachment.rejected(RejectReason.AUDIO)
+        if not is_allowed(sniffed.family):
+            return attachment.rejected(RejectReason.TYPE)
+        try:
+            mime, body, preview = _clean(upload, sniffed.mime, sniffed.family, Path(folder))
+        except MediaError:
+            return attachment.rejected(RejectReason.UNREADABLE)
+    ids = (message.clinic_id, message.visit_id, attachment.attachment_id)
+    deps.objects.put(bucket, file_key(*ids), body, mime)
+    if preview is not None:
+        deps.objects.put(bucket, preview_key(*ids), preview, "image/jpeg")
+    return attachment.ready(mime, sniffed.family, len(body), has_preview=preview is not None)
+
+
+def _clean(upload: Path, mime: str, family: str, folder: Path) -> tuple[str, bytes, bytes | None]:
+    """What to serve, its type, and its preview: pictures re-encoded bare and upright, the rest as sent."""
+    from chalicelib.media.image_metadata import strip_image_metadata
+    from chalicelib.media.previews import image_thumbnail, video_poster
+
+    if family == "image":
+        cleaned = folder / "cleaned"
+        info = strip_image_metadata(upload, cleaned)
+        return info.mime, cleaned.read_bytes(), image_thumbnail(cleaned)
+    if family == "video":
+        return mime, upload.read_bytes(), video_poster(upload)
+    return mime, upload.read_bytes(), None
+
+
+def delete_files(clinic_id: str, visit_id: str, attachment_id: str, deps: Deps) -> None:
+    """Delete everything an attachment left in the chat bucket (its row has expired)."""
+    bucket = deps.buckets.chat
+    for key in (upload_key, file_key, preview_key):
+        deps.objects.delete(bucket, key(clinic_id, visit_id, attachment_id))

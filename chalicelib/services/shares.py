@@ -1,0 +1,256 @@
+"""Use cases of sending a study to a patient: send, resend, delete, history; and the share worker's job.
+
+The API answers at once (202) with a queued share; the share worker prepares the files
+(``share_files``) and sends the link, one delivery per contact. A failed e-mail never stops the SMS,
+a failed delivery is retried (the delivery job fails so SQS tries again, and finally dead-letters),
+and the share itself is never lost: it stays, with each contact's status, in the history.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+from chalicelib.domain.accounts import Clinic
+from chalicelib.domain.contacts import Contact, ContactKind, parse_contact, parse_contacts
+from chalicelib.domain.errors import DeliveryFailed, InvalidInput
+from chalicelib.domain.links import new_nonce, token_hash
+from chalicelib.domain.shares import (
+    Delivery,
+    DeliveryStatus,
+    Share,
+    ShareStatus,
+    ensure_same_clinic,
+    language,
+    lifetime,
+    new_share_id,
+    share_token,
+)
+from chalicelib.services.deps import Deps
+from chalicelib.services.ports import Email
+
+#: A delivery is tried this often before it is left failed (the history then shows the reason).
+MAX_DELIVERY_ATTEMPTS = 3
+#: Provider answers that no retry can change.
+_PERMANENT = {"opted_out", "MessageRejected", "InvalidParameter", "InvalidParameterValue"}
+
+
+class DeliveriesPending(RuntimeError):
+    """Some contacts are not reached yet and a retry may help: the delivery job fails so SQS retries it."""
+
+
+SMS_ONLY_WARNING = "Only a phone number was given: an e-mail address as well makes delivery more certain"
+
+
+@dataclass(frozen=True)
+class SendRequest:
+    """What the clinic asked for (validated here)."""
+
+    contacts: str | None = None
+    sop_instance_uids: tuple[str, ...] | None = None
+    language: str | None = None
+    lifetime_days: int | None = None
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A share as queued: new, or an earlier live one sent again."""
+
+    share: Share
+    resent: bool
+    warnings: tuple[str, ...]
+
+
+def send_study(clinic_id: str, study_instance_uid: str, request: SendRequest, deps: Deps) -> Sent:
+    """Queue a new share of a study (or resend its latest live one when no contacts are given)."""
+    clinic = deps.clinics.get(clinic_id)
+    study = deps.studies.get_study(clinic_id, study_instance_uid)
+    now = deps.clock.now()
+    if not (request.contacts or "").strip():
+        live = _latest_live_share(clinic_id, study_instance_uid, now, deps)
+        if live is not None:
+            return Sent(resend(clinic_id, live.share_id, deps), resent=True, warnings=_warnings(live))
+        contacts = _contacts_from_study(study.patient_telephone_numbers, study.patient_emails, clinic)
+    else:
+        contacts = parse_contacts(request.contacts or "", clinic.country)
+    chosen = _chosen_instances(clinic_id, study_instance_uid, request.sop_instance_uids, deps)
+    nonce = new_nonce()
+    share_id = new_share_id()
+    share = Share(
+        share_id=share_id,
+        clinic_id=clinic_id,
+        study_instance_uid=study_instance_uid,
+        sop_instance_uids=chosen,
+        deliveries=tuple(Delivery(c) for c in contacts),
+        language=language(request.language, clinic.language),
+        token_hash="",
+        token_nonce=nonce,
+        created_at=now,
+        expires_at=now + lifetime(request.lifetime_days, clinic.link_lifetime_days),
+        link_code_hash=clinic.link_code_hash,
+    )
+    share = replace(share, token_hash=token_hash(share_token(deps.site.signing_key, share)))
+    deps.shares.add(share)
+    deps.jobs.send("share", {"share_id": share.share_id})
+    return Sent(share, resent=False, warnings=_warnings(share))
+
+
+def resend(clinic_id: str, share_id: str, deps: Deps) -> Share:
+    """Send the same link to the same contacts again; its expiry does not move."""
+    share = ensure_same_clinic(deps.shares.get(share_id), clinic_id)
+    again = share.resent(deps.clock.now())
+    deps.shares.save(again)
+    deps.jobs.send("delivery", {"share_id": share.share_id})
+    return again
+
+
+def delete(clinic_id: str, share_id: str, deps: Deps) -> Share:
+    """Delete a link at once (e.g. sent to a wrong address): it stops working and its files go."""
+    share = ensure_same_clinic(deps.shares.get(share_id), clinic_id)
+    deleted = share.deleted(deps.clock.now())
+    delete_files([file.key for file in share.files], deps)
+    deps.shares.save(deleted)
+    return deleted
+
+
+def delete_files(keys: list[str], deps: Deps) -> None:
+    """Delete a share's files from the share bucket (missing ones are fine: retries are harmless)."""
+    for key in keys:
+        deps.objects.delete(deps.buckets.share, key)
+
+
+def history(clinic_id: str, study_instance_uid: str, deps: Deps) -> list[Share]:
+    """Every share of a study, newest first (the study must be the clinic's)."""
+    deps.studies.get_study(clinic_id, study_instance_uid)
+    return deps.shares.for_study(clinic_id, study_instance_uid)
+
+
+# ------------------------------------------------------------------------------------------ the worker
+
+
+def prepare_and_send(share_id: str, deps: Deps) -> Share:
+    """The share worker's job: prepare the files, then send the link to every contact."""
+    from chalicelib.services.share_files import prepare_files
+
+    share = deps.shares.get(share_id)
+    now = deps.clock.now()
+    if share.deleted_at is not None or share.is_expired(now):
+        return share  # deleted or expired while queued: nothing to prepare, nothing to send
+    if share.status is ShareStatus.QUEUED:
+        instances = deps.studies.instances(share.clinic_id, share.study_instance_uid)
+        if share.sop_instance_uids is not None:
+            wanted = set(share.sop_instance_uids)
+            instances = [i for i in instances if i.sop_instance_uid in wanted]
+        with tempfile.TemporaryDirectory(prefix="share-") as workdir:
+            prepared = prepare_files(share, instances, deps, Path(workdir))
+        share = replace(share, files=prepared.files, needs_password=prepared.needs_password, status=ShareStatus.READY)
+        deps.shares.save(share)
+    return deliver(share.share_id, deps)
+
+
+def deliver(share_id: str, deps: Deps) -> Share:
+    """Send the link to every contact not reached yet; raises DeliveriesPending while a retry may help."""
+    share = deps.shares.get(share_id)
+    now = deps.clock.now()
+    if share.deleted_at is not None or share.is_expired(now) or share.status is not ShareStatus.READY:
+        return share
+    clinic = deps.clinics.get(share.clinic_id)
+    link = f"{deps.site.public_base_url}/p/{share_token(deps.site.signing_key, share)}"
+    deliveries = tuple(_deliver_one(d, share, clinic, link, now, deps) if _due(d) else d for d in share.deliveries)
+    share = replace(
+        share,
+        deliveries=deliveries,
+        last_sent_at=now if any(d.sent_at == now for d in deliveries) else share.last_sent_at,
+    )
+    deps.shares.save(share)
+    if any(_due(d) for d in deliveries):
+        raise DeliveriesPending(share.share_id)  # SQS brings the job back; what was sent is not sent twice
+    return share
+
+
+def _due(delivery: Delivery) -> bool:
+    return delivery.status is DeliveryStatus.QUEUED or (
+        delivery.status is DeliveryStatus.FAILED
+        and delivery.attempts < MAX_DELIVERY_ATTEMPTS
+        and delivery.reason not in _PERMANENT
+    )
+
+
+def _deliver_one(delivery: Delivery, share: Share, clinic: Clinic, link: str, now: datetime, deps: Deps) -> Delivery:
+    from chalicelib.observability import count
+    from chalicelib.templating import render
+
+    words = {
+        "clinic_name": clinic.name,
+        "link": link,
+        "expires_on": share.expires_at.date().isoformat(),
+        "needs_password": share.locked_by_secret,
+    }
+    attempts = delivery.attempts + 1
+    try:
+        if delivery.contact.kind is ContactKind.EMAIL:
+            subject = "Dina bilder" if share.language == "sv" else "Your images"
+            deps.mailer.send(
+                Email(
+                    to=delivery.contact.address,
+                    sender_name=clinic.name,
+                    subject=subject,
+                    text=render("share_email.txt", share.language, **words),
+                    html=render("share_email.html", share.language, **words),
+                )
+            )
+        else:
+            if deps.sms.is_opted_out(delivery.contact.address):
+                count("DeliveryFailed")
+                return replace(delivery, status=DeliveryStatus.FAILED, reason="opted_out", attempts=attempts)
+            deps.sms.send(delivery.contact.address, render("share_sms.txt", share.language, **words).strip())
+    except DeliveryFailed as failed:
+        count("DeliveryFailed")
+        return replace(delivery, status=DeliveryStatus.FAILED, reason=failed.code, attempts=attempts)
+    count("DeliverySent")
+    return replace(delivery, status=DeliveryStatus.SENT, reason=None, attempts=attempts, sent_at=now)
+
+
+# ------------------------------------------------------------------------------------------ helpers
+
+
+def _latest_live_share(clinic_id: str, study_instance_uid: str, now: datetime, deps: Deps) -> Share | None:
+    for share in deps.shares.for_study(clinic_id, study_instance_uid):
+        if share.deleted_at is None and not share.is_expired(now) and share.status is ShareStatus.READY:
+            return share
+    return None
+
+
+def _contacts_from_study(phones: tuple[str, ...], emails: tuple[str, ...], clinic: Clinic) -> tuple[Contact, ...]:
+    contacts: list[Contact] = []
+    for position, text in enumerate((*emails, *phones), start=1):
+        try:
+            contact = parse_contact(text, position, clinic.country)
+        except InvalidInput:
+            continue  # what an imaging system typed may be a landline or a typo: use what can be reached
+        if contact not in contacts:
+            contacts.append(contact)
+    if not contacts:
+        raise InvalidInput("No contacts were given and the study holds none that can be reached; add 'contacts'")
+    return tuple(contacts)
+
+
+def _chosen_instances(
+    clinic_id: str, study_instance_uid: str, wanted: tuple[str, ...] | None, deps: Deps
+) -> tuple[str, ...] | None:
+    if wanted is None:
+        return None
+    if not wanted:
+        raise InvalidInput("'instances' must name at least one SOP Instance UID (or be left out for all)")
+    known = {i.sop_instance_uid for i in deps.studies.instances(clinic_id, study_instance_uid)}
+    for position, uid in enumerate(wanted, start=1):
+        if uid not in known:
+            raise InvalidInput(f"instance {position} is not part of this study")
+    return tuple(dict.fromkeys(wanted))
+
+
+def _warnings(share: Share) -> tuple[str, ...]:
+    kinds = {d.contact.kind for d in share.deliveries}
+    return (SMS_ONLY_WARNING,) if kinds == {ContactKind.SMS} else ()

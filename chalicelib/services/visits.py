@@ -1,0 +1,182 @@
+"""Use cases of a visit as a whole: start it (and send the patient's link), open it, show it, close it.
+
+Who may touch a visit is decided here, once, by ``visit_for``: a clinician of the visit's clinic, or
+the patient holding its link. A visit of another clinic, or another visit than the one a session is
+bound to, is "not found", never "forbidden": ids are not confirmed to strangers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from chalicelib.domain.accounts import Clinic
+from chalicelib.domain.contacts import ContactKind, parse_contacts
+from chalicelib.domain.errors import DeliveryFailed, Forbidden, InvalidInput, NotFound
+from chalicelib.domain.links import looks_like_token, new_token, token_hash
+from chalicelib.domain.visits import (
+    AttachmentStatus,
+    Delivery,
+    DeliveryStatus,
+    Message,
+    Role,
+    Visit,
+    new_visit_id,
+    visit_expiry,
+)
+from chalicelib.services.deps import Deps
+from chalicelib.services.ports import Email
+from chalicelib.templating import LANGUAGES, render
+
+
+@dataclass(frozen=True)
+class Participant:
+    """Who is acting on a visit: a clinician of a clinic, or a visit's patient.
+
+    ``visit_id`` binds the participant to one visit (the patient always; a clinician in a browser
+    session); a clinician calling the API with the clinic's key may act on any visit of the clinic.
+    """
+
+    role: Role
+    clinic_id: str
+    visit_id: str | None = None
+    clinician: str | None = None
+
+    @property
+    def name(self) -> str | None:
+        """The clinician's id, or None for the patient."""
+        return self.clinician if self.role is Role.CLINICIAN else None
+
+
+def acting_clinician(actor: Participant) -> str:
+    """The clinician acting; Forbidden for the patient (closing and record-keeping are the clinic's)."""
+    if actor.role is not Role.CLINICIAN or actor.clinician is None:
+        raise Forbidden("Only the clinic can do this")
+    return actor.clinician
+
+
+def clinician(clinic_id: str, clinician_id: str, visit_id: str | None = None) -> Participant:
+    """A clinician of ``clinic_id`` (bound to one visit when ``visit_id`` is given)."""
+    return Participant(Role.CLINICIAN, clinic_id, visit_id, clinician_id)
+
+
+def patient(visit: Visit) -> Participant:
+    """The patient of a visit."""
+    return Participant(Role.PATIENT, visit.clinic_id, visit.visit_id)
+
+
+def visit_for(actor: Participant, visit_id: str, deps: Deps) -> Visit:
+    """The visit, if ``actor`` belongs to it and it has not ended; else NotFound (or Gone once ended)."""
+    if actor.visit_id is not None and actor.visit_id != visit_id:
+        raise NotFound("No such visit")
+    try:
+        visit = deps.visits.get(visit_id)
+    except NotFound:
+        raise NotFound("No such visit") from None
+    if visit.clinic_id != actor.clinic_id:
+        raise NotFound("No such visit")
+    visit.ensure_readable(deps.clock.now())
+    return visit
+
+
+def open_link(token: str, deps: Deps) -> Visit:
+    """The visit a patient's link token opens; NotFound for a token we never made, Gone once it ended."""
+    if not looks_like_token(token):
+        raise NotFound("No such visit")
+    visit = deps.visits.find_by_link(token_hash(token))
+    visit.ensure_readable(deps.clock.now())
+    return visit
+
+
+def patient_link(token: str, deps: Deps) -> str:
+    """The URL of a patient's link."""
+    return f"{deps.visit_policy.public_base_url}/v/{token}"
+
+
+def create_visit(actor: Participant, contacts: str, deps: Deps, *, language: str = "sv") -> Visit:
+    """Start a visit and send the patient's link to each contact; returns the visit with each delivery.
+
+    The visit is stored before anything is sent, and each delivery's fate after: a failing e-mail or
+    SMS never loses the visit, it leaves that contact ``failed`` with the provider's error code.
+    """
+    created_by = acting_clinician(actor)
+    if language not in LANGUAGES:
+        raise InvalidInput(f"'language' must be one of {', '.join(LANGUAGES)}")
+    clinic = deps.clinics.get(actor.clinic_id)
+    parsed = parse_contacts(contacts, clinic.country)
+    now = deps.clock.now()
+    token = new_token()
+    visit = Visit(
+        visit_id=new_visit_id(),
+        clinic_id=clinic.clinic_id,
+        created_by=created_by,
+        created_at=now,
+        expires_at=visit_expiry(now, deps.visit_policy.retention_days),
+        link_hash=token_hash(token),
+        deliveries=tuple(Delivery(position, contact) for position, contact in enumerate(parsed, start=1)),
+    )
+    deps.visits.add(visit)
+    link = patient_link(token, deps)
+    deliveries = tuple(_deliver(d, clinic, link, language, deps) for d in visit.deliveries)
+    delivered = replace(visit, deliveries=deliveries)
+    deps.visits.save(delivered)
+    return delivered
+
+
+def _deliver(delivery: Delivery, clinic: Clinic, link: str, lang: str, deps: Deps) -> Delivery:
+    address = delivery.contact.address
+    words = {"clinic_name": clinic.name, "link": link}
+    try:
+        if delivery.contact.kind is ContactKind.EMAIL:
+            # The subject names the clinic only: subjects show on lock screens and in mail logs.
+            subject = f"Ditt besök hos {clinic.name}" if lang == "sv" else f"Your visit with {clinic.name}"
+            text, html = render("visit_email.txt", lang, **words), render("visit_email.html", lang, **words)
+            message_id = deps.mailer.send(Email(address, clinic.name, subject, text, html))
+        else:
+            if deps.sms.is_opted_out(address):
+                return replace(delivery, status=DeliveryStatus.OPTED_OUT)
+            message_id = deps.sms.send(address, render("visit_sms.txt", lang, **words))
+    except DeliveryFailed as failed:
+        return replace(delivery, status=DeliveryStatus.FAILED, reason=failed.code)
+    return replace(delivery, status=DeliveryStatus.SENT, message_id=message_id)
+
+
+@dataclass(frozen=True)
+class VisitDetail:
+    """A visit with its files: which were kept, and which of those are not yet saved to the record."""
+
+    visit: Visit
+    files: list[Message]
+
+    @property
+    def unsaved(self) -> list[Message]:
+        """Kept files nobody has marked as saved into the medical record yet."""
+        return [m for m in self.files if m.attachment is not None and m.attachment.saved_at is None]
+
+
+def visit_detail(actor: Participant, visit_id: str, deps: Deps) -> VisitDetail:
+    """A visit of the actor's, with its kept files."""
+    visit = visit_for(actor, visit_id, deps)
+    return VisitDetail(visit, kept_files(visit, deps))
+
+
+def close_visit(actor: Participant, visit_id: str, deps: Deps) -> VisitDetail:
+    """Close the visit (idempotent): nothing more can be sent, and its retention period starts.
+
+    Returns what the closing clinician is reminded of: every kept file, to save into the medical record.
+    """
+    closing = acting_clinician(actor)
+    visit = visit_for(actor, visit_id, deps)
+    closed = visit.close(closing, deps.clock.now(), deps.visit_policy.retention_days)
+    if closed is not visit:
+        deps.visits.save(closed)
+        deps.messages.expire(visit_id, closed.expires_at)
+    return VisitDetail(closed, kept_files(closed, deps))
+
+
+def kept_files(visit: Visit, deps: Deps) -> list[Message]:
+    """The visit's files that were checked and kept, in the order they were sent."""
+    return [
+        m
+        for m in deps.messages.attachments(visit.visit_id)
+        if m.attachment is not None and m.attachment.status is AttachmentStatus.READY
+    ]

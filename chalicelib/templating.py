@@ -1,0 +1,61 @@
+"""Jinja2 pages and e-mails, in Swedish and English, with autoescape always on.
+
+Templates live in ``chalicelib/templates/``; each takes ``lang`` ("sv" or "en") and picks its words
+with ``t(sv, en)``. Jinja2 loads on the first render, so a Lambda that never renders never pays for it.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+LANGUAGES = ("sv", "en")
+
+
+def render(template: str, lang: str, **context: Any) -> str:
+    """Render ``template`` in ``lang`` (autoescaped: every value is text, never markup)."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"unsupported language {lang!r}")
+    return _environment().get_template(template).render(lang=lang, t=_words(lang), **context)
+
+
+def preferred_language(accept_language: str | None, fallback: str) -> str:
+    """The first of our languages the browser asks for (``Accept-Language``), else ``fallback``."""
+    ranked: list[tuple[float, str]] = []
+    for part in (accept_language or "").split(","):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        language = tag.strip().lower().split("-")[0]
+        if language in LANGUAGES and quality > 0:
+            ranked.append((quality, language))
+    ranked.sort(key=lambda pair: -pair[0])
+    return ranked[0][1] if ranked else fallback
+
+
+def _words(lang: str) -> Any:
+    def t(sv: str, en: str) -> str:
+        return sv if lang == "sv" else en
+
+    return t
+
+
+@cache
+def _environment() -> Environment:
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    # Escaping is on for everything but plain-text e-mail bodies (.txt), where "&amp;" would be wrong.
+    return Environment(
+        loader=PackageLoader("chalicelib", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html",), disabled_extensions=("txt",), default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )

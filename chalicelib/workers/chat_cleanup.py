@@ -1,0 +1,50 @@
+"""The chat cleanup worker: DynamoDB stream of visit messages → delete the files of expired rows.
+
+When a message row goes (DynamoDB TTL at the end of the visit's retention, or any delete), its old
+image names the attachment, and the upload, the served file and the preview are deleted from the chat
+bucket. Deleting a missing object is not an error, so a retried record is harmless. The bucket's
+lifecycle rule (``resources.BUCKETS``) is the backstop should a record ever be lost.
+
+The stream's ARN is only known once CloudFormation has made the table: ``infra/resources.yaml`` sets
+it on the event source at package time; the value here names the table for the local stack's pump.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from chalice.app import Blueprint, DynamoDBEvent
+
+from chalicelib.observability import count, logger, observed
+from chalicelib.services.attachments import delete_files
+from chalicelib.settings import settings
+from chalicelib.wiring import deps
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+bp = Blueprint(__name__)
+
+
+@bp.on_dynamodb_record(
+    stream_arn=settings().stream_arn("visit-messages"), batch_size=100, starting_position="TRIM_HORIZON"
+)
+@observed
+def chat_cleanup_worker(event: DynamoDBEvent) -> dict[str, Any]:
+    """Handle a batch of stream records; each failing record is retried on its own."""
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+    processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+    return dict(process_partial_response(event=event.to_dict(), record_handler=_handle, processor=processor))
+
+
+def _handle(record: DynamoDBRecord) -> None:
+    if record.event_name is None or record.event_name.name != "REMOVE" or record.dynamodb is None:
+        return
+    old = record.dynamodb.old_image
+    attachment_id = old.get("attachment_id")
+    if not attachment_id:
+        return
+    delete_files(str(old["clinic_id"]), str(old["visit_id"]), str(attachment_id), deps())
+    count("ChatFilesDeleted")
+    logger.info("chat files deleted", extra={"visit_id": old["visit_id"], "attachment_id": attachment_id})

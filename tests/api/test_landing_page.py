@@ -1,0 +1,155 @@
+"""The patient's landing page, in-process on fakes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Any
+
+from chalice.test import Client
+
+from chalicelib.domain import links
+from chalicelib.services import accounts, ingest, shares
+from chalicelib.services.deps import Deps
+from tests import dicom_files, patient_data
+from tests.fakes import FakeClock, FakeMailer
+from tests.unit.test_shares import link_in, run_jobs
+
+STUDY = "1.2.826.0.1.3680043.8.498.902"
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def make_share(deps: Deps, *, anonymizable: bool = True, link_code: str | None = None) -> str:
+    clinic, _ = accounts.create_clinic("Kliniken Väst", deps)
+    if link_code is not None:
+        deps.clinics.save(replace(clinic, link_code_hash=links.hash_secret(link_code)))
+    burned_in = "NO" if anonymizable else "YES"
+    parts = [
+        dicom_files.instance(study_uid=STUDY, frames=4, burned_in=burned_in),
+        dicom_files.instance(study_uid=STUDY, sop_class="1.2.840.10008.5.1.4.1.1.6.1", us_region=True),
+    ]
+    ingest.store_instances(clinic.clinic_id, parts, deps)
+    contacts = f"{patient_data.EMAILS[0]}, {patient_data.PHONES[0]}"
+    shares.send_study(clinic.clinic_id, STUDY, shares.SendRequest(contacts=contacts), deps)
+    run_jobs(deps)
+    assert isinstance(deps.mailer, FakeMailer)
+    return link_in(deps.mailer.sent[-1].text)
+
+
+def page(client: Client, token: str, cookie: str | None = None) -> Any:
+    headers = {"Accept-Language": "en"}
+    if cookie:
+        headers["Cookie"] = cookie
+    return client.http.get(f"/p/{token}", headers=headers)
+
+
+def post(client: Client, path: str, body: str = "", cookie: str | None = None) -> Any:
+    headers = {**FORM, **({"Cookie": cookie} if cookie else {})}
+    return client.http.post(path, headers=headers, body=body)
+
+
+def cookie_of(response: Any) -> str:
+    return str(response.headers["Set-Cookie"]).split(";")[0]
+
+
+def test_an_open_share_shows_pictures_video_and_download_all(client: Client, deps: Deps) -> None:
+    token = make_share(deps)
+    response = page(client, token)
+    assert response.status_code == 200
+    html = response.body.decode()
+    assert "Kliniken Väst" in html
+    assert "<video" in html
+    assert 'class="zoom"' in html
+    assert "Download all" in html
+    assert f"expires={600}" in html
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["X-Robots-Tag"].startswith("noindex")
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert patient_data.leaked(html) == []
+    (share,) = deps.shares.rows.values()  # type: ignore[attr-defined]
+    assert share.opens == 1
+
+
+def test_swedish_by_default_and_by_accept_language(client: Client, deps: Deps) -> None:
+    token = make_share(deps)
+    assert "Dina bilder" in client.http.get(f"/p/{token}").body.decode()
+    assert "Your images" in page(client, token).body.decode()
+
+
+def test_unknown_and_deleted_links_look_alike_and_expired_ones_say_so(
+    client: Client, deps: Deps, clock: FakeClock
+) -> None:
+    token = make_share(deps)
+    unknown = page(client, links.new_token())
+    assert unknown.status_code == 404
+    assert page(client, "short").status_code == 404
+    (share,) = deps.shares.rows.values()  # type: ignore[attr-defined]
+    clock.advance(days=91)
+    expired = page(client, token)
+    assert expired.status_code == 410
+    assert "expired" in expired.body.decode()
+    clock.current = share.created_at
+    shares.delete(share.clinic_id, share.share_id, deps)
+    deleted = page(client, token)
+    assert deleted.status_code == 404
+    assert deleted.body == unknown.body
+
+
+def test_the_clinic_link_code_unlocks_and_five_wrong_lock(client: Client, deps: Deps, clock: FakeClock) -> None:
+    token = make_share(deps, link_code="4711")
+    locked = page(client, token)
+    assert locked.status_code == 200
+    assert "<video" not in locked.body.decode()
+    for _ in range(4):
+        assert post(client, f"/p/{token}/unlock", "secret=1234").status_code == 403
+    fifth = post(client, f"/p/{token}/unlock", "secret=1234")
+    assert "15 minutes" in fifth.body.decode()
+    assert post(client, f"/p/{token}/unlock", "secret=4711").status_code == 403  # locked even for the right code
+    clock.advance(minutes=15)
+    unlocked = post(client, f"/p/{token}/unlock", "secret=4711")
+    assert unlocked.status_code == 303
+    set_cookie = str(unlocked.headers["Set-Cookie"])
+    assert "HttpOnly" in set_cookie
+    assert "SameSite=Strict" in set_cookie
+    assert f"Path=/p/{token}" in set_cookie
+    assert "<video" in page(client, token, cookie_of(unlocked)).body.decode()
+
+
+def test_removing_the_clinic_code_removes_the_need(client: Client, deps: Deps) -> None:
+    token = make_share(deps, link_code="4711")
+    (share,) = deps.shares.rows.values()  # type: ignore[attr-defined]
+    deps.clinics.save(replace(deps.clinics.get(share.clinic_id), link_code_hash=None))
+    assert "<video" in page(client, token).body.decode()
+
+
+def test_a_share_that_cannot_be_anonymized_asks_for_a_password_sent_as_a_code(client: Client, deps: Deps) -> None:
+    token = make_share(deps, anonymizable=False)
+    assert isinstance(deps.mailer, FakeMailer)
+    assert "one-time code" in page(client, token).body.decode()
+    sent = post(client, f"/p/{token}/code", "request=code")
+    assert sent.status_code == 303
+    code = re.search(r"\b(\d{6})\b", deps.mailer.sent[-1].text)
+    assert code is not None
+    unlocked = post(client, f"/p/{token}/unlock", f"secret={code.group(1)}")
+    assert unlocked.status_code == 303
+    cookie = cookie_of(unlocked)
+    assert "Choose your own password" in page(client, token, cookie).body.decode()
+    chosen = post(client, f"/p/{token}/password", "password=min-egen-kod-1", cookie)
+    assert chosen.status_code == 303
+    # Anyone who visits must enter the password: the old cookie no longer opens the page.
+    assert "<video" not in page(client, token, cookie).body.decode()
+    again = post(client, f"/p/{token}/unlock", "secret=min-egen-kod-1")
+    assert "<video" in page(client, token, cookie_of(again)).body.decode()
+
+
+def test_codes_are_sent_at_most_three_an_hour(client: Client, deps: Deps) -> None:
+    token = make_share(deps, anonymizable=False)
+    for _ in range(3):
+        assert post(client, f"/p/{token}/code", "request=code").status_code == 303
+    assert post(client, f"/p/{token}/code", "request=code").status_code == 429
+
+
+def test_a_forged_cookie_opens_nothing(client: Client, deps: Deps) -> None:
+    token = make_share(deps, link_code="4711")
+    assert "<video" not in page(client, token, "ps_share=eyJzaGFyZSI6InNoXzEifQ.AAAA").body.decode()

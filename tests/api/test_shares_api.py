@@ -1,0 +1,124 @@
+"""The clinic's share routes, in-process on fakes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from chalice.test import Client
+
+from chalicelib.services import accounts, ingest
+from chalicelib.services.deps import Deps
+from tests import dicom_files, patient_data
+from tests.unit.test_shares import run_jobs
+
+STUDY = "1.2.826.0.1.3680043.8.498.901"
+
+
+@pytest.fixture
+def keys(deps: Deps) -> tuple[str, str]:
+    north, north_key = accounts.create_clinic("Kliniken Norr", deps)
+    _, south_key = accounts.create_clinic("Kliniken Syd", deps)
+    ingest.store_instances(north.clinic_id, [dicom_files.instance(study_uid=STUDY, burned_in="NO", frames=3)], deps)
+    return north_key.plain_text, south_key.plain_text
+
+
+def call(client: Client, method: str, path: str, key: str, body: Any = None) -> Any:
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    data = None if body is None else (body if isinstance(body, str) else json.dumps(body))
+    return getattr(client.http, method)(path, headers=headers, body=data)
+
+
+def test_send_answers_202_with_the_queued_share(client: Client, keys: tuple[str, str], deps: Deps) -> None:
+    contacts = f"{patient_data.EMAILS[0]}, {patient_data.PHONES[0]}"
+    response = call(client, "post", f"/studies/{STUDY}/shares", keys[0], {"contacts": contacts, "language": "en"})
+    assert response.status_code == 202
+    share = json.loads(response.body)
+    assert share["status"] == "queued"
+    assert share["language"] == "en"
+    assert [d["kind"] for d in share["deliveries"]] == ["email", "sms"]
+    assert share["warnings"] == []
+    assert share["can_resend"] is False
+    run_jobs(deps)
+    (entry,) = json.loads(call(client, "get", f"/studies/{STUDY}/shares", keys[0]).body)["shares"]
+    assert entry["status"] == "ready"
+    assert [d["status"] for d in entry["deliveries"]] == ["sent", "sent"]
+    assert entry["can_resend"] is True
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "says"),
+    [
+        ({"contacts": "astrid@"}, 422, "contact 1"),
+        ({"contacts": 7}, 422, "'contacts' must be a string"),
+        ({"contacts": patient_data.EMAILS[0], "language": "de"}, 422, "'language'"),
+        ({"contacts": patient_data.EMAILS[0], "lifetime_days": 400}, 422, "lifetime"),
+        ({"contacts": patient_data.EMAILS[0], "instances": "all"}, 422, "'instances'"),
+        ({"contacts": patient_data.EMAILS[0], "instances": ["9.9"]}, 422, "instance 1"),
+        ("{broken", 400, "not valid JSON"),
+    ],
+)
+def test_bad_requests_say_what_is_wrong(
+    client: Client, keys: tuple[str, str], body: Any, status: int, says: str
+) -> None:
+    response = call(client, "post", f"/studies/{STUDY}/shares", keys[0], body)
+    assert response.status_code == status
+    message = json.loads(response.body)["Message"]
+    assert says in message
+    assert patient_data.leaked(message) == []
+
+
+def test_resend_and_delete(client: Client, keys: tuple[str, str], deps: Deps) -> None:
+    share = json.loads(
+        call(client, "post", f"/studies/{STUDY}/shares", keys[0], {"contacts": patient_data.EMAILS[0]}).body
+    )
+    run_jobs(deps)
+    again = call(client, "post", f"/shares/{share['share_id']}/resend", keys[0])
+    assert again.status_code == 202
+    assert json.loads(again.body)["expires_at"] == share["expires_at"]
+    deleted = call(client, "delete", f"/shares/{share['share_id']}", keys[0])
+    assert deleted.status_code == 200
+    assert json.loads(deleted.body)["status"] == "deleted"
+    gone = call(client, "post", f"/shares/{share['share_id']}/resend", keys[0])
+    assert gone.status_code == 410
+
+
+def test_no_route_of_one_clinic_reaches_another_clinics_shares(
+    client: Client, keys: tuple[str, str], deps: Deps
+) -> None:
+    share = json.loads(
+        call(client, "post", f"/studies/{STUDY}/shares", keys[0], {"contacts": patient_data.EMAILS[0]}).body
+    )
+    run_jobs(deps)
+    for method, path in (
+        ("post", f"/shares/{share['share_id']}/resend"),
+        ("delete", f"/shares/{share['share_id']}"),
+        ("get", f"/studies/{STUDY}/shares"),
+        ("post", f"/studies/{STUDY}/shares"),
+    ):
+        response = call(
+            client, method, path, keys[1], {"contacts": patient_data.EMAILS[1]} if method == "post" else None
+        )
+        assert response.status_code == 404, (method, path)
+    assert deps.shares.get(share["share_id"]).deleted_at is None
+
+
+def test_an_idempotency_key_returns_the_same_share_and_sends_nothing_twice(
+    client: Client, keys: tuple[str, str], deps: Deps
+) -> None:
+    headers = {"Authorization": f"Bearer {keys[0]}", "Content-Type": "application/json", "Idempotency-Key": "req-1"}
+    body = json.dumps({"contacts": patient_data.EMAILS[0]})
+    first = client.http.post(f"/studies/{STUDY}/shares", headers=headers, body=body)
+    second = client.http.post(f"/studies/{STUDY}/shares", headers=headers, body=body)
+    assert first.status_code == second.status_code == 202
+    assert json.loads(first.body)["share_id"] == json.loads(second.body)["share_id"]
+    assert len(deps.shares.rows) == 1  # type: ignore[attr-defined]
+    assert len(deps.jobs.sent) == 1  # type: ignore[attr-defined]
+    other = client.http.post(
+        f"/studies/{STUDY}/shares", headers=headers, body=json.dumps({"contacts": patient_data.EMAILS[1]})
+    )
+    assert other.status_code == 422
+    # Keys are per clinic: another clinic's same key is its own request.
+    headers_south = {**headers, "Authorization": f"Bearer {keys[1]}"}
+    assert client.http.post(f"/studies/{STUDY}/shares", headers=headers_south, body=body).status_code == 404

@@ -1,0 +1,210 @@
+"""The attachment worker's check on the stored bytes, with real files made here, on in-memory fakes."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from chalicelib.domain.visits import AttachmentStatus, RejectReason, file_key, preview_key, upload_key
+from chalicelib.services import attachments, visits
+from chalicelib.services.accounts import create_clinic
+from chalicelib.services.deps import Deps
+from tests import patient_data
+from tests.fakes import FakeClock, InMemoryObjectStore
+from tests.unit.media import samples
+
+MB = 1024 * 1024
+BUCKET = "chat-bucket"
+
+
+def padded_pdf(size: int) -> bytes:
+    """A PDF of exactly ``size`` bytes (a comment line fills it out)."""
+    head = samples.pdf() + b"\n%"
+    return head + b"0" * (size - len(head))
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    folder = tmp_path_factory.mktemp("samples")
+    return {
+        "jpeg": samples.jpeg_with_gps(),
+        "png": samples.png_with_text(),
+        "mp4": samples.encode_video(folder / "v.mp4"),
+        "pdf": samples.pdf(),
+        "wav": samples.wav(),
+        "mp3": samples.encode_audio(folder / "a.mp3", "mp3", "libmp3lame", 44100),
+        "10mb": padded_pdf(10 * MB),
+        "11mb": padded_pdf(11 * MB),
+    }
+
+
+def objects(deps: Deps) -> InMemoryObjectStore:
+    assert isinstance(deps.objects, InMemoryObjectStore)
+    return deps.objects
+
+
+def announce_and_upload(deps: Deps, name: str, declared: str, body: bytes) -> tuple[str, str, str]:
+    """A patient announces a file and "uploads" it (to the fake store); returns (visit, attachment, key)."""
+    clinic, _ = create_clinic("Kliniken Väst", deps)
+    visit = visits.create_visit(visits.clinician(clinic.clinic_id, "dr.berg"), patient_data.EMAILS[0], deps)
+    patient = visits.patient(visit)
+    requested = attachments.request_attachment(
+        patient, visit.visit_id, name, declared, min(len(body), 10 * MB) or 1, deps
+    )
+    key = requested.upload.fields["key"]
+    objects(deps).put(BUCKET, key, body, declared)
+    assert requested.message.attachment is not None
+    return visit.visit_id, requested.message.attachment.attachment_id, key
+
+
+@pytest.mark.parametrize(
+    ("sample", "name", "declared", "status", "reason", "family"),
+    [
+        ("jpeg", "foto.jpg", "image/jpeg", AttachmentStatus.READY, None, "image"),
+        ("png", "skärm.png", "image/png", AttachmentStatus.READY, None, "image"),
+        ("mp4", "film.mp4", "video/mp4", AttachmentStatus.READY, None, "video"),
+        ("pdf", "remiss.pdf", "application/pdf", AttachmentStatus.READY, None, "document"),
+        ("10mb", "stor.pdf", "application/pdf", AttachmentStatus.READY, None, "document"),
+        ("11mb", "för-stor.pdf", "application/pdf", AttachmentStatus.REJECTED, RejectReason.TOO_LARGE, None),
+        ("wav", "röst.jpg", "image/jpeg", AttachmentStatus.REJECTED, RejectReason.AUDIO, None),
+        ("mp3", "låt.jpg", "image/jpeg", AttachmentStatus.REJECTED, RejectReason.AUDIO, None),
+        ("mp3", "låt.pdf", "application/pdf", AttachmentStatus.REJECTED, RejectReason.AUDIO, None),
+        ("pdf", "bild.jpg", "image/jpeg", AttachmentStatus.READY, None, "document"),
+    ],
+)
+def test_each_file_is_judged_by_its_bytes(
+    deps: Deps,
+    files: dict[str, bytes],
+    sample: str,
+    name: str,
+    declared: str,
+    status: AttachmentStatus,
+    reason: RejectReason | None,
+    family: str | None,
+) -> None:
+    visit_id, aid, key = announce_and_upload(deps, name, declared, files[sample])
+    message = attachments.check_upload(key, deps)
+    assert message is not None
+    assert message.attachment is not None
+    assert (message.attachment.status, message.attachment.reason, message.attachment.family) == (status, reason, family)
+    stored = deps.messages.attachment(visit_id, aid).attachment
+    assert stored == message.attachment
+    clinic = deps.visits.get(visit_id).clinic_id
+    assert objects(deps).keys(BUCKET, "attachments/") == (
+        sorted(
+            [file_key(clinic, visit_id, aid)]
+            + ([preview_key(clinic, visit_id, aid)] if family in ("image", "video") else [])
+        )
+        if status is AttachmentStatus.READY
+        else []
+    ), "the upload is always deleted; a refused file leaves nothing behind"
+
+
+def test_a_jpeg_loses_gps_and_every_exif_field_and_is_turned_upright(deps: Deps, files: dict[str, bytes]) -> None:
+    visit_id, aid, key = announce_and_upload(deps, "foto.jpg", "image/jpeg", files["jpeg"])
+    message = attachments.check_upload(key, deps)
+    assert message is not None
+    assert message.attachment is not None
+    clinic = deps.visits.get(visit_id).clinic_id
+    body, content_type = objects(deps).objects[(BUCKET, file_key(clinic, visit_id, aid))]
+    assert content_type == "image/jpeg"
+    assert message.attachment.size == len(body)
+    picture = Image.open(io.BytesIO(body))
+    assert dict(picture.getexif()) == {}
+    assert "exif" not in picture.info
+    assert "xmp" not in picture.info
+    assert picture.size == (40, 80)  # 80×40 stored with orientation 6 (turn 90°): upright now
+    for marker in (samples.GPS_DATUM, samples.CAMERA_OWNER):
+        assert marker.encode() not in body
+    preview, preview_type = objects(deps).objects[(BUCKET, preview_key(clinic, visit_id, aid))]
+    assert preview_type == "image/jpeg"
+    assert Image.open(io.BytesIO(preview)).format == "JPEG"
+
+
+def test_a_png_loses_its_text_chunks(deps: Deps, files: dict[str, bytes]) -> None:
+    visit_id, aid, key = announce_and_upload(deps, "skärm.png", "image/png", files["png"])
+    attachments.check_upload(key, deps)
+    clinic = deps.visits.get(visit_id).clinic_id
+    body, content_type = objects(deps).objects[(BUCKET, file_key(clinic, visit_id, aid))]
+    assert content_type == "image/png"
+    assert samples.CAMERA_OWNER.encode() not in body
+
+
+def test_a_video_gets_a_poster_frame_and_keeps_its_bytes(deps: Deps, files: dict[str, bytes]) -> None:
+    visit_id, aid, key = announce_and_upload(deps, "film.mp4", "video/mp4", files["mp4"])
+    attachments.check_upload(key, deps)
+    clinic = deps.visits.get(visit_id).clinic_id
+    assert objects(deps).objects[(BUCKET, file_key(clinic, visit_id, aid))] == (files["mp4"], "video/mp4")
+    poster, _ = objects(deps).objects[(BUCKET, preview_key(clinic, visit_id, aid))]
+    assert Image.open(io.BytesIO(poster)).size == (64, 48)
+
+
+def test_a_broken_picture_is_refused_as_unreadable(deps: Deps, files: dict[str, bytes]) -> None:
+    _, _, key = announce_and_upload(deps, "trasig.jpg", "image/jpeg", files["jpeg"][:200])
+    message = attachments.check_upload(key, deps)
+    assert message is not None
+    assert message.attachment is not None
+    assert message.attachment.reason is RejectReason.UNREADABLE
+
+
+def test_an_empty_upload_is_refused(deps: Deps) -> None:
+    _, _, key = announce_and_upload(deps, "tom.pdf", "application/pdf", b"")
+    message = attachments.check_upload(key, deps)
+    assert message is not None
+    assert message.attachment is not None
+    assert message.attachment.reason is RejectReason.EMPTY
+
+
+def test_a_second_post_after_the_check_is_deleted_unread(deps: Deps, files: dict[str, bytes]) -> None:
+    visit_id, aid, key = announce_and_upload(deps, "remiss.pdf", "application/pdf", files["pdf"])
+    attachments.check_upload(key, deps)
+    clinic = deps.visits.get(visit_id).clinic_id
+    served = objects(deps).objects[(BUCKET, file_key(clinic, visit_id, aid))]
+    objects(deps).put(BUCKET, key, files["wav"], "application/pdf")  # the same form, used again
+    message = attachments.check_upload(key, deps)
+    assert message is not None
+    assert message.attachment is not None
+    assert message.attachment.status is AttachmentStatus.READY
+    assert objects(deps).objects[(BUCKET, file_key(clinic, visit_id, aid))] == served
+    assert (BUCKET, key) not in objects(deps).objects
+    assert attachments.check_upload(key, deps) is not None  # a redelivered event finds nothing to do
+
+
+def test_keys_we_never_handed_out_are_left_alone_or_cleared(deps: Deps, clock: FakeClock) -> None:
+    objects(deps).put(BUCKET, "attachments/x/elsewhere.txt", b"x", "text/plain")
+    assert attachments.check_upload("attachments/x/elsewhere.txt", deps) is None
+    assert objects(deps).keys(BUCKET) == ["attachments/x/elsewhere.txt"]
+    stray = upload_key("cl_00000000000000a1", "vi_00000000000000000001", "at_00000000000000000001")
+    objects(deps).put(BUCKET, stray, b"x", "text/plain")
+    assert attachments.check_upload(stray, deps) is None
+    assert (BUCKET, stray) not in objects(deps).objects
+
+
+def test_an_upload_after_the_visit_ended_is_deleted(deps: Deps, clock: FakeClock, files: dict[str, bytes]) -> None:
+    _, _, key = announce_and_upload(deps, "remiss.pdf", "application/pdf", files["pdf"])
+    clock.advance(days=61)
+    message = attachments.check_upload(key, deps)
+    assert message is not None
+    assert message.attachment is not None
+    assert message.attachment.status is AttachmentStatus.PENDING
+    assert (BUCKET, key) not in objects(deps).objects
+
+
+def test_expired_rows_files_are_deleted(deps: Deps, files: dict[str, bytes], tmp_path: Path) -> None:
+    visit_id, aid, key = announce_and_upload(deps, "foto.jpg", "image/jpeg", files["jpeg"])
+    attachments.check_upload(key, deps)
+    clinic = deps.visits.get(visit_id).clinic_id
+    assert len(objects(deps).keys(BUCKET, "attachments/")) == 2
+    attachments.delete_files(clinic, visit_id, aid, deps)
+    assert objects(deps).keys(BUCKET, "attachments/") == []
+
+
+def test_heic_is_served_as_jpeg_under_a_jpg_name() -> None:
+    from chalicelib.domain.visits import Attachment
+
+    converted = Attachment("at_1", "IMG_0001.HEIC", "image/heic", 9).ready("image/jpeg", "image", 8, has_preview=True)
+    assert attachments.download_name(converted) == "IMG_0001.jpg"
+    assert attachments.download_name(Attachment("at_2", "a.heic.pdf", "application/pdf", 9)) == "a.heic.pdf"
