@@ -128,3 +128,20 @@ def multipart_related(parts: list[bytes], boundary: str = "patient-share-test-bo
     )
     body += b"--" + boundary.encode() + b"--\r\n"
     return body, f'multipart/related; type="application/dicom"; boundary={boundary}'
+
+
+def pdf_report(*, study_uid: str, patient_name: str = patient_data.PATIENT_NAMES[2]) -> bytes:
+    """An Encapsulated PDF report: a document we cannot anonymize (the text names the patient)."""
+    ds = Dataset()
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.104.1"
+    ds.SOPInstanceUID = generate_uid()
+    ds.StudyInstanceUID = study_uid
+    ds.SeriesInstanceUID = generate_uid()
+    ds.PatientName = patient_name
+    ds.PatientID = patient_data.PATIENT_IDS[1]
+    ds.StudyDate = "20261120"
+    ds.Modality = "DOC"
+    ds.MIMETypeOfEncapsulatedDocument = "application/pdf"
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    ds.EncapsulatedDocument = pdf + (b"\0" if len(pdf) % 2 else b"")
+    return to_bytes(ds)

@@ -30,6 +30,7 @@ class Stack:
     demo: dict[str, str]
     started_in_s: float
     env: dict[str, str]
+    log_path: Path
 
     def request(
         self, method: str, path: str, *, key: str | None = None, body: Any = None, headers: dict[str, str] | None = None
@@ -92,6 +93,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             json.loads(demo_file.read_text()),
             time.monotonic() - started,
             {**env, **aws_env},
+            log_path,
         )
     finally:
         process.send_signal(signal.SIGINT)

@@ -107,3 +107,40 @@ def test_a_patient_gets_anonymized_images_and_the_link_expires_and_is_deleted(st
     assert status == 200
     assert stack.request("GET", f"/p/{token}")[0] in (404, 410)
     assert requests.get(zip_url.replace("&amp;", "&"), timeout=10).status_code in (403, 404)
+    assert token not in stack.log_path.read_text(), "a link token reached the logs"
+
+
+def test_a_report_that_cannot_be_anonymized_locks_the_page_behind_a_code(stack: Stack) -> None:
+    key = stack.demo["api_key"]
+    study = "1.2.826.0.1.3680043.8.498.951"
+    stow(
+        stack,
+        [dicom_files.instance(study_uid=study, frames=5, burned_in="NO"), dicom_files.pdf_report(study_uid=study)],
+    )
+    email = patient_data.EMAILS[0]
+    before = count_messages(stack, "email", email)
+    status, _ = stack.json("POST", f"/studies/{study}/shares", key=key, body={"contacts": email})
+    assert status == 202
+    token = token_of(wait_for_message(stack, "email", email, before), stack)
+
+    _, _, body = stack.request("GET", f"/p/{token}", headers={"Accept-Language": "en"})
+    assert "one-time code" in body.decode()
+    assert "<video" not in body.decode()
+    page_url = f"{stack.base_url}/p/{token}"
+    sent = requests.post(f"{page_url}/code", data={"request": "code"}, allow_redirects=False, timeout=30)
+    assert sent.status_code == 303
+    code_mail = wait_for_message(stack, "email", email, before + 1)
+    code = re.search(r"\b(\d{6})\b", code_mail["body"])
+    assert code is not None
+    wrong = requests.post(f"{page_url}/unlock", data={"secret": "000000"}, allow_redirects=False, timeout=30)
+    assert wrong.status_code == 403
+    unlocked = requests.post(f"{page_url}/unlock", data={"secret": code.group(1)}, allow_redirects=False, timeout=30)
+    assert unlocked.status_code == 303
+    assert "HttpOnly" in unlocked.headers["Set-Cookie"]
+    page = requests.get(page_url, cookies=unlocked.cookies, headers={"Accept-Language": "en"}, timeout=30)
+    html = page.text
+    assert "<video" in html
+    assert "report-" in html  # the report is shared as it is, behind the code
+    _, history = stack.json("GET", f"/studies/{study}/shares", key=key)
+    assert history["shares"][0]["needs_password"] is True
+    assert token not in stack.log_path.read_text(), "a link token reached the logs"
