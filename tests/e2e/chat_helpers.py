@@ -58,9 +58,7 @@ class Visit:
         )
 
     def as_patient(self, method: str, path: str, body: Any = None) -> requests.Response:
-        return self.patient.request(
-            method, f"{self.link}{path}", json=body, allow_redirects=False, timeout=30
-        )
+        return self.patient.request(method, f"{self.link}{path}", json=body, allow_redirects=False, timeout=30)
 
     def announce(self, name: str, content_type: str, size: int) -> requests.Response:
         return self.as_patient("POST", "/attachments", {"filename": name, "content_type": content_type, "size": size})
