@@ -23,7 +23,7 @@ def build() -> Deps:
     from chalicelib.adapters.clock import SystemClock
     from chalicelib.adapters.dynamo.accounts import DynamoApiKeyRepository, DynamoClinicRepository
     from chalicelib.adapters.dynamo.idempotency import persistence_store
-    from chalicelib.adapters.dynamo.shares import DynamoShareRepository
+    from chalicelib.adapters.dynamo.shares import DynamoAccessLog, DynamoShareRepository
     from chalicelib.adapters.dynamo.studies import DynamoStudyIndex, DynamoUploadRepository
     from chalicelib.adapters.dynamo.visits import DynamoMessageRepository, DynamoVisitRepository
     from chalicelib.adapters.s3 import S3ObjectStore
@@ -51,6 +51,7 @@ def build() -> Deps:
         visit_policy=VisitPolicy(cfg.public_base_url, cfg.chat_retention_days),
         site=Site(public_base_url=cfg.public_base_url, signing_key=cfg.signing_key),
         idempotency=persistence_store(client("dynamodb")),
+        access_log=DynamoAccessLog(),
     )
 
 

@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePer
 
 from chalicelib.domain.accounts import ApiKey, Clinic
 from chalicelib.domain.errors import Conflict, DeliveryFailed, NotFound
-from chalicelib.domain.shares import Share
+from chalicelib.domain.shares import AccessEvent, Share
 from chalicelib.domain.studies import Instance, Study, StudyQuery, Upload, UploadedFile, instance_order, study_sort_key
 from chalicelib.domain.visits import Attachment, Message, Visit, VisitStatus
 from chalicelib.services.deps import Buckets, Deps, Site, VisitPolicy
@@ -231,6 +231,17 @@ class InMemoryShareRepository:
         return sorted(found, key=lambda s: s.created_at, reverse=True)
 
 
+class InMemoryAccessLog:
+    def __init__(self) -> None:
+        self.events: list[AccessEvent] = []
+
+    def record(self, event: AccessEvent, keep_until: datetime) -> None:
+        self.events.append(event)
+
+    def for_share(self, share_id: str) -> list[AccessEvent]:
+        return sorted((e for e in self.events if e.share_id == share_id), key=lambda e: e.at)
+
+
 class FakeJobQueue:
     """Keeps what was queued, per queue, in order."""
 
@@ -380,6 +391,7 @@ def fake_deps(clock: FakeClock | None = None) -> Deps:
         visit_policy=VISIT_POLICY,
         site=Site(public_base_url="https://share.example.test", signing_key=b"test-signing-key-" * 2),
         idempotency=InMemoryIdempotencyStore(),
+        access_log=InMemoryAccessLog(),
     )
 
 

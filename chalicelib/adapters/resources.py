@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from chalicelib.adapters.dynamo.accounts import ApiKeyModel, ClinicModel
 from chalicelib.adapters.dynamo.base import BaseModel
 from chalicelib.adapters.dynamo.idempotency import IdempotencyModel
-from chalicelib.adapters.dynamo.shares import ShareModel
+from chalicelib.adapters.dynamo.shares import ShareEventModel, ShareModel
 from chalicelib.adapters.dynamo.studies import InstanceModel, StudyModel, UploadFileModel
 from chalicelib.adapters.dynamo.visits import MessageModel, VisitModel
 from chalicelib.settings import Settings
@@ -25,6 +25,7 @@ TABLES: tuple[type[BaseModel], ...] = (
     InstanceModel,
     UploadFileModel,
     ShareModel,
+    ShareEventModel,
     VisitModel,
     MessageModel,
     IdempotencyModel,

@@ -19,7 +19,7 @@ from chalicelib.api.requests import current_request, query_params
 from chalicelib.api.sessions import base_path, read_cookie, set_cookie, sign, verify
 from chalicelib.domain.errors import DomainError, Forbidden, Gone, InvalidInput, NotFound, Unauthenticated
 from chalicelib.domain.sessions import Purpose
-from chalicelib.domain.shares import ShareStatus, TooManyCodes
+from chalicelib.domain.shares import ShareStatus, TooManyCodes, client_fingerprint
 from chalicelib.observability import count, logger
 from chalicelib.services import landing
 from chalicelib.templating import preferred_language, render
@@ -82,7 +82,7 @@ def landing_page(token: str) -> Response:
                 sent=notice.get("sent"),
             )
         )
-    files = landing.view(opened, deps())
+    files = landing.view(opened, _client(), deps())
     count("LinkOpened")
     logger.info("share opened", extra={"share_id": opened.share.share_id})
     zip_links = [f for f in files if f.file.kind == "zip"]
@@ -111,7 +111,7 @@ def unlock(token: str) -> Response:
         return _gone(err)
     lang = preferred_language(current_request().headers.get("accept-language"), opened.share.language)
     try:
-        opened = landing.unlock(opened, _form().get("secret", ""), deps())
+        opened = landing.unlock(opened, _form().get("secret", ""), _client(), deps())
     except Forbidden as err:
         count("UnlockFailed")
         logger.info("share unlock refused", extra={"share_id": opened.share.share_id, "reason": type(err).__name__})
@@ -139,7 +139,7 @@ def send_code(token: str) -> Response:
     """Send a one-time code to the share's contacts (at most three an hour)."""
     try:
         opened = landing.open_link(token, deps())
-        landing.request_code(opened, deps())
+        landing.request_code(opened, _client(), deps())
     except (NotFound, Gone) as err:
         return _gone(err)
     except DomainError as err:
@@ -176,6 +176,29 @@ def choose_password(token: str) -> Response:
     except InvalidInput as err:
         return Response(body={"Code": "InvalidInput", "Message": err.message}, status_code=422)
     return _redirect(token, cookie=_unlock_cookie(opened, token))
+
+
+@bp.route("/p/{token}/files/{index}", methods=["GET"])
+@page_headers
+def download(token: str, index: str) -> Response:
+    """Record a download and send the browser to the file's short-lived S3 URL."""
+    try:
+        opened = landing.open_link(token, deps())
+    except DomainError as err:
+        return _gone(err)
+    if opened.lock is not landing.Lock.NONE and not _unlocked(opened):
+        return _redirect(token)
+    try:
+        url = landing.download(opened, int(index) if index.isdigit() else -1, _client(), deps())
+    except NotFound as err:
+        return _gone(err)
+    return Response(body="", status_code=302, headers={"Location": url})
+
+
+def _client() -> str:
+    """A keyed hash of the caller's address, for the access log (the address itself is never kept)."""
+    identity = (current_request().context or {}).get("identity") or {}
+    return client_fingerprint(deps().site.signing_key, str(identity.get("sourceIp") or "unknown"))
 
 
 def _unlocked(opened: landing.Opened) -> bool:

@@ -44,7 +44,20 @@ def send(study_uid: str) -> Response:
 def share_history(study_uid: str) -> Response:
     """The study's share history, newest first."""
     now = deps().clock.now()
-    return ok({"shares": [share_view(s, now) for s in shares.history(current_clinic(), study_uid, deps())]})
+    entries = shares.history(current_clinic(), study_uid, deps())
+    return ok(
+        {
+            "shares": [
+                {
+                    **share_view(e.share, now),
+                    "opens": e.opens,
+                    "downloads": e.downloads,
+                    "last_opened_at": e.last_opened_at.isoformat() if e.last_opened_at else None,
+                }
+                for e in entries
+            ]
+        }
+    )
 
 
 @bp.route("/shares/{share_id}/resend", methods=["POST"], authorizer=clinic_key)
@@ -79,8 +92,6 @@ def share_view(share: Share, now: Any) -> dict[str, Any]:
         "language": share.language,
         "needs_password": share.needs_password,
         "needs_link_code": share.link_code_hash is not None,
-        "opens": share.opens,
-        "last_opened_at": share.last_opened_at.isoformat() if share.last_opened_at else None,
         "deliveries": [_delivery_view(d) for d in share.deliveries],
         "can_resend": live and share.status is ShareStatus.READY,
         "can_delete": share.deleted_at is None,

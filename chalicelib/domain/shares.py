@@ -109,8 +109,6 @@ class Share:
     link_code_hash: str | None = None
     password_hash: str | None = None
     files: tuple[SharedFile, ...] = field(default_factory=tuple)
-    opens: int = 0
-    last_opened_at: datetime | None = None
     failed_attempts: int = 0
     locked_until: datetime | None = None
     code_hash: str | None = None
@@ -140,10 +138,6 @@ class Share:
     def deleted(self, now: datetime) -> Share:
         """The same share, deleted; deleting twice keeps the first time."""
         return self if self.deleted_at is not None else replace(self, deleted_at=now, files=())
-
-    def opened(self, now: datetime) -> Share:
-        """Count one opening of the landing page."""
-        return replace(self, opens=self.opens + 1, last_opened_at=now)
 
     # ------------------------------------------------------------------ the lock
 
@@ -186,6 +180,35 @@ def share_token(key: bytes, share: Share) -> str:
     from chalicelib.domain.links import link_token
 
     return link_token(key, "share", share.share_id, share.token_nonce)
+
+
+class AccessKind(StrEnum):
+    """What a visitor of a link did (recorded for the history and for audit)."""
+
+    OPENED = "opened"
+    DOWNLOADED = "downloaded"
+    UNLOCKED = "unlocked"
+    UNLOCK_FAILED = "unlock_failed"
+    CODE_SENT = "code_sent"
+
+
+@dataclass(frozen=True)
+class AccessEvent:
+    """One use of a link. ``client`` is a keyed hash of the visitor's address: never the address itself."""
+
+    share_id: str
+    at: datetime
+    kind: AccessKind
+    client: str
+    detail: str | None = None
+
+
+def client_fingerprint(key: bytes, address: str) -> str:
+    """A keyed hash of a client address: the same visitor matches itself, and nobody can reverse it."""
+    import hashlib
+    import hmac
+
+    return hmac.new(key, f"client:{address}".encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def new_share_id() -> str:

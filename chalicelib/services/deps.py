@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from chalicelib.services.ports import (
+    AccessLog,
     ApiKeyRepository,
     ClinicRepository,
     Clock,
@@ -73,3 +74,4 @@ class Deps:
     visit_policy: VisitPolicy
     site: Site
     idempotency: BasePersistenceLayer
+    access_log: AccessLog

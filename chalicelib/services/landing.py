@@ -19,7 +19,7 @@ from enum import StrEnum
 from chalicelib.domain.contacts import ContactKind
 from chalicelib.domain.errors import DeliveryFailed, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.links import hash_secret, looks_like_token, new_one_time_code, secret_matches, token_hash
-from chalicelib.domain.shares import LinkDeleted, Share, SharedFile
+from chalicelib.domain.shares import AccessEvent, AccessKind, LinkDeleted, Share, SharedFile
 from chalicelib.services.deps import Deps
 from chalicelib.services.ports import Email
 
@@ -59,11 +59,11 @@ class Opened:
 
 @dataclass(frozen=True)
 class FileLink:
-    """One file of the page with its short-lived URLs."""
+    """One file of the page: its short-lived URL to show it, and its index for the download route."""
 
     file: SharedFile
     view_url: str
-    download_url: str
+    index: int
 
 
 def open_link(token: str, deps: Deps) -> Opened:
@@ -85,24 +85,28 @@ def open_link(token: str, deps: Deps) -> Opened:
     return Opened(share, clinic.name, lock)
 
 
-def view(opened: Opened, deps: Deps) -> list[FileLink]:
-    """Count the opening and mint the page's file URLs (no AWS call: URLs are signed locally)."""
-    share = opened.share.opened(deps.clock.now())
-    deps.shares.save(share)
+def view(opened: Opened, client: str, deps: Deps) -> list[FileLink]:
+    """Record the opening and mint the page's picture URLs (signed locally: no AWS call)."""
+    _record(opened.share, AccessKind.OPENED, client, deps)
     bucket = deps.buckets.share
     return [
-        FileLink(
-            file,
-            deps.objects.presigned_get(bucket, file.key, expires_s=FILE_URL_SECONDS),
-            deps.objects.presigned_get(
-                bucket, file.key, expires_s=FILE_URL_SECONDS, filename=file.name.split("/")[-1], inline=False
-            ),
-        )
-        for file in share.files
+        FileLink(file, deps.objects.presigned_get(bucket, file.key, expires_s=FILE_URL_SECONDS), index)
+        for index, file in enumerate(opened.share.files)
     ]
 
 
-def unlock(opened: Opened, secret: str, deps: Deps) -> Opened:
+def download(opened: Opened, index: int, client: str, deps: Deps) -> str:
+    """Record a download and return the file's pre-signed URL, as an attachment with its own name."""
+    if not 0 <= index < len(opened.share.files):
+        raise NotFound("No such file")
+    file = opened.share.files[index]
+    _record(opened.share, AccessKind.DOWNLOADED, client, deps, detail=file.name)
+    return deps.objects.presigned_get(
+        deps.buckets.share, file.key, expires_s=FILE_URL_SECONDS, filename=file.name.split("/")[-1], inline=False
+    )
+
+
+def unlock(opened: Opened, secret: str, client: str, deps: Deps) -> Opened:
     """Check a link code, password or one-time code; five wrong ones lock the page for 15 minutes."""
     now = deps.clock.now()
     share = opened.share
@@ -114,14 +118,16 @@ def unlock(opened: Opened, secret: str, deps: Deps) -> Opened:
     if secret and any(h is not None and secret_matches(secret.strip(), h) for h in candidates):
         share = share.attempt_succeeded()
         deps.shares.save(share)
+        _record(share, AccessKind.UNLOCKED, client, deps)
         return replace(opened, share=share)
     share = share.attempt_failed(now)
     deps.shares.save(share)
+    _record(share, AccessKind.UNLOCK_FAILED, client, deps)
     share.ensure_not_locked(now)
     raise WrongSecret("That code or password is not right")
 
 
-def request_code(opened: Opened, deps: Deps) -> int:
+def request_code(opened: Opened, client: str, deps: Deps) -> int:
     """Send a one-time code to every contact of the share; returns how many were reached."""
     if opened.lock is not Lock.PASSWORD:
         raise InvalidInput("This link does not use one-time codes")
@@ -129,6 +135,7 @@ def request_code(opened: Opened, deps: Deps) -> int:
     code = new_one_time_code()
     share = opened.share.with_code(hash_secret(code), now)
     deps.shares.save(share)
+    _record(share, AccessKind.CODE_SENT, client, deps)
     from chalicelib.templating import render
 
     words = {"clinic_name": opened.clinic_name, "code": code}
@@ -159,3 +166,7 @@ def choose_password(opened: Opened, password: str, deps: Deps) -> Opened:
     share = replace(opened.share, password_hash=hash_secret(password), code_hash=None, code_expires_at=None)
     deps.shares.save(share)
     return replace(opened, share=share)
+
+
+def _record(share: Share, kind: AccessKind, client: str, deps: Deps, detail: str | None = None) -> None:
+    deps.access_log.record(AccessEvent(share.share_id, deps.clock.now(), kind, client, detail), share.expires_at)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import BinaryIO, Protocol
 
 from chalicelib.domain.accounts import ApiKey, Clinic
-from chalicelib.domain.shares import Share
+from chalicelib.domain.shares import AccessEvent, Share
 from chalicelib.domain.studies import Instance, Study, StudyQuery, Upload, UploadedFile
 from chalicelib.domain.visits import Attachment, Message, Visit
 
@@ -173,6 +173,18 @@ class ShareRepository(Protocol):
 
     def for_study(self, clinic_id: str, study_instance_uid: str) -> list[Share]:
         """Every share of one study of the clinic, newest first."""
+        ...
+
+
+class AccessLog(Protocol):
+    """Every use of a share's link, for its history and for audit."""
+
+    def record(self, event: AccessEvent, keep_until: datetime) -> None:
+        """Keep one event at least until ``keep_until`` (the link's expiry)."""
+        ...
+
+    def for_share(self, share_id: str) -> list[AccessEvent]:
+        """A share's events, oldest first."""
         ...
 
 

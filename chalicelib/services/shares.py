@@ -18,6 +18,7 @@ from chalicelib.domain.contacts import Contact, ContactKind, parse_contact, pars
 from chalicelib.domain.errors import DeliveryFailed, InvalidInput
 from chalicelib.domain.links import new_nonce, token_hash
 from chalicelib.domain.shares import (
+    AccessKind,
     Delivery,
     DeliveryStatus,
     Share,
@@ -121,10 +122,26 @@ def delete_files(keys: list[str], deps: Deps) -> None:
         deps.objects.delete(deps.buckets.share, key)
 
 
-def history(clinic_id: str, study_instance_uid: str, deps: Deps) -> list[Share]:
+@dataclass(frozen=True)
+class HistoryEntry:
+    """A share as the history shows it, with how its link was used."""
+
+    share: Share
+    opens: int
+    last_opened_at: datetime | None
+    downloads: int
+
+
+def history(clinic_id: str, study_instance_uid: str, deps: Deps) -> list[HistoryEntry]:
     """Every share of a study, newest first (the study must be the clinic's)."""
     deps.studies.get_study(clinic_id, study_instance_uid)
-    return deps.shares.for_study(clinic_id, study_instance_uid)
+    entries = []
+    for share in deps.shares.for_study(clinic_id, study_instance_uid):
+        events = deps.access_log.for_share(share.share_id)
+        opened = [e.at for e in events if e.kind is AccessKind.OPENED]
+        downloads = sum(1 for e in events if e.kind is AccessKind.DOWNLOADED)
+        entries.append(HistoryEntry(share, len(opened), max(opened, default=None), downloads))
+    return entries
 
 
 # ------------------------------------------------------------------------------------------ the worker

@@ -68,7 +68,14 @@ def test_an_open_share_shows_pictures_video_and_download_all(client: Client, dep
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     assert patient_data.leaked(html) == []
     (share,) = deps.shares.rows.values()  # type: ignore[attr-defined]
-    assert share.opens == 1
+    (event,) = deps.access_log.for_share(share.share_id)
+    assert event.kind.value == "opened"
+    assert len(event.client) == 16  # a keyed hash, never the address
+    download = client.http.get(f"/p/{token}/files/0")
+    assert download.status_code == 302
+    assert "attachment" in download.headers["Location"]
+    assert [e.kind.value for e in deps.access_log.for_share(share.share_id)] == ["opened", "downloaded"]
+    assert client.http.get(f"/p/{token}/files/99").status_code == 404
 
 
 def test_swedish_by_default_and_by_accept_language(client: Client, deps: Deps) -> None:

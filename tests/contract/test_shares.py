@@ -13,7 +13,7 @@ from chalicelib import wiring
 from chalicelib.domain import links
 from chalicelib.domain.contacts import Contact, ContactKind
 from chalicelib.domain.errors import Conflict, NotFound
-from chalicelib.domain.shares import Delivery, DeliveryStatus, Share, SharedFile, ShareStatus
+from chalicelib.domain.shares import AccessEvent, AccessKind, Delivery, DeliveryStatus, Share, SharedFile, ShareStatus
 from chalicelib.services.deps import Deps
 from chalicelib.settings import settings
 from tests import patient_data
@@ -63,8 +63,9 @@ def test_every_field_survives_a_save(real_or_fake: Deps) -> None:
     clock = FakeClock()
     share = a_share("sh_00000000000000000004", clock)
     real_or_fake.shares.add(share)
+    clock.advance(hours=1)
     changed = replace(
-        share.opened(clock.advance(hours=1)).attempt_failed(clock.now()).with_code(links.hash_secret("1"), clock.now()),
+        share.attempt_failed(clock.now()).with_code(links.hash_secret("1"), clock.now()),
         status=ShareStatus.READY,
         needs_password=True,
         link_code_hash=links.hash_secret("code"),
@@ -96,3 +97,17 @@ def test_jobs_reach_the_queue(aws: None) -> None:
     url = sqs.get_queue_url(QueueName=settings().queue_name("share"))["QueueUrl"]
     (message,) = sqs.receive_message(QueueUrl=url)["Messages"]
     assert json.loads(message["Body"]) == {"share_id": "sh_1"}
+
+
+def test_access_events_are_kept_per_share_in_time_order(real_or_fake: Deps) -> None:
+    clock = FakeClock()
+    share = a_share("sh_00000000000000000005", clock)
+    kinds = [AccessKind.OPENED, AccessKind.UNLOCK_FAILED, AccessKind.UNLOCKED, AccessKind.DOWNLOADED]
+    for kind in kinds:
+        real_or_fake.access_log.record(
+            AccessEvent(share.share_id, clock.advance(seconds=1), kind, "c" * 16, None), share.expires_at
+        )
+    real_or_fake.access_log.record(AccessEvent("sh_other", clock.now(), AccessKind.OPENED, "d" * 16), share.expires_at)
+    events = real_or_fake.access_log.for_share(share.share_id)
+    assert [e.kind for e in events] == kinds
+    assert all(e.client == "c" * 16 for e in events)

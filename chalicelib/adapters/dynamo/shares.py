@@ -8,11 +8,12 @@ deletes the share's files.
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.attributes import BooleanAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import BooleanAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
@@ -21,6 +22,8 @@ from chalicelib.adapters.dynamo.errors import is_conditional_failure
 from chalicelib.domain.contacts import Contact, ContactKind
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.shares import (
+    AccessEvent,
+    AccessKind,
     Delivery,
     DeliveryStatus,
     Share,
@@ -66,7 +69,6 @@ class ShareModel(BaseModel):
     deleted_at = UTCDateTimeAttribute(null=True)
     status = UnicodeAttribute()
     needs_password = BooleanAttribute(default=False)
-    opens = NumberAttribute(default=0)
     body = UnicodeAttribute()  # the rest of the share as JSON: read back whole, never queried by field
 
     by_token = _ByToken()
@@ -121,7 +123,6 @@ def _row(share: Share) -> ShareModel:
         deleted_at=share.deleted_at,
         status=share.status.value,
         needs_password=share.needs_password,
-        opens=share.opens,
         body=json.dumps(_body(share)),
     )
 
@@ -140,7 +141,6 @@ def _body(share: Share) -> dict[str, Any]:
         "link_code_hash": share.link_code_hash,
         "password_hash": share.password_hash,
         "files": [asdict(f) for f in share.files],
-        "last_opened_at": _iso(share.last_opened_at),
         "failed_attempts": share.failed_attempts,
         "locked_until": _iso(share.locked_until),
         "code_hash": share.code_hash,
@@ -179,8 +179,6 @@ def _share(row: ShareModel) -> Share:
         link_code_hash=body["link_code_hash"],
         password_hash=body["password_hash"],
         files=tuple(SharedFile(**f) for f in body["files"]),
-        opens=int(row.opens),
-        last_opened_at=_time(body["last_opened_at"]),
         failed_attempts=body["failed_attempts"],
         locked_until=_time(body["locked_until"]),
         code_hash=body["code_hash"],
@@ -195,3 +193,39 @@ def _iso(value: datetime | None) -> str | None:
 
 def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value is not None else None
+
+
+class ShareEventModel(BaseModel):
+    """One row a use of a link (open, download, unlock attempt, code sent), kept as long as the share's row."""
+
+    class Meta(TableMeta):
+        table_name = deployed_name("share-events")
+
+    share_id = UnicodeAttribute(hash_key=True)
+    event_key = UnicodeAttribute(range_key=True)  # "<time>#<random>": in time order, never colliding
+    at = UTCDateTimeAttribute()
+    kind = UnicodeAttribute()
+    client = UnicodeAttribute()
+    detail = UnicodeAttribute(null=True)
+    remove_at = TTLAttribute()
+
+
+class DynamoAccessLog:
+    """AccessLog on DynamoDB."""
+
+    def record(self, event: AccessEvent, keep_until: datetime) -> None:
+        ShareEventModel(
+            event.share_id,
+            f"{event.at.isoformat()}#{secrets.token_hex(4)}",
+            at=event.at,
+            kind=event.kind.value,
+            client=event.client,
+            detail=event.detail,
+            remove_at=keep_until + HISTORY_AFTER_EXPIRY,
+        ).save()
+
+    def for_share(self, share_id: str) -> list[AccessEvent]:
+        return [
+            AccessEvent(r.share_id, r.at, AccessKind(r.kind), r.client, r.detail)
+            for r in ShareEventModel.query(share_id, consistent_read=True)
+        ]
