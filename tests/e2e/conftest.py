@@ -114,3 +114,11 @@ def _answers(url: str) -> bool:
             return bool(response.status == 200)
     except OSError:
         return False
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, shared by the page tests."""
+    from tests.e2e.browsers import launch
+
+    yield from launch()
