@@ -219,8 +219,10 @@ class Background(threading.Thread):
                     reap_expired()
                     next_reap = time.monotonic() + self._reap_every_s
                 streamed = self._streams.run_once()
-                if not self._pump.run_once(wait_s=0 if streamed else 1) and not streamed:
-                    self._stopping.wait(0.2)
+                # Short polls, not long ones: a long poll per queue, in turn, would leave a message waiting
+                # for every other queue's poll to end before its handler runs.
+                if not self._pump.run_once(wait_s=0) and not streamed:
+                    self._stopping.wait(0.25)
             except Exception as err:
                 print(f"local events: {type(err).__name__}: {err}", flush=True)
                 self._stopping.wait(1)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,38 +37,63 @@ def share_key(share_id: str, name: str) -> str:
     return f"shares/{share_id}/{name}"
 
 
-def prepare_files(share: Share, instances: list[Instance], deps: Deps, workdir: Path) -> Prepared:
-    """Anonymize and render every instance, upload the results and a ZIP of them all."""
+def prepare_files(
+    share: Share,
+    instances: list[Instance],
+    deps: Deps,
+    workdir: Path,
+    publish: Callable[[Prepared], None] | None = None,
+) -> Prepared:
+    """Anonymize and render every instance, upload the results, the DICOM files and a ZIP of them all.
+
+    The pictures and videos come first: ``publish`` is called as soon as they are uploaded, so the
+    patient can be sent the link while the DICOM files and the ZIP (the slow part: every byte of every
+    instance) are still on their way.
+    """
     # A fresh key per preparation: UIDs and shifted dates agree within this share and with no other.
     key = secrets.token_bytes(32)
-    files: list[SharedFile] = []
-    reasons: list[str] = []
-    needs_password = False
+    prepared: list[_Instance] = []
+    for number, instance in enumerate(instances, start=1):
+        prepared.append(_prepare_instance(share, instance, number, key, deps, workdir))
+    pictures = [f for p in prepared for f in p.pictures]
+    reasons = tuple(r for p in prepared for r in p.reasons)
+    needs_password = any(p.locked for p in prepared)
+    if publish is not None:
+        publish(Prepared(tuple(pictures), needs_password, reasons))
+
+    files = list(pictures)
     zip_path = workdir / "all.zip"
     with zipfile.ZipFile(zip_path, "w") as archive:
-        for number, instance in enumerate(instances, start=1):
-            made, locked, why = _prepare_instance(share, instance, number, key, deps, workdir, archive)
-            files.extend(made)
-            reasons.extend(why)
-            needs_password = needs_password or locked
-    zip_name = "images.zip"
-    deps.objects.upload(deps.buckets.share, share_key(share.share_id, zip_name), str(zip_path), "application/zip")
-    files.append(
-        SharedFile(share_key(share.share_id, zip_name), zip_name, "zip", "application/zip", zip_path.stat().st_size)
-    )
+        for item in prepared:
+            for path, name, kind, mime in item.outputs:
+                compression = zipfile.ZIP_STORED if mime in _STORED_IN_ZIP else zipfile.ZIP_DEFLATED
+                archive.write(path, name, compress_type=compression)
+                if kind == "dicom":
+                    files.append(_upload(share, path, name, kind, mime, item.sop_instance_uid, deps))
+                path.unlink(missing_ok=True)
+    files.append(_upload(share, zip_path, "images.zip", "zip", "application/zip", None, deps))
     zip_path.unlink()
-    return Prepared(tuple(files), needs_password, tuple(reasons))
+    return Prepared(tuple(files), needs_password, reasons)
+
+
+@dataclass(frozen=True)
+class _Instance:
+    outputs: list[tuple[Path, str, str, str]]
+    pictures: list[SharedFile]
+    locked: bool
+    reasons: list[str]
+    sop_instance_uid: str
+
+
+def _upload(share: Share, path: Path, name: str, kind: str, mime: str, sop_uid: str | None, deps: Deps) -> SharedFile:
+    key = share_key(share.share_id, name)
+    deps.objects.upload(deps.buckets.share, key, str(path), mime)
+    return SharedFile(key, name, kind, mime, path.stat().st_size, sop_uid)
 
 
 def _prepare_instance(
-    share: Share,
-    instance: Instance,
-    number: int,
-    key: bytes,
-    deps: Deps,
-    workdir: Path,
-    archive: zipfile.ZipFile,
-) -> tuple[list[SharedFile], bool, list[str]]:
+    share: Share, instance: Instance, number: int, key: bytes, deps: Deps, workdir: Path
+) -> _Instance:
     from chalicelib.domain.anonymization import NotDicom, anonymize_file
 
     original = workdir / f"{number:04d}-original.dcm"
@@ -77,24 +103,24 @@ def _prepare_instance(
         report = anonymize_file(original, anonymized, key=key)
     except NotDicom:
         original.unlink()
-        return [], False, [f"instance {number}: not readable as DICOM, left out"]
+        return _Instance(
+            [], [], False, [f"instance {number}: not readable as DICOM, left out"], instance.sop_instance_uid
+        )
     reasons = [f"instance {number}: {r.text}" for r in report.reasons if not report.anonymizable]
     shared = anonymized if report.anonymizable else original
+    if report.anonymizable:
+        original.unlink()
     outputs: list[tuple[Path, str, str, str]] = [(shared, f"DICOM/IM{number:04d}.dcm", "dicom", "application/dicom")]
     try:
         outputs.extend(_renderings(shared, number, workdir))
     except Exception as err:
         reasons.append(f"instance {number}: no picture could be made ({type(err).__name__}); DICOM only")
-    made = []
-    for path, name, kind, mime in outputs:
-        object_key = share_key(share.share_id, name)
-        deps.objects.upload(deps.buckets.share, object_key, str(path), mime)
-        compression = zipfile.ZIP_STORED if mime in _STORED_IN_ZIP else zipfile.ZIP_DEFLATED
-        archive.write(path, name, compress_type=compression)
-        made.append(SharedFile(object_key, name, kind, mime, path.stat().st_size, instance.sop_instance_uid))
-    for path in {original, anonymized, *(p for p, *_ in outputs)}:
-        path.unlink(missing_ok=True)
-    return made, not report.anonymizable, reasons
+    pictures = [
+        _upload(share, path, name, kind, mime, instance.sop_instance_uid, deps)
+        for path, name, kind, mime in outputs
+        if kind != "dicom"
+    ]
+    return _Instance(outputs, pictures, not report.anonymizable, reasons, instance.sop_instance_uid)
 
 
 def _renderings(source: Path, number: int, workdir: Path) -> list[tuple[Path, str, str, str]]:

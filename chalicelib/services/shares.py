@@ -149,22 +149,40 @@ def history(clinic_id: str, study_instance_uid: str, deps: Deps) -> list[History
 
 def prepare_and_send(share_id: str, deps: Deps) -> Share:
     """The share worker's job: prepare the files, then send the link to every contact."""
-    from chalicelib.services.share_files import prepare_files
+    from chalicelib.services.share_files import Prepared, prepare_files
 
     share = deps.shares.get(share_id)
     now = deps.clock.now()
     if share.deleted_at is not None or share.is_expired(now):
         return share  # deleted or expired while queued: nothing to prepare, nothing to send
-    if share.status is ShareStatus.QUEUED:
-        instances = deps.studies.instances(share.clinic_id, share.study_instance_uid)
-        if share.sop_instance_uids is not None:
-            wanted = set(share.sop_instance_uids)
-            instances = [i for i in instances if i.sop_instance_uid in wanted]
-        with tempfile.TemporaryDirectory(prefix="share-") as workdir:
-            prepared = prepare_files(share, instances, deps, Path(workdir))
-        share = replace(share, files=prepared.files, needs_password=prepared.needs_password, status=ShareStatus.READY)
-        deps.shares.save(share)
-    return deliver(share.share_id, deps)
+    if share.status is ShareStatus.READY and any(f.kind == "zip" for f in share.files):
+        return deliver(share.share_id, deps)  # a retry after the work was done: only deliveries may be due
+    instances = deps.studies.instances(share.clinic_id, share.study_instance_uid)
+    if share.sop_instance_uids is not None:
+        wanted = set(share.sop_instance_uids)
+        instances = [i for i in instances if i.sop_instance_uid in wanted]
+
+    def publish(pictures: Prepared) -> None:
+        # The patient hears of the link as soon as there is something to see; the ZIP follows.
+        current = deps.shares.get(share_id)
+        if current.deleted_at is not None:
+            return
+        ready = replace(current, files=pictures.files, needs_password=pictures.needs_password, status=ShareStatus.READY)
+        deps.shares.save(ready)
+        try:
+            deliver(share.share_id, deps)
+        except DeliveriesPending:
+            deps.jobs.send("delivery", {"share_id": share.share_id})  # retried there, not by redoing the files
+
+    with tempfile.TemporaryDirectory(prefix="share-") as workdir:
+        prepared = prepare_files(share, instances, deps, Path(workdir), publish)
+    current = deps.shares.get(share_id)
+    if current.deleted_at is not None:  # deleted while its files were being made: they go too
+        delete_files([f.key for f in prepared.files], deps)
+        return current
+    done = replace(current, files=prepared.files)
+    deps.shares.save(done)
+    return done
 
 
 def deliver(share_id: str, deps: Deps) -> Share:
@@ -176,10 +194,12 @@ def deliver(share_id: str, deps: Deps) -> Share:
     clinic = deps.clinics.get(share.clinic_id)
     link = f"{deps.site.public_base_url}/p/{share_token(deps.site.signing_key, share)}"
     deliveries = tuple(_deliver_one(d, share, clinic, link, now, deps) if _due(d) else d for d in share.deliveries)
+    # Sending takes time: write the outcome onto the share as it is now (it may have been deleted meanwhile).
+    current = deps.shares.get(share_id)
     share = replace(
-        share,
+        current,
         deliveries=deliveries,
-        last_sent_at=now if any(d.sent_at == now for d in deliveries) else share.last_sent_at,
+        last_sent_at=now if any(d.sent_at == now for d in deliveries) else current.last_sent_at,
     )
     deps.shares.save(share)
     if any(_due(d) for d in deliveries):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ from chalicelib.domain.shares import DeliveryStatus, LinkDeleted, LinkExpired, S
 from chalicelib.services import accounts, ingest, shares
 from chalicelib.services.deps import Deps
 from tests import dicom_files, patient_data
-from tests.fakes import FakeClock, FakeJobQueue, FakeMailer, FakeSmsSender
+from tests.fakes import FakeClock, FakeJobQueue, FakeMailer, FakeSmsSender, InMemoryObjectStore
 
 STUDY = "1.2.826.0.1.3680043.8.498.900"
 CONTACTS = f"{patient_data.EMAILS[0]}, {patient_data.PHONES[0]}"
@@ -188,3 +189,35 @@ def test_the_clinic_link_code_travels_with_the_link(deps: Deps, clinic: str) -> 
     share = shares.send_study(clinic, STUDY, shares.SendRequest(contacts=CONTACTS), deps).share
     assert share.link_code_hash is not None
     assert links.secret_matches("4711", share.link_code_hash)
+
+
+def test_the_link_goes_out_when_the_pictures_are_ready_before_the_zip(deps: Deps, clinic: str) -> None:
+    seen: list[set[str]] = []
+    original_send = mailer(deps).send
+
+    def spy(email: Any) -> str:
+        (share,) = deps.shares.rows.values()  # type: ignore[attr-defined]
+        seen.append({f.kind for f in share.files})
+        return original_send(email)
+
+    mailer(deps).send = spy  # type: ignore[method-assign]
+    shares.send_study(clinic, STUDY, shares.SendRequest(contacts=patient_data.EMAILS[0]), deps)
+    run_jobs(deps)
+    assert seen == [{"video", "image"}]  # at sending time: pictures, no DICOM files and no ZIP yet
+    (share,) = deps.shares.rows.values()  # type: ignore[attr-defined]
+    assert {f.kind for f in share.files} == {"video", "image", "dicom", "zip"}
+
+
+def test_a_share_deleted_while_its_files_are_made_keeps_none(deps: Deps, clinic: str) -> None:
+    share = shares.send_study(clinic, STUDY, shares.SendRequest(contacts=patient_data.EMAILS[0]), deps).share
+    original_send = mailer(deps).send
+
+    def delete_on_send(email: Any) -> str:
+        shares.delete(clinic, share.share_id, deps)
+        return original_send(email)
+
+    mailer(deps).send = delete_on_send  # type: ignore[method-assign]
+    run_jobs(deps)
+    store = deps.objects
+    assert isinstance(store, InMemoryObjectStore)
+    assert store.keys(deps.buckets.share, f"shares/{share.share_id}/") == []
