@@ -104,7 +104,7 @@ def _language() -> str:
     return preferred_language(current_request().headers.get("accept-language"), "sv")
 
 
-def _page(lang: str, *, role: Role, api: str, clinic_name: str | None, status: int = 200) -> Response:
+def _page(lang: str, *, role: Role, api: str, clinic_name: str | None) -> Response:
     html = render(
         "chat.html",
         lang,
@@ -114,7 +114,7 @@ def _page(lang: str, *, role: Role, api: str, clinic_name: str | None, status: i
         clinic_name=clinic_name,
         strings=_strings(lang),
     )
-    return Response(body=html, status_code=status, headers={"Content-Type": "text/html; charset=utf-8"})
+    return Response(body=html, status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
 
 
 def _error_page(lang: str, status: int, reason: str) -> Response:
