@@ -49,6 +49,7 @@ def probe_tracks(file: BinaryIO) -> Tracks | None:
             return Tracks(video=video, audio=bool(container.streams.audio))
     except (av.FFmpegError, OSError, ValueError, EOFError):
         return None
+    return None  # PyAV 14's types allow the container's context manager to swallow an error
 
 
 def is_isobmff(head: bytes) -> bool:

@@ -52,7 +52,6 @@ def encode_mp4(frames: Iterable[NDArray[np.uint8]], dst: LocalPath, fps: float, 
     Every frame must have the size of the first. Raises MediaError when there is no frame.
     """
     import av
-    from av.video.reformatter import ColorPrimaries, ColorRange, Colorspace, ColorTrc
 
     if not math.isfinite(fps) or fps <= 0:
         raise ValueError("fps must be a positive number")
@@ -66,27 +65,34 @@ def encode_mp4(frames: Iterable[NDArray[np.uint8]], dst: LocalPath, fps: float, 
 
     count = 0
     with av.open(str(dst), mode="w", format="mp4", options={"movflags": "+faststart"}) as container:
-        stream = container.add_stream("libx264", rate=rate)
+        stream: Any = container.add_stream("libx264", rate=rate)  # PyAV 14 types it as any kind of stream
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.options = {
             "crf": str(crf),
             "preset": _PRESET,
-            "profile": "high",
             "x264-params": f"rc-lookahead={_LOOKAHEAD_FRAMES}",
         }
-        codec = stream.codec_context
-        codec.colorspace, codec.color_range = Colorspace.ITU709, ColorRange.MPEG
-        codec.color_primaries, codec.color_trc = ColorPrimaries.BT709, ColorTrc.BT709
+        # Tag the stream BT.709, limited range (FFmpeg's AVCOL_* codes, all 1): PyAV 14, the last release
+        # with wheels for Lambda's glibc, has no enums for primaries and transfer.
+        codec: Any = stream.codec_context
+        codec.colorspace, codec.color_range = _BT709, _MPEG_RANGE
+        codec.color_primaries, codec.color_trc = _BT709, _BT709
         for pixels in itertools.chain([first], iterator):
             if pixels.shape[:2] != (source_height, source_width):
                 raise MediaError("frames differ in size")
             frame = av.VideoFrame.from_ndarray(_even(pixels), format="gray" if pixels.ndim == 2 else "rgb24")
-            frame = frame.reformat(format="yuv420p", dst_colorspace=Colorspace.ITU709, dst_color_range=ColorRange.MPEG)
+            # PyAV 14 converts by the stream's BT.709 tags; naming the colour space again here shifted the
+            # colours by ~5 levels (measured by tests/unit/media/test_video.py), so it is left implicit.
+            frame = frame.reformat(format="yuv420p")
             frame.pts = count
             container.mux(stream.encode(frame))
             count += 1
         container.mux(stream.encode(None))
     return VideoInfo(width=width, height=height, frame_count=count, fps=float(rate))
+
+
+_BT709 = 1
+_MPEG_RANGE = 1
 
 
 def _stream_rate(fps: float) -> Fraction:

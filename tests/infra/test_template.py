@@ -33,6 +33,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         cwd=ROOT, env=env, check=True, capture_output=True,
     )  # fmt: skip
     loaded: dict[str, Any] = cfn_yaml.load(str(out / "package" / "sam.yaml"))
+    loaded["_package_dir"] = out / "package"
     return loaded
 
 
@@ -196,3 +197,18 @@ def test_stage_prefixes_match_the_template() -> None:
     for stage, stage_config in config["stages"].items():
         assert stage_config["environment_variables"]["RESOURCE_PREFIX"] == f"patient-share-{stage}"
     assert config["autogen_policy"] is False
+
+
+def test_the_deployment_package_holds_every_runtime_requirement(template: dict[str, Any]) -> None:
+    """Chalice leaves out, without failing, a package that has no wheel for Lambda's glibc."""
+    import zipfile
+
+    with zipfile.ZipFile(template["_package_dir"] / "deployment.zip") as package:
+        packaged = {name.split("/")[0].lower() for name in package.namelist() if ".dist-info/" in name}
+    packaged_versions = {d.rsplit(".dist-info", 1)[0].replace("_", "-") for d in packaged}
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if not line:
+            continue
+        name, _, version = line.partition("==")
+        assert f"{name.lower().replace('_', '-')}-{version}" in packaged_versions, f"{line} is not in the package"

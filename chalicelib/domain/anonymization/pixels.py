@@ -11,7 +11,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, BinaryIO, Final
+from typing import TYPE_CHECKING, Any, BinaryIO, Final
 
 from pydicom.dataset import Dataset
 
@@ -75,7 +75,7 @@ def write_cleaned_frames(
     """Write the Pixel Data element: every frame of ``pixel_source`` with pixels outside ``keep`` zeroed."""
     import numpy as np
 
-    outside = np.ones((layout.rows, layout.columns, 1), dtype=bool)
+    outside: Any = np.ones((layout.rows, layout.columns, 1), dtype=bool)
     for region in keep:
         outside[region.min_y : region.max_y + 1, region.min_x : region.max_x + 1] = False
     if layout.samples == 1:
@@ -102,7 +102,7 @@ def write_cleaned_frames(
         writer.write(b"\0")
 
 
-def _frames(pixel_source: BinaryIO | Dataset) -> Iterator[np.ndarray]:
+def _frames(pixel_source: BinaryIO | Dataset) -> Iterator[np.ndarray[Any, Any]]:
     from pydicom.pixels.utils import iter_pixels
 
     frames = iter_pixels(pixel_source)

@@ -32,6 +32,7 @@ def top_level_boxes(path: Path) -> list[bytes]:
 def decode(path: Path) -> tuple[av.VideoStream, list[np.ndarray]]:
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
+        # PyAV converts by the stream's colour tags, as a browser does.
         frames = [frame.to_ndarray(format="rgb24") for frame in container.decode(stream)]
         return stream, frames
 
