@@ -25,7 +25,8 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -106,6 +107,13 @@ def worker_peak_memory(path: Path) -> int:
     moto runs in its own process (server mode), as S3 is another machine in AWS: its copy of the object
     must not count as the worker's memory.
     """
+    with moto_server("patient-share-bench"):
+        return _worker_peak(path)
+
+
+@contextmanager
+def moto_server(resource_prefix: str) -> Iterator[None]:
+    """moto in server mode in a process of its own, this process's environment pointed at it."""
     port = free_port()
     moto = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -118,13 +126,13 @@ def worker_peak_memory(path: Path) -> int:
             "AWS_DEFAULT_REGION": "eu-north-1",
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_LOG_LEVEL": "WARNING",
-            "RESOURCE_PREFIX": "patient-share-bench",
+            "RESOURCE_PREFIX": resource_prefix,
             "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
         }
     )
     try:
         wait_for_port(port)
-        return _worker_peak(path)
+        yield
     finally:
         moto.terminate()
         moto.wait(timeout=10)

@@ -29,7 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest import free_port, make_file, wait_for_port  # noqa: E402
+from bench.ingest import free_port, make_file, moto_server, wait_for_port  # noqa: E402
 
 EMAIL = "bench.patient@example.org"
 
@@ -157,28 +157,8 @@ def measure_stack(runs: int) -> dict[str, float]:
 
 def count_calls() -> dict[str, int]:
     """AWS calls of one landing page view and one share request, counted at botocore's HTTP layer."""
-    port = free_port()
-    moto = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    os.environ.update(
-        {
-            "STAGE": "local",
-            "AWS_ACCESS_KEY_ID": "bench",
-            "AWS_SECRET_ACCESS_KEY": "bench",
-            "AWS_DEFAULT_REGION": "eu-north-1",
-            "POWERTOOLS_TRACE_DISABLED": "true",
-            "POWERTOOLS_LOG_LEVEL": "WARNING",
-            "RESOURCE_PREFIX": "patient-share-benchcalls",
-            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
-        }
-    )
-    try:
-        wait_for_port(port)
+    with moto_server("patient-share-benchcalls"):
         return _count_calls()
-    finally:
-        moto.terminate()
-        moto.wait(timeout=10)
 
 
 def _count_calls() -> dict[str, int]:

@@ -11,7 +11,7 @@ it on the event source at package time; the value here names the table for the l
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from chalice.app import Blueprint, DynamoDBEvent
 
@@ -19,9 +19,7 @@ from chalicelib.observability import count, logger, observed
 from chalicelib.services.attachments import delete_files
 from chalicelib.settings import settings
 from chalicelib.wiring import deps
-
-if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from chalicelib.workers.batch import each_removed_row
 
 bp = Blueprint(__name__)
 
@@ -32,16 +30,10 @@ bp = Blueprint(__name__)
 @observed
 def chat_cleanup_worker(event: DynamoDBEvent) -> dict[str, Any]:
     """Handle a batch of stream records; each failing record is retried on its own."""
-    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-
-    processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-    return dict(process_partial_response(event=event.to_dict(), record_handler=_handle, processor=processor))
+    return each_removed_row(event, _handle)
 
 
-def _handle(record: DynamoDBRecord) -> None:
-    if record.event_name is None or record.event_name.name != "REMOVE" or record.dynamodb is None:
-        return
-    old = record.dynamodb.old_image
+def _handle(old: dict[str, Any]) -> None:
     attachment_id = old.get("attachment_id")
     if not attachment_id:
         return

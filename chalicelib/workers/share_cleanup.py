@@ -9,7 +9,7 @@ lifecycle rule is the backstop. Like the chat's, the stream's ARN is set by ``in
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from chalice.app import Blueprint, DynamoDBEvent
 
@@ -17,9 +17,7 @@ from chalicelib.observability import count, logger, observed
 from chalicelib.services.shares import delete_files
 from chalicelib.settings import settings
 from chalicelib.wiring import deps
-
-if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from chalicelib.workers.batch import each_removed_row
 
 bp = Blueprint(__name__)
 
@@ -28,16 +26,10 @@ bp = Blueprint(__name__)
 @observed
 def share_cleanup_worker(event: DynamoDBEvent) -> dict[str, Any]:
     """Handle a batch of stream records; each failing record is retried on its own."""
-    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-
-    processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-    return dict(process_partial_response(event=event.to_dict(), record_handler=_handle, processor=processor))
+    return each_removed_row(event, _handle)
 
 
-def _handle(record: DynamoDBRecord) -> None:
-    if record.event_name is None or record.event_name.name != "REMOVE" or record.dynamodb is None:
-        return
-    old = record.dynamodb.old_image
+def _handle(old: dict[str, Any]) -> None:
     keys = [str(f["key"]) for f in json.loads(str(old.get("body") or "{}")).get("files", [])]
     delete_files(keys, deps())
     count("ShareFilesDeleted", len(keys))
