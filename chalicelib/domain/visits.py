@@ -78,6 +78,22 @@ class Delivery:
     status: DeliveryStatus = DeliveryStatus.PENDING
     reason: str | None = None
     message_id: str | None = None
+    attempts: int = 0
+
+    @property
+    def due(self) -> bool:
+        """Whether sending (again) may still reach the contact."""
+        return self.status is DeliveryStatus.PENDING or (
+            self.status is DeliveryStatus.FAILED
+            and self.attempts < MAX_DELIVERY_ATTEMPTS
+            and self.reason not in FINAL_DELIVERY_FAILURES
+        )
+
+
+#: A visit link is tried this often per contact (the first send and the delivery queue's retries).
+MAX_DELIVERY_ATTEMPTS = 3
+#: Provider answers no retry can change.
+FINAL_DELIVERY_FAILURES = frozenset({"MessageRejected", "InvalidParameter", "InvalidParameterValue"})
 
 
 @dataclass(frozen=True)
@@ -94,6 +110,9 @@ class Visit:
     status: VisitStatus = VisitStatus.OPEN
     closed_at: datetime | None = None
     closed_by: str | None = None
+    link_nonce: str = ""
+    """The random half of the link token (``links.link_token``); empty for visits made before it was kept."""
+    language: str = "sv"
 
     def ensure_readable(self, now: datetime) -> None:
         """Raise Gone once the visit's retention has ended (its row may linger; its files are gone)."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from chalicelib.domain.accounts import Clinic
 from chalicelib.domain.contacts import ContactKind, parse_contacts
 from chalicelib.domain.errors import DeliveryFailed, Forbidden, InvalidInput, NotFound
-from chalicelib.domain.links import looks_like_token, new_token, token_hash
+from chalicelib.domain.links import link_token, looks_like_token, new_nonce, token_hash
 from chalicelib.domain.visits import (
     AttachmentStatus,
     Delivery,
@@ -20,6 +20,7 @@ from chalicelib.domain.visits import (
     Message,
     Role,
     Visit,
+    VisitStatus,
     new_visit_id,
     visit_expiry,
 )
@@ -104,20 +105,50 @@ def create_visit(actor: Participant, contacts: str, deps: Deps, *, language: str
     clinic = deps.clinics.get(actor.clinic_id)
     parsed = parse_contacts(contacts, clinic.country)
     now = deps.clock.now()
-    token = new_token()
+    visit_id, nonce = new_visit_id(), new_nonce()
+    token = link_token(deps.site.signing_key, "visit", visit_id, nonce)
     visit = Visit(
-        visit_id=new_visit_id(),
+        visit_id=visit_id,
         clinic_id=clinic.clinic_id,
         created_by=created_by,
         created_at=now,
         expires_at=visit_expiry(now, deps.visit_policy.retention_days),
         link_hash=token_hash(token),
         deliveries=tuple(Delivery(position, contact) for position, contact in enumerate(parsed, start=1)),
+        link_nonce=nonce,
+        language=language,
     )
     deps.visits.add(visit)
+    delivered = _send_due(visit, clinic, token, deps)
+    if any(d.due for d in delivered.deliveries):
+        deps.jobs.send("delivery", {"visit_id": visit.visit_id})  # the delivery worker tries again
+    return delivered
+
+
+class VisitDeliveriesPending(RuntimeError):
+    """A visit link has not reached every contact yet and a retry may help: SQS brings the job back."""
+
+
+def redeliver(visit_id: str, deps: Deps) -> Visit:
+    """The delivery worker's job for a visit: send the same link again to the contacts not reached."""
+    visit = deps.visits.get(visit_id)
+    if visit.status is not VisitStatus.OPEN or not visit.link_nonce or deps.clock.now() >= visit.expires_at:
+        return visit
+    token = link_token(deps.site.signing_key, "visit", visit.visit_id, visit.link_nonce)
+    delivered = _send_due(visit, deps.clinics.get(visit.clinic_id), token, deps)
+    if any(d.due for d in delivered.deliveries):
+        raise VisitDeliveriesPending(visit_id)
+    return delivered
+
+
+def _send_due(visit: Visit, clinic: Clinic, token: str, deps: Deps) -> Visit:
     link = patient_link(token, deps)
-    deliveries = tuple(_deliver(d, clinic, link, language, deps) for d in visit.deliveries)
-    delivered = replace(visit, deliveries=deliveries)
+    deliveries = tuple(
+        replace(_deliver(d, clinic, link, visit.language, deps), attempts=d.attempts + 1) if d.due else d
+        for d in visit.deliveries
+    )
+    # Sending takes time: write the outcome onto the visit as it is now (it may have been closed meanwhile).
+    delivered = replace(deps.visits.get(visit.visit_id), deliveries=deliveries)
     deps.visits.save(delivered)
     return delivered
 

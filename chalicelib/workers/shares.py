@@ -14,7 +14,7 @@ from chalice.app import Blueprint, SQSEvent
 
 from chalicelib.domain.shares import Share
 from chalicelib.observability import logger, observed
-from chalicelib.services import shares
+from chalicelib.services import shares, visits
 from chalicelib.settings import settings
 from chalicelib.wiring import deps
 from chalicelib.workers.batch import each_record
@@ -32,8 +32,18 @@ def share_worker(event: SQSEvent) -> dict[str, Any]:
 @bp.on_sqs_message(queue=settings().queue_name("delivery"), batch_size=10)
 @observed
 def delivery_worker(event: SQSEvent) -> dict[str, Any]:
-    """Send a ready share's link to the contacts not reached yet."""
-    return _each(event, lambda share_id: shares.deliver(share_id, deps()))
+    """Send a link again to the contacts not reached yet: a ready share's, or a visit's."""
+
+    def handle(body: str) -> None:
+        job = json.loads(body)
+        if "visit_id" in job:
+            visit = visits.redeliver(str(job["visit_id"]), deps())
+            logger.info("visit link delivery done", extra={"visit_id": visit.visit_id})
+        else:
+            share = shares.deliver(str(job["share_id"]), deps())
+            logger.info("share delivery done", extra={"share_id": share.share_id, "status": share.status.value})
+
+    return each_record(event, handle)
 
 
 def _each(event: SQSEvent, job: Callable[[str], Share]) -> dict[str, Any]:

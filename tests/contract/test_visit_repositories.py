@@ -42,8 +42,10 @@ def a_visit() -> Visit:
         link_hash=token_hash(new_token()),
         deliveries=(
             Delivery(1, Contact(ContactKind.EMAIL, patient_data.EMAILS[0])),
-            Delivery(2, Contact(ContactKind.SMS, patient_data.PHONES[0]), DeliveryStatus.FAILED, "Throttling"),
+            Delivery(2, Contact(ContactKind.SMS, patient_data.PHONES[0]), DeliveryStatus.FAILED, "Throttling", None, 2),
         ),
+        link_nonce="0123456789abcdef0123456789abcdef",
+        language="en",
     )
 
 

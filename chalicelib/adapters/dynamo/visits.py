@@ -62,6 +62,8 @@ class VisitModel(BaseModel):
     created_at = UTCDateTimeAttribute()
     expires_at = TTLAttribute()
     link_hash = UnicodeAttribute()
+    link_nonce = UnicodeAttribute(null=True)
+    language = UnicodeAttribute(null=True)
     deliveries = UnicodeAttribute()  # JSON: read back whole, never queried by field
     status = UnicodeAttribute()
     closed_at = UTCDateTimeAttribute(null=True)
@@ -231,6 +233,7 @@ def _deliveries_json(deliveries: tuple[Delivery, ...]) -> str:
                 "status": d.status.value,
                 "reason": d.reason,
                 "message_id": d.message_id,
+                "attempts": d.attempts,
             }
             for d in deliveries
         ]
@@ -250,6 +253,8 @@ def _visit_row(visit: Visit) -> VisitModel:
         closed_at=visit.closed_at,
         closed_by=visit.closed_by,
         message_seq=0,
+        link_nonce=visit.link_nonce or None,
+        language=visit.language,
     )
 
 
@@ -261,6 +266,7 @@ def _visit(row: VisitModel) -> Visit:
             status=DeliveryStatus(d["status"]),
             reason=d["reason"],
             message_id=d["message_id"],
+            attempts=int(d.get("attempts", 0)),
         )
         for d in json.loads(row.deliveries)
     )
@@ -275,6 +281,8 @@ def _visit(row: VisitModel) -> Visit:
         status=VisitStatus(row.status),
         closed_at=row.closed_at,
         closed_by=row.closed_by,
+        link_nonce=row.link_nonce or "",
+        language=row.language or "sv",
     )
 
 
