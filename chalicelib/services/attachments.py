@@ -38,7 +38,7 @@ from chalicelib.domain.visits import (
     upload_key,
 )
 from chalicelib.media.attachment_types import MAX_ATTACHMENT_BYTES
-from chalicelib.services.chat import settled
+from chalicelib.services.chat import append, settled
 from chalicelib.services.deps import Deps
 from chalicelib.services.ports import PresignedPost
 from chalicelib.services.visits import Participant, acting_clinician, visit_for
@@ -63,24 +63,12 @@ def request_attachment(
 ) -> RequestedAttachment:
     """Announce a file in an open visit and hand out its upload form."""
     name, length, mime = attachment_filename(filename), declared_size(size), declared_type(content_type)
-    visit = visit_for(actor, visit_id, deps)
-    now = deps.clock.now()
-    visit.ensure_open(now)
-    attachment = Attachment(new_attachment_id(), name, mime, length)
-    message = Message(
-        visit_id=visit.visit_id,
-        clinic_id=visit.clinic_id,
-        seq=deps.visits.next_seq(visit.visit_id),
-        sender=actor.role,
-        sent_at=now,
-        expires_at=visit.expires_at,
-        clinician=actor.name,
-        attachment=attachment,
-    )
-    deps.messages.add(message)
+    message = append(actor, visit_id, deps, attachment=Attachment(new_attachment_id(), name, mime, length))
+    attachment = message.attachment
+    assert attachment is not None  # append() keeps what it was given
     post = deps.objects.presigned_post(
         deps.buckets.chat,
-        upload_key(visit.clinic_id, visit.visit_id, attachment.attachment_id),
+        upload_key(message.clinic_id, message.visit_id, attachment.attachment_id),
         max_bytes=MAX_ATTACHMENT_BYTES,
         expires_s=UPLOAD_URL_SECONDS,
         content_type=mime,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from chalicelib.domain.errors import InvalidInput
-from chalicelib.domain.visits import Message, Visit, message_text
+from chalicelib.domain.visits import Attachment, Message, Visit, message_text
 from chalicelib.services.deps import Deps
 from chalicelib.services.visits import Participant, visit_for
 
@@ -30,7 +30,13 @@ class MessagePage:
 
 def post_text(actor: Participant, visit_id: str, text: object, deps: Deps) -> Message:
     """Post a text message to an open visit; the text is kept exactly as written."""
-    checked = message_text(text)
+    return append(actor, visit_id, deps, text=message_text(text))
+
+
+def append(
+    actor: Participant, visit_id: str, deps: Deps, *, text: str | None = None, attachment: Attachment | None = None
+) -> Message:
+    """Add a message (text or a file) to an open visit, numbered after the last one."""
     visit = visit_for(actor, visit_id, deps)
     now = deps.clock.now()
     visit.ensure_open(now)
@@ -42,7 +48,8 @@ def post_text(actor: Participant, visit_id: str, text: object, deps: Deps) -> Me
         sent_at=now,
         expires_at=visit.expires_at,
         clinician=actor.name,
-        text=checked,
+        text=text,
+        attachment=attachment,
     )
     deps.messages.add(message)
     return message
