@@ -46,6 +46,8 @@ cfn-lint: package
 bench: $(STAMP)
 	$(BIN)/python bench/cold_start.py
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/anonymize.py
+	$(BIN)/python bench/share.py
 
 clean:
 	rm -rf build .mypy_cache .ruff_cache .pytest_cache
