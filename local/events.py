@@ -23,8 +23,8 @@ from pynamodb.attributes import TTLAttribute
 from pynamodb.models import Model
 
 from chalicelib.adapters import resources
+from chalicelib.adapters.aws import client
 from chalicelib.settings import Settings
-from local.stack import client
 
 RETRY_DELAY_S = 2
 
@@ -36,7 +36,7 @@ class SqsPump:
         self._app = app
         self._retry_delay_s = retry_delay_s
         self._cfg = cfg
-        self._sqs = client("sqs", cfg)
+        self._sqs = client("sqs")
         self._sources = [s for s in app.event_sources if isinstance(s, SQSEventConfig)]
 
     def run_once(self, wait_s: int = 0) -> int:
@@ -108,7 +108,7 @@ class StreamPump:
         self._app = app
         self._region = cfg.region
         self._max_attempts = max_attempts
-        self._dynamodb = client("dynamodb", cfg)
+        self._dynamodb = client("dynamodb")
         # Stream ARNs name an account: botocore would route them to an account endpoint moto does not serve.
         self._streams = boto3.client(
             "dynamodbstreams",

@@ -11,15 +11,9 @@ import json
 from typing import Any
 from urllib.parse import urlparse
 
-import boto3
-
 from chalicelib.adapters import resources
+from chalicelib.adapters.aws import client
 from chalicelib.settings import Settings
-
-
-def client(service: str, cfg: Settings) -> Any:
-    """A boto3 client for ``service`` on the configured endpoint."""
-    return boto3.client(service, region_name=cfg.region, endpoint_url=cfg.endpoint_url)
 
 
 def create_all(cfg: Settings) -> None:
@@ -27,12 +21,12 @@ def create_all(cfg: Settings) -> None:
     for model in resources.TABLES:
         if not model.exists():
             model.create_table(wait=True)
-    sqs = client("sqs", cfg)
+    sqs = client("sqs")
     queue_arns = {queue.short_name: _create_queue(sqs, queue, cfg) for queue in resources.QUEUES}
-    s3 = client("s3", cfg)
+    s3 = client("s3")
     for bucket in resources.BUCKETS:
         _create_bucket(s3, bucket, cfg, queue_arns)
-    ses = client("ses", cfg)
+    ses = client("ses")
     for identity in resources.ses_identities(cfg):
         ses.verify_email_identity(EmailAddress=identity)
 

@@ -22,24 +22,9 @@ from tests.unit.media import samples
 pytestmark = pytest.mark.e2e
 
 
-def padded_pdf(size: int) -> bytes:
-    head = samples.pdf() + b"\n%"
-    return head + b"0" * (size - len(head))
-
-
 @pytest.fixture(scope="module")
 def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
-    folder = tmp_path_factory.mktemp("chat-files")
-    return {
-        "jpeg": samples.jpeg_with_gps(),
-        "png": samples.png_with_text(),
-        "mp4": samples.encode_video(folder / "v.mp4"),
-        "pdf": samples.pdf(),
-        "wav": samples.wav(),
-        "mp3": samples.encode_audio(folder / "a.mp3", "mp3", "libmp3lame", 44100),
-        "10mb": padded_pdf(10 * MB),
-        "11mb": padded_pdf(11 * MB),
-    }
+    return samples.chat_files(tmp_path_factory.mktemp("chat-files"))
 
 
 @pytest.fixture(scope="module")

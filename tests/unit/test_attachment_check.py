@@ -20,25 +20,9 @@ MB = 1024 * 1024
 BUCKET = "chat-bucket"
 
 
-def padded_pdf(size: int) -> bytes:
-    """A PDF of exactly ``size`` bytes (a comment line fills it out)."""
-    head = samples.pdf() + b"\n%"
-    return head + b"0" * (size - len(head))
-
-
 @pytest.fixture(scope="module")
 def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
-    folder = tmp_path_factory.mktemp("samples")
-    return {
-        "jpeg": samples.jpeg_with_gps(),
-        "png": samples.png_with_text(),
-        "mp4": samples.encode_video(folder / "v.mp4"),
-        "pdf": samples.pdf(),
-        "wav": samples.wav(),
-        "mp3": samples.encode_audio(folder / "a.mp3", "mp3", "libmp3lame", 44100),
-        "10mb": padded_pdf(10 * MB),
-        "11mb": padded_pdf(11 * MB),
-    }
+    return samples.chat_files(tmp_path_factory.mktemp("samples"))
 
 
 def objects(deps: Deps) -> InMemoryObjectStore:

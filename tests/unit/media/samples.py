@@ -318,3 +318,24 @@ def rgb_cine(path: Path, frames: int, rows: int, columns: int, **timing: Any) ->
         **timing,
     }
     return dicom_file(path, pixels.tobytes(), **attributes)
+
+
+def padded_pdf(size: int) -> bytes:
+    """A PDF of exactly ``size`` bytes (a comment line fills it out)."""
+    head = pdf() + b"\n%"
+    return head + b"0" * (size - len(head))
+
+
+def chat_files(folder: Path) -> dict[str, bytes]:
+    """The files the chat's acceptance names: pictures, a video, a document, audio, and the 10 MB edges."""
+    mib = 1024 * 1024
+    return {
+        "jpeg": jpeg_with_gps(),
+        "png": png_with_text(),
+        "mp4": encode_video(folder / "v.mp4"),
+        "pdf": pdf(),
+        "wav": wav(),
+        "mp3": encode_audio(folder / "a.mp3", "mp3", "libmp3lame", 44100),
+        "10mb": padded_pdf(10 * mib),
+        "11mb": padded_pdf(11 * mib),
+    }
