@@ -51,10 +51,20 @@ def test_patient_uploads_a_picture_the_clinician_magnifies_it_and_closes_the_vis
     expect(page.locator("#preview-name")).to_contain_text("sår på armen.jpg")
     page.screenshot(path=str(ARTIFACTS / "chat-patient-preview.png"))
 
+    # The upload to S3 is held until the progress bar has been seen: locally it would finish too fast.
+    held: list[Any] = []
+    page.route(
+        lambda url: not url.startswith(stack.base_url),
+        lambda route: held.append(route) if route.request.method == "POST" else route.continue_(),
+    )
     page.click("#upload")
     expect(page.locator("#progress")).to_be_visible()
-    expect(page.locator("#progress")).to_have_js_property("value", 100)
+    while not held:
+        page.wait_for_timeout(20)
+    held[0].continue_()
+    page.unroute_all()
     expect(page.locator("#preview")).to_be_hidden()
+    expect(page.locator("#progress")).to_have_js_property("value", 100)
     thumbnail = loaded(page, ".message.mine .thumb img")
     assert max(thumbnail["w"], thumbnail["h"]) <= 320
 
