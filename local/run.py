@@ -67,13 +67,14 @@ def main() -> int:
     from dataclasses import replace
 
     from app import app
-    from chalicelib import wiring
+    from chalicelib import api, wiring
     from chalicelib.settings import settings
     from local import clock, events, outbox, stack
     from local.seed import seed_demo_clinic
 
     cfg = settings()
     stack.create_all(cfg)
+    api.register_media(app)  # in AWS, the media workers run from their container image
     recorder = outbox.Recorder(cfg.region)
     app.register_blueprint(outbox.blueprint(recorder))
     local_clock = clock.ShiftableClock()

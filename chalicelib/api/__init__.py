@@ -1,4 +1,10 @@
-"""HTTP routes and event handlers, one Blueprint per area."""
+"""HTTP routes and event handlers, one Blueprint per area.
+
+Two deployables share this code. ``register`` builds the app Chalice packages as a zip: the API and
+the light workers. ``register_media`` adds the media workers, which need PyAV and pillow-heif, more
+than Lambda's 250 MB zip limit holds beside numpy: they run from the container image built by
+``infra/media/`` (the local stack registers both on one app, as AWS runs both).
+"""
 
 from __future__ import annotations
 
@@ -6,13 +12,15 @@ from chalice.app import Chalice
 
 from chalicelib.api import auth, chat, clinic, dicomweb, health, patient, requests, settings, shares, studies, visits
 from chalicelib.workers import attachments as attachment_worker
-from chalicelib.workers import chat_cleanup, share_cleanup
+from chalicelib.workers import chat_cleanup, delivery, share_cleanup, share_files
 from chalicelib.workers import ingest as ingest_worker
-from chalicelib.workers import shares as share_workers
+
+#: The Blueprints of the media container image's functions.
+MEDIA_WORKERS = (share_files, attachment_worker)
 
 
 def register(app: Chalice) -> None:
-    """Register every Blueprint on ``app``."""
+    """Register the Blueprints of the zip package on ``app``."""
     requests.bind(app)
     app.api.binary_types.extend(["multipart/related", "application/dicom"])
     for module in (
@@ -24,10 +32,17 @@ def register(app: Chalice) -> None:
         dicomweb,
         shares,
         patient,
+        visits,
+        chat,
         ingest_worker,
-        share_workers,
+        delivery,
         share_cleanup,
+        chat_cleanup,
     ):
         app.register_blueprint(module.bp)
-    for module in (visits, chat, attachment_worker, chat_cleanup):
+
+
+def register_media(app: Chalice) -> None:
+    """Register the media workers' Blueprints on ``app``."""
+    for module in MEDIA_WORKERS:
         app.register_blueprint(module.bp)

@@ -1,8 +1,8 @@
 """The attachment worker: S3 (chat bucket) → SQS → check each uploaded chat file.
 
 A file we refuse is recorded and deleted, not raised: only a failure of our own (S3 or DynamoDB
-unreachable) fails the record, which SQS then retries and finally dead-letters. The media library
-(Pillow, PyAV) loads inside the check, so the API Lambda that registers this handler never loads it.
+unreachable) fails the record, which SQS then retries and finally dead-letters. It needs PyAV and
+pillow-heif, so it runs from the media container image (``infra/media/``), not from Chalice's zip.
 """
 
 from __future__ import annotations
