@@ -11,6 +11,7 @@ Standard library only: it runs before anything is installed.
 from __future__ import annotations
 
 import argparse
+import compileall
 import shutil
 import subprocess
 import sys
@@ -26,11 +27,13 @@ LAMBDA_PLATFORM = ["--platform", "manylinux2014_x86_64", "--implementation", "cp
 def assemble(out: Path, *, lambda_platform: bool = False) -> Path:
     """Install the media requirements and copy ``chalicelib`` into ``out``; returns ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile"]
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     subprocess.run([*pip, "--target", str(out), "-r", str(REQUIREMENTS), *(LAMBDA_PLATFORM if lambda_platform else [])],
                    check=True)  # fmt: skip
     shutil.rmtree(out / "chalicelib", ignore_errors=True)
     shutil.copytree(ROOT / "chalicelib", out / "chalicelib", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    # The task root is read-only in Lambda: without bytecode, every cold start would compile our code again.
+    compileall.compile_dir(out / "chalicelib", quiet=1)
     return out
 
 
