@@ -76,11 +76,17 @@ def check_distributions(wheels: Iterable[tuple[str, str]], requirements: Path) -
         assert installed[name][0] == version, f"{name} is {installed[name][0]}, not the pinned {version}"
 
 
-def run_isolated(root: Path, code: str, *args: str) -> Any:
-    """Run ``code`` with only ``root`` and the standard library importable; what it prints, as JSON."""
+def run_isolated(root: Path, handlers: list[str], code: str, *args: str) -> Any:
+    """Import ``handlers`` as Lambda would, then run ``code``, with only ``root`` and the standard library
+    importable; what ``code`` prints last, as JSON."""
     env = {"PATH": os.environ["PATH"], "STAGE": "dev", "RESOURCE_PREFIX": "patient-share-dev",
            "AWS_DEFAULT_REGION": "eu-north-1", "POWERTOOLS_TRACE_DISABLED": "true"}  # fmt: skip
-    program = f"import sys\nsys.path.insert(0, {str(root)!r})\n{code}"
+    imports = "".join(
+        f"assert callable(getattr(importlib.import_module({module!r}), {name!r})), {handler!r}\n"
+        for handler in handlers
+        for module, name in [handler.rsplit(".", 1)]
+    )
+    program = f"import importlib, sys\nsys.path.insert(0, {str(root)!r})\n{imports}{code}"
     done = subprocess.run([sys.executable, "-S", "-c", program, *args], env=env, cwd=root, capture_output=True,
                           text=True, timeout=300)  # fmt: skip
     assert done.returncode == 0, done.stderr[-4000:]
@@ -119,11 +125,9 @@ def test_the_zip_imports_every_handler_and_thumbnails_compressed_dicom_without_t
     files = [str(get_testdata_file(name)) for name in COMPRESSED]
     result = run_isolated(
         root,
+        handlers,
         f"""
-import importlib, importlib.util, json
-for handler in {handlers!r}:
-    module, name = handler.rsplit(".", 1)
-    assert callable(getattr(importlib.import_module(module), name)), handler
+import importlib.util, json
 from chalicelib.media.dicom_render import thumbnail
 sizes = [len(thumbnail(path)) for path in sys.argv[1:]]
 print(json.dumps({{"sizes": sizes, "media": [n for n in {MEDIA_ONLY!r} if importlib.util.find_spec(n)]}}))
@@ -153,11 +157,9 @@ def test_the_media_image_imports_its_handlers_makes_mp4_posters_and_reads_iphone
     heic.write_bytes(samples.heic_with_exif(width=64, height=32, orientation=6))
     result = run_isolated(
         media_root,
-        f"""
-import importlib, io, json
-for handler in {handlers!r}:
-    module, name = handler.rsplit(".", 1)
-    assert callable(getattr(importlib.import_module(module), name)), handler
+        handlers,
+        """
+import io, json
 from PIL import Image
 from chalicelib.media.dicom_render import render_cine_mp4
 from chalicelib.media.previews import image_thumbnail, video_poster
@@ -165,7 +167,7 @@ cine, heic, mp4 = sys.argv[1:]
 info = render_cine_mp4(cine, mp4)
 poster = Image.open(io.BytesIO(video_poster(mp4)))
 picture = Image.open(io.BytesIO(image_thumbnail(heic)))
-print(json.dumps({{"frames": info.frame_count, "poster": poster.size, "picture": picture.size}}))
+print(json.dumps({"frames": info.frame_count, "poster": poster.size, "picture": picture.size}))
 """,
         str(cine),
         str(heic),
