@@ -178,9 +178,9 @@ def test_a_patients_cookie_opens_only_its_own_visit(client: Client, deps: Deps, 
     # Nor does a clinician's session open a patient's path, or the reverse.
     _, clinician_cookie = open_clinician(client, key, first_visit)
     assert client.http.get(f"/v/{first}/messages", headers=json_headers(clinician_cookie)).status_code == 401
-    assert client.http.get(
-        f"/visits/{first_visit}/chat/messages", headers=json_headers(first_cookie)
-    ).status_code == 401
+    assert (
+        client.http.get(f"/visits/{first_visit}/chat/messages", headers=json_headers(first_cookie)).status_code == 401
+    )
 
 
 def test_unknown_and_ended_links(client: Client, deps: Deps, clock: FakeClock, key: str) -> None:
@@ -245,9 +245,9 @@ def test_sessions_expire(client: Client, deps: Deps, clock: FakeClock, key: str)
     _, clinician_cookie = open_clinician(client, key, visit_id)
     clock.advance(hours=12, seconds=1)
     assert client.http.get(f"/v/{token}/messages", headers=json_headers(patient_cookie)).status_code == 401
-    assert client.http.get(
-        f"/visits/{visit_id}/chat/messages", headers=json_headers(clinician_cookie)
-    ).status_code == 401
+    assert (
+        client.http.get(f"/visits/{visit_id}/chat/messages", headers=json_headers(clinician_cookie)).status_code == 401
+    )
     _, fresh = open_patient(client, token)  # opening the link again starts a new session
     assert client.http.get(f"/v/{token}/messages", headers=json_headers(fresh)).status_code == 200
 

@@ -29,9 +29,7 @@ from chalicelib.domain.anonymization.report import Report
 Source = str | os.PathLike[str] | BinaryIO
 
 
-def anonymize_file(
-    src: Source, dst: Source, *, key: bytes, options: Options = PATIENT_SHARE_OPTIONS
-) -> Report:
+def anonymize_file(src: Source, dst: Source, *, key: bytes, options: Options = PATIENT_SHARE_OPTIONS) -> Report:
     """De-identify the DICOM file ``src`` into ``dst`` and say what was done.
 
     ``key`` is the share's secret (at least 16 bytes): the same key maps the same UIDs (and the same

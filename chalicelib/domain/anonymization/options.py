@@ -111,9 +111,7 @@ def _name_key(name: str) -> str:
 
 
 _BY_NAME: Final[dict[str, Option]] = {
-    key: option
-    for option in Option
-    for key in (_name_key(option.value), _name_key(option.code[1]), option.code[0])
+    key: option for option in Option for key in (_name_key(option.value), _name_key(option.code[1]), option.code[0])
 }
 
 

@@ -257,4 +257,3 @@ def _size(source: BinaryIO) -> int:
     size = source.seek(0, os.SEEK_END)
     source.seek(position)
     return size
-

@@ -37,9 +37,7 @@ SUPPORTED: Final[dict[str, SopClass]] = {
     "1.2.840.10008.5.1.4.1.1.3.1": SopClass(
         "Ultrasound Multi-frame Image Storage", burns_in_text=True, us_regions=True
     ),
-    "1.2.840.10008.5.1.4.1.1.6": SopClass(
-        "Ultrasound Image Storage (Retired)", burns_in_text=True, us_regions=True
-    ),
+    "1.2.840.10008.5.1.4.1.1.6": SopClass("Ultrasound Image Storage (Retired)", burns_in_text=True, us_regions=True),
     "1.2.840.10008.5.1.4.1.1.3": SopClass(
         "Ultrasound Multi-frame Image Storage (Retired)", burns_in_text=True, us_regions=True
     ),
