@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer, DataRecord
 
 from chalicelib.domain.accounts import ApiKey, Clinic
-from chalicelib.domain.errors import Conflict, DeliveryFailed, NotFound
+from chalicelib.domain.errors import Conflict, DeliveryFailed, NotFound, StaleWrite
 from chalicelib.domain.shares import AccessEvent, Share
 from chalicelib.domain.studies import Instance, Study, StudyQuery, Upload, UploadedFile, instance_order, study_sort_key
 from chalicelib.domain.visits import Attachment, Message, Visit, VisitStatus
@@ -219,10 +219,14 @@ class InMemoryShareRepository:
                 return share
         raise NotFound("No such link")
 
-    def save(self, share: Share) -> None:
+    def save(self, share: Share) -> Share:
         if share.share_id not in self.rows:
             raise NotFound("No such share")
-        self.rows[share.share_id] = share
+        if self.rows[share.share_id].version != share.version:
+            raise StaleWrite("The share has been changed since it was read")
+        stored = replace(share, version=share.version + 1)
+        self.rows[share.share_id] = stored
+        return stored
 
     def for_study(self, clinic_id: str, study_instance_uid: str) -> list[Share]:
         found = [

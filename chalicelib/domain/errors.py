@@ -31,6 +31,10 @@ class Conflict(DomainError):
     """The request clashes with the current state (HTTP 409)."""
 
 
+class StaleWrite(Conflict):
+    """A write based on a version of a record that has been written since (HTTP 409 if it persists)."""
+
+
 class Gone(DomainError):
     """The thing existed but is no more: expired or deleted (HTTP 410)."""
 

@@ -114,6 +114,9 @@ class Share:
     code_hash: str | None = None
     code_expires_at: datetime | None = None
     codes_sent_at: tuple[datetime, ...] = field(default_factory=tuple)
+    #: How many times the stored share has been written: a save carries the version it read, and fails
+    #: when another write came between (workers, the clinic and the patient change one share at once).
+    version: int = 0
 
     # ------------------------------------------------------------------ life of the link
 

@@ -22,6 +22,7 @@ from chalicelib.domain.links import hash_secret, looks_like_token, new_one_time_
 from chalicelib.domain.shares import AccessEvent, AccessKind, LinkDeleted, Share, SharedFile
 from chalicelib.services.deps import Deps
 from chalicelib.services.ports import Email
+from chalicelib.services.shares import update
 
 #: Pre-signed URLs of a page view live this long: long enough to watch a cine, short if a URL leaks.
 FILE_URL_SECONDS = 600
@@ -116,12 +117,11 @@ def unlock(opened: Opened, secret: str, client: str, deps: Deps) -> Opened:
         Lock.PASSWORD: [share.password_hash, share.code_hash if share.code_usable(now) else None],
     }.get(opened.lock, [])
     if secret and any(h is not None and secret_matches(secret.strip(), h) for h in candidates):
-        share = share.attempt_succeeded()
-        deps.shares.save(share)
+        share = update(share.share_id, lambda current: current.attempt_succeeded(), deps)
         _record(share, AccessKind.UNLOCKED, client, deps)
         return replace(opened, share=share)
-    share = share.attempt_failed(now)
-    deps.shares.save(share)
+    # Counted on the share as stored: wrong guesses sent side by side each count.
+    share = update(share.share_id, lambda current: current.attempt_failed(now), deps)
     _record(share, AccessKind.UNLOCK_FAILED, client, deps)
     share.ensure_not_locked(now)
     raise WrongSecret("That code or password is not right")
@@ -133,8 +133,8 @@ def request_code(opened: Opened, client: str, deps: Deps) -> int:
         raise InvalidInput("This link does not use one-time codes")
     now = deps.clock.now()
     code = new_one_time_code()
-    share = opened.share.with_code(hash_secret(code), now)
-    deps.shares.save(share)
+    code_hash = hash_secret(code)
+    share = update(opened.share.share_id, lambda current: current.with_code(code_hash, now), deps)
     _record(share, AccessKind.CODE_SENT, client, deps)
     from chalicelib.templating import render
 
@@ -163,8 +163,12 @@ def choose_password(opened: Opened, password: str, deps: Deps) -> Opened:
         raise InvalidInput("This link does not use a password")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"The password must be at least {MIN_PASSWORD_LENGTH} characters")
-    share = replace(opened.share, password_hash=hash_secret(password), code_hash=None, code_expires_at=None)
-    deps.shares.save(share)
+    password_hash = hash_secret(password)
+    share = update(
+        opened.share.share_id,
+        lambda current: replace(current, password_hash=password_hash, code_hash=None, code_expires_at=None),
+        deps,
+    )
     return replace(opened, share=share)
 
 

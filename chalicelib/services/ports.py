@@ -167,8 +167,11 @@ class ShareRepository(Protocol):
         """The share a link token opens; raises NotFound."""
         ...
 
-    def save(self, share: Share) -> None:
-        """Store a changed share; raises NotFound when it does not exist."""
+    def save(self, share: Share) -> Share:
+        """Store a share changed from the one read at ``share.version``; the stored share, one version on.
+
+        Raises StaleWrite when the share was written since it was read, NotFound when it does not exist.
+        """
         ...
 
     def for_study(self, clinic_id: str, study_instance_uid: str) -> list[Share]:

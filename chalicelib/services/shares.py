@@ -9,13 +9,14 @@ and the share itself is never lost: it stays, with each contact's status, in the
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 from chalicelib.domain.accounts import Clinic
 from chalicelib.domain.contacts import Contact, ContactKind, parse_contact, parse_contacts
-from chalicelib.domain.errors import DeliveryFailed, InvalidInput
+from chalicelib.domain.errors import DeliveryFailed, InvalidInput, StaleWrite
 from chalicelib.domain.links import new_nonce, token_hash
 from chalicelib.domain.shares import (
     AccessKind,
@@ -34,6 +35,8 @@ from chalicelib.services.ports import Email
 
 #: A delivery is tried this often before it is left failed (the history then shows the reason).
 MAX_DELIVERY_ATTEMPTS = 3
+#: A write that loses a race is redone on a fresh read this often before the caller hears of it (409).
+WRITE_ATTEMPTS = 5
 #: Provider answers that no retry can change.
 _PERMANENT = {"opted_out", "MessageRejected", "InvalidParameter", "InvalidParameterValue"}
 
@@ -100,20 +103,42 @@ def send_study(clinic_id: str, study_instance_uid: str, request: SendRequest, de
 
 def resend(clinic_id: str, share_id: str, deps: Deps) -> Share:
     """Send the same link to the same contacts again; its expiry does not move."""
-    share = ensure_same_clinic(deps.shares.get(share_id), clinic_id)
-    again = share.resent(deps.clock.now())
-    deps.shares.save(again)
-    deps.jobs.send("delivery", {"share_id": share.share_id})
+    now = deps.clock.now()
+    again = update(share_id, lambda share: ensure_same_clinic(share, clinic_id).resent(now), deps)
+    deps.jobs.send("delivery", {"share_id": again.share_id})
     return again
 
 
 def delete(clinic_id: str, share_id: str, deps: Deps) -> Share:
     """Delete a link at once (e.g. sent to a wrong address): it stops working and its files go."""
-    share = ensure_same_clinic(deps.shares.get(share_id), clinic_id)
-    deleted = share.deleted(deps.clock.now())
-    delete_files([file.key for file in share.files], deps)
-    deps.shares.save(deleted)
+    now = deps.clock.now()
+    files: list[str] = []
+
+    def delete_link(share: Share) -> Share:
+        files[:] = [file.key for file in ensure_same_clinic(share, clinic_id).files]
+        return share.deleted(now)
+
+    deleted = update(share_id, delete_link, deps)
+    delete_files(files, deps)
     return deleted
+
+
+def update(share_id: str, change: Callable[[Share], Share], deps: Deps) -> Share:
+    """Apply ``change`` to the share as stored and write the result; the share as written.
+
+    When another write came between the read and ours (a worker, the clinic and the patient may change
+    one share at once), ``change`` runs again on a fresh read, so no one's change is lost.
+    """
+    for _ in range(WRITE_ATTEMPTS):
+        current = deps.shares.get(share_id)
+        changed = change(current)
+        if changed == current:
+            return current
+        try:
+            return deps.shares.save(changed)
+        except StaleWrite:
+            continue
+    raise StaleWrite("The share is being changed by another request; try again")
 
 
 def delete_files(keys: list[str], deps: Deps) -> None:
@@ -164,11 +189,15 @@ def prepare_and_send(share_id: str, deps: Deps) -> Share:
 
     def publish(pictures: Prepared) -> None:
         # The patient hears of the link as soon as there is something to see; the ZIP follows.
-        current = deps.shares.get(share_id)
-        if current.deleted_at is not None:
+        def ready(current: Share) -> Share:
+            if current.deleted_at is not None:
+                return current
+            return replace(
+                current, files=pictures.files, needs_password=pictures.needs_password, status=ShareStatus.READY
+            )
+
+        if update(share_id, ready, deps).deleted_at is not None:
             return
-        ready = replace(current, files=pictures.files, needs_password=pictures.needs_password, status=ShareStatus.READY)
-        deps.shares.save(ready)
         try:
             deliver(share.share_id, deps)
         except DeliveriesPending:
@@ -176,12 +205,13 @@ def prepare_and_send(share_id: str, deps: Deps) -> Share:
 
     with tempfile.TemporaryDirectory(prefix="share-") as workdir:
         prepared = prepare_files(share, instances, deps, Path(workdir), publish)
-    current = deps.shares.get(share_id)
-    if current.deleted_at is not None:  # deleted while its files were being made: they go too
+
+    def with_files(current: Share) -> Share:
+        return current if current.deleted_at is not None else replace(current, files=prepared.files)
+
+    done = update(share_id, with_files, deps)
+    if done.deleted_at is not None:  # deleted while its files were being made: they go too
         delete_files([f.key for f in prepared.files], deps)
-        return current
-    done = replace(current, files=prepared.files)
-    deps.shares.save(done)
     return done
 
 
@@ -194,14 +224,17 @@ def deliver(share_id: str, deps: Deps) -> Share:
     clinic = deps.clinics.get(share.clinic_id)
     link = f"{deps.site.public_base_url}/p/{share_token(deps.site.signing_key, share)}"
     deliveries = tuple(_deliver_one(d, share, clinic, link, now, deps) if _due(d) else d for d in share.deliveries)
-    # Sending takes time: write the outcome onto the share as it is now (it may have been deleted meanwhile).
-    current = deps.shares.get(share_id)
-    share = replace(
-        current,
-        deliveries=deliveries,
-        last_sent_at=now if any(d.sent_at == now for d in deliveries) else current.last_sent_at,
-    )
-    deps.shares.save(share)
+    outcomes = dict(zip(share.deliveries, deliveries, strict=True))
+
+    def record(current: Share) -> Share:
+        # Sending takes time: the outcomes go onto the share as it is now. A delivery still as it was read
+        # takes its outcome; one changed meanwhile (a resend started it over) keeps its new state, and the
+        # resend's own job sends it.
+        merged = tuple(outcomes.get(d, d) for d in current.deliveries)
+        sent = any(d.sent_at == now for d in merged)
+        return replace(current, deliveries=merged, last_sent_at=now if sent else current.last_sent_at)
+
+    share = update(share_id, record, deps)
     if any(_due(d) for d in deliveries):
         raise DeliveriesPending(share.share_id)  # SQS brings the job back; what was sent is not sent twice
     return share

@@ -6,10 +6,13 @@ import re
 from dataclasses import replace
 from typing import Any
 
+import pytest
 from chalice.test import Client
 
 from chalicelib.domain import links
-from chalicelib.services import accounts, ingest, shares
+from chalicelib.domain.errors import Forbidden
+from chalicelib.domain.shares import MAX_FAILED_ATTEMPTS, LinkLocked
+from chalicelib.services import accounts, ingest, landing, shares
 from chalicelib.services.deps import Deps
 from tests import dicom_files, patient_data
 from tests.fakes import FakeClock, FakeMailer
@@ -121,6 +124,16 @@ def test_the_clinic_link_code_unlocks_and_five_wrong_lock(client: Client, deps: 
     assert "SameSite=Strict" in set_cookie
     assert f"Path=/p/{token}" in set_cookie
     assert "<video" in page(client, token, cookie_of(unlocked)).body.decode()
+
+
+def test_wrong_codes_guessed_side_by_side_each_count(deps: Deps) -> None:
+    token = make_share(deps, link_code="4711")
+    opened = landing.open_link(token, deps)  # five requests that all read the share before any wrote
+    for _ in range(MAX_FAILED_ATTEMPTS):
+        with pytest.raises(Forbidden):  # wrong, and the fifth locks
+            landing.unlock(opened, "1234", "client", deps)
+    with pytest.raises(LinkLocked):
+        deps.shares.get(opened.share.share_id).ensure_not_locked(deps.clock.now())
 
 
 def test_removing_the_clinic_code_removes_the_need(client: Client, deps: Deps) -> None:

@@ -12,9 +12,10 @@ import pytest
 from chalicelib import wiring
 from chalicelib.domain import links
 from chalicelib.domain.contacts import Contact, ContactKind
-from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.errors import Conflict, NotFound, StaleWrite
 from chalicelib.domain.shares import AccessEvent, AccessKind, Delivery, DeliveryStatus, Share, SharedFile, ShareStatus
 from chalicelib.services.deps import Deps
+from chalicelib.services.shares import update
 from chalicelib.settings import settings
 from tests import patient_data
 from tests.fakes import FakeClock
@@ -74,11 +75,37 @@ def test_every_field_survives_a_save(real_or_fake: Deps) -> None:
         files=(SharedFile("shares/sh/a.jpg", "a.jpg", "image", "image/jpeg", 10, "1.2.3.4"),),
         locked_until=clock.now() + timedelta(minutes=15),
     )
-    real_or_fake.shares.save(changed)
-    assert real_or_fake.shares.get(share.share_id) == changed
-    deleted = changed.deleted(clock.now())
-    real_or_fake.shares.save(deleted)
+    stored = real_or_fake.shares.save(changed)
+    assert stored == replace(changed, version=1)
+    assert real_or_fake.shares.get(share.share_id) == stored
+    deleted = real_or_fake.shares.save(stored.deleted(clock.now()))
     assert real_or_fake.shares.get(share.share_id) == deleted
+    assert deleted.version == 2
+
+
+def test_a_save_from_an_outdated_read_is_refused_and_update_redoes_it(real_or_fake: Deps) -> None:
+    clock = FakeClock()
+    share = a_share("sh_00000000000000000005", clock)
+    real_or_fake.shares.add(share)
+    # Two requests read the share; the first writes; the second's write would undo the first's.
+    patient = real_or_fake.shares.save(share.attempt_failed(clock.now()))
+    with pytest.raises(StaleWrite):
+        real_or_fake.shares.save(replace(share, status=ShareStatus.READY))
+    assert real_or_fake.shares.get(share.share_id) == patient
+
+    # update() redoes a change on the share as stored when another write came between.
+    calls = []
+
+    def ready(current: Share) -> Share:
+        calls.append(current.version)
+        if len(calls) == 1:  # someone else writes after our read
+            real_or_fake.shares.save(current.attempt_failed(clock.now()))
+        return replace(current, status=ShareStatus.READY)
+
+    done = update(share.share_id, ready, real_or_fake)
+    assert calls == [1, 2]
+    assert (done.status, done.failed_attempts, done.version) == (ShareStatus.READY, 2, 3)
+    assert real_or_fake.shares.get(share.share_id) == done
 
 
 def test_missing_shares(real_or_fake: Deps) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 
 from chalicelib.domain import links
 from chalicelib.domain.errors import InvalidInput, NotFound
-from chalicelib.domain.shares import DeliveryStatus, LinkDeleted, LinkExpired, ShareStatus
+from chalicelib.domain.shares import Delivery, DeliveryStatus, LinkDeleted, LinkExpired, ShareStatus
 from chalicelib.services import accounts, ingest, shares
 from chalicelib.services.deps import Deps
 from tests import dicom_files, patient_data
@@ -116,6 +117,38 @@ def test_resend_reuses_link_and_contacts_and_never_extends_life(deps: Deps, clin
     clock.advance(days=60)
     with pytest.raises(LinkExpired, match="new link"):
         shares.resend(clinic, share.share_id, deps)
+
+
+class ResendingSms(FakeSmsSender):
+    """A text that takes long enough for the clinic to press "resend" while it goes out."""
+
+    def __init__(self, meanwhile: Callable[[], object]) -> None:
+        super().__init__()
+        self.meanwhile: Callable[[], object] | None = meanwhile
+
+    def send(self, phone: str, text: str) -> str:
+        if self.meanwhile is not None:
+            self.meanwhile, meanwhile = None, self.meanwhile
+            meanwhile()
+        return super().send(phone, text)
+
+
+def test_a_resend_while_a_delivery_is_under_way_still_reaches_every_contact(deps: Deps, clinic: str) -> None:
+    share = shares.send_study(clinic, STUDY, shares.SendRequest(contacts=CONTACTS), deps).share
+    run_jobs(deps)
+    # The text is due again (a retry); while it goes out, the clinic resends the link to both contacts.
+    shares.update(
+        share.share_id, lambda s: replace(s, deliveries=(s.deliveries[0], Delivery(s.deliveries[1].contact))), deps
+    )
+    texts = ResendingSms(lambda: shares.resend(clinic, share.share_id, deps))
+    busy = replace(deps, sms=texts)
+    shares.deliver(share.share_id, busy)
+    run_jobs(busy)  # the resend's own delivery job
+
+    # The e-mail went out again: the in-flight delivery did not write "sent" over the resend's reset.
+    assert len(mailer(deps).sent) == 2
+    assert len(texts.sent) == 1  # sent once after the resend, not twice
+    assert {d.status for d in deps.shares.get(share.share_id).deliveries} == {DeliveryStatus.SENT}
 
 
 def test_a_deleted_link_loses_its_files_and_cannot_be_resent(deps: Deps, clinic: str) -> None:

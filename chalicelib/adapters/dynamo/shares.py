@@ -9,18 +9,24 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.attributes import BooleanAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    BooleanAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
 from pynamodb.exceptions import DoesNotExist, PutError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.adapters.dynamo.base import BaseModel, TableMeta, deployed_name
 from chalicelib.adapters.dynamo.errors import is_conditional_failure
 from chalicelib.domain.contacts import Contact, ContactKind
-from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.errors import Conflict, NotFound, StaleWrite
 from chalicelib.domain.shares import (
     AccessEvent,
     AccessKind,
@@ -69,6 +75,7 @@ class ShareModel(BaseModel):
     deleted_at = UTCDateTimeAttribute(null=True)
     status = UnicodeAttribute()
     needs_password = BooleanAttribute(default=False)
+    version = NumberAttribute(default=0)  # Share.version: every save is conditional on it
     body = UnicodeAttribute()  # the rest of the share as JSON: read back whole, never queried by field
 
     by_token = _ByToken()
@@ -98,13 +105,19 @@ class DynamoShareRepository:
             raise NotFound("No such link")
         return _share(rows[0])
 
-    def save(self, share: Share) -> None:
+    def save(self, share: Share) -> Share:
+        stored = replace(share, version=share.version + 1)
+        read_at = ShareModel.version == share.version
+        if share.version == 0:
+            read_at |= ShareModel.version.does_not_exist()
         try:
-            _row(share).save(condition=ShareModel.share_id.exists())
+            _row(stored).save(condition=ShareModel.share_id.exists() & read_at)
         except PutError as err:
-            if is_conditional_failure(err):
-                raise NotFound("No such share") from err
-            raise
+            if not is_conditional_failure(err):
+                raise
+            self.get(share.share_id)  # NotFound when it is gone
+            raise StaleWrite("The share has been changed since it was read") from err
+        return stored
 
     def for_study(self, clinic_id: str, study_instance_uid: str) -> list[Share]:
         rows = ShareModel.by_study.query(f"{clinic_id}#{study_instance_uid}", scan_index_forward=False)
@@ -123,6 +136,7 @@ def _row(share: Share) -> ShareModel:
         deleted_at=share.deleted_at,
         status=share.status.value,
         needs_password=share.needs_password,
+        version=share.version,
         body=json.dumps(_body(share)),
     )
 
@@ -184,6 +198,7 @@ def _share(row: ShareModel) -> Share:
         code_hash=body["code_hash"],
         code_expires_at=_time(body["code_expires_at"]),
         codes_sent_at=tuple(t for t in (_time(v) for v in body["codes_sent_at"]) if t is not None),
+        version=int(row.version or 0),
     )
 
 
