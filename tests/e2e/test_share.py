@@ -43,6 +43,18 @@ def token_of(message: dict[str, Any], stack: Stack) -> str:
     return link.rsplit("/", 1)[1]
 
 
+def wait_for_zip(stack: Stack, token: str, timeout_s: float = 60) -> list[str]:
+    """The page's "download all" link: the link goes out with the pictures, the ZIP follows."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        _, _, body = stack.request("GET", f"/p/{token}", headers={"Accept-Language": "en"})
+        found = re.findall(r'<a class="button" href="([^"]+)"', body.decode())
+        if found:
+            return found
+        time.sleep(0.3)
+    pytest.fail("the ZIP never appeared on the page")
+
+
 def count_messages(stack: Stack, kind: str, address: str) -> int:
     _, outbox = stack.json("GET", "/_local/outbox", headers={"Accept": "application/json"})
     return sum(1 for m in outbox["messages"] if m["kind"] == kind and address in m["to"])
@@ -76,7 +88,7 @@ def test_a_patient_gets_anonymized_images_and_the_link_expires_and_is_deleted(st
     images = re.findall(r'<img src="([^"]+)"', html)
     assert images
     assert requests.get(images[0].replace("&amp;", "&"), timeout=10).content[:2] == b"\xff\xd8"
-    (zip_route,) = re.findall(r'<a class="button" href="([^"]+)"', html)
+    (zip_route,) = wait_for_zip(stack, token)
     zip_redirect = requests.get(stack.base_url + zip_route, allow_redirects=False, timeout=30)
     assert zip_redirect.status_code == 302
     zip_url = zip_redirect.headers["Location"]
