@@ -430,3 +430,15 @@ class InMemoryIdempotencyStore(BasePersistenceLayer):
 
     def _delete_record(self, data_record: DataRecord) -> None:
         self.records.pop(data_record.idempotency_key, None)
+
+
+def mailer(deps: Deps) -> FakeMailer:
+    """The fake mailer of ``deps``, to read what was sent."""
+    assert isinstance(deps.mailer, FakeMailer)
+    return deps.mailer
+
+
+def sms(deps: Deps) -> FakeSmsSender:
+    """The fake SMS sender of ``deps``, to read what was sent."""
+    assert isinstance(deps.sms, FakeSmsSender)
+    return deps.sms

@@ -15,7 +15,7 @@ from chalicelib.domain.visits import AttachmentStatus, RejectReason
 from chalicelib.services import accounts
 from chalicelib.services.deps import Deps
 from tests import patient_data
-from tests.fakes import FakeClock, FakeMailer, FakeSmsSender, InMemoryMessageRepository
+from tests.fakes import FakeClock, InMemoryMessageRepository, mailer, sms
 
 MB = 1024 * 1024
 
@@ -45,16 +45,6 @@ def start(client: Client, key: str, contacts: str = patient_data.EMAILS[0], **ex
     response = call(client, "post", "/visits", key, {"contacts": contacts, **extra})
     assert response.status_code == 201, response.body
     return dict(response.json_body)
-
-
-def mailer(deps: Deps) -> FakeMailer:
-    assert isinstance(deps.mailer, FakeMailer)
-    return deps.mailer
-
-
-def sms(deps: Deps) -> FakeSmsSender:
-    assert isinstance(deps.sms, FakeSmsSender)
-    return deps.sms
 
 
 def link_token(text: str) -> str:

@@ -15,7 +15,7 @@ from chalicelib.domain.shares import Delivery, DeliveryStatus, LinkDeleted, Link
 from chalicelib.services import accounts, ingest, shares
 from chalicelib.services.deps import Deps
 from tests import dicom_files, patient_data
-from tests.fakes import FakeClock, FakeJobQueue, FakeMailer, FakeSmsSender, InMemoryObjectStore
+from tests.fakes import FakeClock, FakeJobQueue, FakeSmsSender, InMemoryObjectStore, mailer, sms
 
 STUDY = "1.2.826.0.1.3680043.8.498.900"
 CONTACTS = f"{patient_data.EMAILS[0]}, {patient_data.PHONES[0]}"
@@ -39,16 +39,6 @@ def run_jobs(deps: Deps) -> None:
             shares.prepare_and_send(message["share_id"], deps)
         else:
             shares.deliver(message["share_id"], deps)
-
-
-def mailer(deps: Deps) -> FakeMailer:
-    assert isinstance(deps.mailer, FakeMailer)
-    return deps.mailer
-
-
-def sms(deps: Deps) -> FakeSmsSender:
-    assert isinstance(deps.sms, FakeSmsSender)
-    return deps.sms
 
 
 def link_in(text: str) -> str:
