@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -24,6 +24,7 @@ from pynamodb.models import Model
 
 from chalicelib.adapters import resources
 from chalicelib.adapters.aws import client
+from chalicelib.services.ports import Clock
 from chalicelib.settings import Settings
 
 RETRY_DELAY_S = 2
@@ -184,12 +185,12 @@ def _stream_record(record: dict[str, Any], arn: str, region: str) -> dict[str, A
     return {**record, "dynamodb": body, "awsRegion": region, "eventSourceARN": arn}
 
 
-def reap_expired(now: datetime | None = None, tables: Iterable[type[Model]] = resources.TABLES) -> int:
-    """Delete every row whose TTL attribute is in the past; returns how many were deleted.
+def reap_expired(now: datetime, tables: Iterable[type[Model]] = resources.TABLES) -> int:
+    """Delete every row whose TTL attribute is before ``now``; returns how many were deleted.
 
     Deleting through the table (not around it) makes DynamoDB Streams carry the removal, as TTL does.
+    ``now`` is the stack's clock, so moving it (``POST /_local/clock``) expires rows as time would.
     """
-    now = now or datetime.now(UTC)
     deleted = 0
     for model in tables:
         ttl = next((a for a in model.get_attributes().values() if isinstance(a, TTLAttribute)), None)
@@ -204,8 +205,9 @@ def reap_expired(now: datetime | None = None, tables: Iterable[type[Model]] = re
 class Background(threading.Thread):
     """Runs the pump and the reaper until stopped."""
 
-    def __init__(self, app: Chalice, cfg: Settings, reap_every_s: float = 10.0) -> None:
+    def __init__(self, app: Chalice, cfg: Settings, clock: Clock, reap_every_s: float = 10.0) -> None:
         super().__init__(name="local-events", daemon=True)
+        self._clock = clock
         self._pump = SqsPump(app, cfg)
         self._streams = StreamPump(app, cfg)
         self._stopping = threading.Event()
@@ -216,7 +218,7 @@ class Background(threading.Thread):
         while not self._stopping.is_set():
             try:
                 if time.monotonic() >= next_reap:
-                    reap_expired()
+                    reap_expired(self._clock.now())
                     next_reap = time.monotonic() + self._reap_every_s
                 streamed = self._streams.run_once()
                 # Short polls, not long ones: a long poll per queue, in turn, would leave a message waiting

@@ -85,7 +85,7 @@ def main() -> int:
     demo = seed_demo_clinic(cfg.public_base_url, state_dir / "demo.json")
 
     stop = threading.Event()
-    background = events.Background(app, cfg)
+    background = events.Background(app, cfg, local_clock)
     background.start()
     recorder.run_in_background(stop)
     server_config = Config.create(chalice_stage="local", lambda_timeout=900)

@@ -86,7 +86,7 @@ def test_expired_attachment_rows_lose_their_files(real_deps: Deps) -> None:
     pump = StreamPump(app, settings())
     pump.run_once()  # the inserts: nothing to delete
     assert real_deps.objects.size(bucket, file_key(CLINIC, VISIT, ATTACHMENT)) == 1
-    assert reap_expired(tables=[MessageModel]) == 2
+    assert reap_expired(FakeClock().now(), tables=[MessageModel]) == 2
     assert pump.run_once() == 2
 
     import boto3
