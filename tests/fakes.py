@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import BinaryIO
@@ -16,7 +17,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePer
 
 from chalicelib.domain.accounts import ApiKey, Clinic
 from chalicelib.domain.errors import Conflict, DeliveryFailed, NotFound, StaleWrite
-from chalicelib.domain.shares import AccessEvent, Share
+from chalicelib.domain.shares import AccessEvent, Attempts, Share
 from chalicelib.domain.studies import Instance, Study, StudyQuery, Upload, UploadedFile, instance_order, study_sort_key
 from chalicelib.domain.visits import Attachment, Message, Visit, VisitStatus
 from chalicelib.services.deps import Buckets, Deps, Site, VisitPolicy
@@ -201,6 +202,7 @@ class FakeThumbnailer:
 class InMemoryShareRepository:
     def __init__(self) -> None:
         self.rows: dict[str, Share] = {}
+        self._lock = threading.RLock()  # the table's atomic writes, for tests that race threads
 
     def add(self, share: Share) -> None:
         if share.share_id in self.rows:
@@ -220,13 +222,26 @@ class InMemoryShareRepository:
         raise NotFound("No such link")
 
     def save(self, share: Share) -> Share:
-        if share.share_id not in self.rows:
-            raise NotFound("No such share")
-        if self.rows[share.share_id].version != share.version:
-            raise StaleWrite("The share has been changed since it was read")
-        stored = replace(share, version=share.version + 1)
-        self.rows[share.share_id] = stored
-        return stored
+        with self._lock:
+            current = self.get(share.share_id)
+            if current.version != share.version:
+                raise StaleWrite("The share has been changed since it was read")
+            stored = replace(share, version=share.version + 1)
+            self.rows[share.share_id] = replace(stored, attempts=current.attempts)
+            return stored
+
+    def take_attempt(self, share_id: str, now: datetime) -> Attempts:
+        with self._lock:
+            current = self.get(share_id)
+            taken = current.attempts.taken(now)
+            self.rows[share_id] = replace(current, attempts=taken)
+            return taken
+
+    def clear_attempts(self, share_id: str, now: datetime) -> None:
+        with self._lock:
+            current = self.rows.get(share_id)
+            if current is not None:
+                self.rows[share_id] = replace(current, attempts=current.attempts.cleared(now))
 
     def for_study(self, clinic_id: str, study_instance_uid: str) -> list[Share]:
         found = [

@@ -27,23 +27,36 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.TooLarge: 413,
     errors.UnsupportedMediaType: 415,
     errors.InvalidInput: 422,
+    errors.Locked: 423,
+    errors.TooManyRequests: 429,
     errors.DeliveryFailed: 502,
 }
 
 
-def error_response(status: int, code: str, message: str) -> Response:
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
     """A JSON error response in the one shape we use."""
     return Response(
         body={"Code": code, "Message": message},
         status_code=status,
-        headers={"Content-Type": "application/json", "Cache-Control": "no-store"},
+        headers={"Content-Type": "application/json", "Cache-Control": "no-store", **(headers or {})},
     )
 
 
+def status_of(err: errors.DomainError) -> int:
+    """The HTTP status of a domain error (the most specific entry of the table wins)."""
+    return next(code for kind, code in STATUS.items() if isinstance(err, kind))
+
+
+def retry_headers(err: errors.DomainError) -> dict[str, str]:
+    """``Retry-After`` for refusals that end by themselves (a lock, a rate or a quota)."""
+    if isinstance(err, errors.Locked | errors.TooManyRequests):
+        return {"Retry-After": str(err.retry_after_s)}
+    return {}
+
+
 def to_response(err: errors.DomainError) -> Response:
-    """The HTTP answer to a domain error (the most specific entry of the table wins)."""
-    status = next(code for kind, code in STATUS.items() if isinstance(err, kind))
-    return error_response(status, type(err).__name__, err.message)
+    """The HTTP answer to a domain error."""
+    return error_response(status_of(err), type(err).__name__, err.message, retry_headers(err))
 
 
 def http_errors(view: Callable[P, Response]) -> Callable[P, Response]:

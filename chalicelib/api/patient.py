@@ -8,6 +8,7 @@ The unlocked state is a signed HttpOnly, SameSite=Strict cookie scoped to the li
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from datetime import timedelta
 from typing import ParamSpec
@@ -15,11 +16,12 @@ from urllib.parse import parse_qs, urlparse
 
 from chalice.app import Blueprint, Response
 
+from chalicelib.api.errors import retry_headers, status_of
 from chalicelib.api.requests import current_request, query_params
 from chalicelib.api.sessions import base_path, read_cookie, set_cookie, sign, verify
-from chalicelib.domain.errors import DomainError, Forbidden, Gone, InvalidInput, NotFound, Unauthenticated
+from chalicelib.domain.errors import DomainError, Gone, InvalidInput, Locked, NotFound, TooManyRequests, Unauthenticated
 from chalicelib.domain.sessions import Purpose
-from chalicelib.domain.shares import ShareStatus, TooManyCodes, client_fingerprint
+from chalicelib.domain.shares import LinkLocked, ShareStatus, TooManyCodes, WrongSecret, client_fingerprint
 from chalicelib.observability import count, logger
 from chalicelib.services import landing
 from chalicelib.templating import preferred_language, render
@@ -65,23 +67,17 @@ def landing_page(token: str) -> Response:
         opened = landing.open_link(token, deps())
     except DomainError as err:
         return _gone(err)
-    lang = preferred_language(current_request().headers.get("accept-language"), opened.share.language)
+    lang = _language(opened.share.language)
     if opened.share.status is not ShareStatus.READY:
         return _html(render("share_page.html", lang, state="preparing", clinic_name=opened.clinic_name, token=token))
-    if opened.lock is not landing.Lock.NONE and not _unlocked(opened):
-        notice = query_params()
-        return _html(
-            render(
-                "share_page.html",
-                lang,
-                state="locked",
-                lock=opened.lock.value,
-                token=token,
-                clinic_name=opened.clinic_name,
-                error=None,
-                sent=notice.get("sent"),
-            )
-        )
+    pending = opened.pending(_passed(opened))
+    if pending is not None:
+        sent = query_params().get("sent") is not None
+        try:
+            opened.share.attempts.ensure_unlocked(deps().clock.now())
+        except LinkLocked as locked:
+            return _locked_page(opened, pending, token, lang, error=locked, sent=sent)
+        return _locked_page(opened, pending, token, lang, sent=sent)
     files = landing.view(opened, _client(), deps())
     count("LinkOpened")
     logger.info("share opened", extra={"share_id": opened.share.share_id})
@@ -96,7 +92,7 @@ def landing_page(token: str) -> Response:
             files=[f for f in files if f.file.kind != "zip"],
             zip=zip_links[0] if zip_links else None,
             expires_on=opened.share.expires_at.date().isoformat(),
-            may_choose_password=opened.lock is landing.Lock.PASSWORD and opened.share.password_hash is None,
+            may_choose_password=landing.Lock.PASSWORD in opened.locks and opened.share.password_hash is None,
         )
     )
 
@@ -104,33 +100,29 @@ def landing_page(token: str) -> Response:
 @bp.route("/p/{token}/unlock", methods=["POST"], content_types=_FORM)
 @page_headers
 def unlock(token: str) -> Response:
-    """Check the code or password typed; on success the browser keeps the page unlocked for a while."""
+    """Check the code or password typed for the page's next lock; passed locks stay passed for a while.
+
+    A wrong secret answers 403 and a link locked by too many attempts 423 with ``Retry-After``, so that
+    clients and logs can tell them apart.
+    """
     try:
         opened = landing.open_link(token, deps())
     except DomainError as err:
         return _gone(err)
-    lang = preferred_language(current_request().headers.get("accept-language"), opened.share.language)
+    lang = _language(opened.share.language)
+    passed = _passed(opened)
+    pending = opened.pending(passed)
+    if pending is None:
+        return _redirect(token)
     try:
-        opened = landing.unlock(opened, _form().get("secret", ""), _client(), deps())
-    except Forbidden as err:
-        count("UnlockFailed")
+        opened = landing.unlock(opened, pending, _form().get("secret", ""), _client(), deps())
+    except (WrongSecret, LinkLocked) as err:
+        count("UnlockLocked" if isinstance(err, LinkLocked) else "UnlockFailed")
         logger.info("share unlock refused", extra={"share_id": opened.share.share_id, "reason": type(err).__name__})
-        return _html(
-            render(
-                "share_page.html",
-                lang,
-                state="locked",
-                lock=opened.lock.value,
-                token=token,
-                clinic_name=opened.clinic_name,
-                error=err.message,
-                sent=None,
-            ),
-            status=403,
-        )
+        return _locked_page(opened, pending, token, lang, error=err)
     count("UnlockSucceeded")
-    logger.info("share unlocked", extra={"share_id": opened.share.share_id})
-    return _redirect(token, cookie=_unlock_cookie(opened, token))
+    logger.info("share unlocked", extra={"share_id": opened.share.share_id, "lock": pending.value})
+    return _redirect(token, cookie=_unlock_cookie(opened, opened.passed_with(pending, passed), token))
 
 
 @bp.route("/p/{token}/code", methods=["POST"], content_types=_FORM)
@@ -139,24 +131,13 @@ def send_code(token: str) -> Response:
     """Send a one-time code to the share's contacts (at most three an hour)."""
     try:
         opened = landing.open_link(token, deps())
-        landing.request_code(opened, _client(), deps())
-    except (NotFound, Gone) as err:
-        return _gone(err)
     except DomainError as err:
-        lang = preferred_language(current_request().headers.get("accept-language"), "sv")
-        return _html(
-            render(
-                "share_page.html",
-                lang,
-                state="locked",
-                lock="password",
-                token=token,
-                clinic_name="",
-                error=err.message,
-                sent=None,
-            ),
-            status=429 if isinstance(err, TooManyCodes) else 422,
-        )
+        return _gone(err)
+    lang = _language(opened.share.language)
+    try:
+        landing.request_code(opened, _client(), deps())
+    except (TooManyRequests, InvalidInput) as err:
+        return _locked_page(opened, landing.Lock.PASSWORD, token, lang, error=err)
     logger.info("share code sent", extra={"share_id": opened.share.share_id})
     return _redirect(token, query="?sent=1")
 
@@ -169,13 +150,16 @@ def choose_password(token: str) -> Response:
         opened = landing.open_link(token, deps())
     except DomainError as err:
         return _gone(err)
-    if not _unlocked(opened):
+    passed = _passed(opened)
+    if opened.pending(passed) is not None:
         return _redirect(token)
     try:
-        opened = landing.choose_password(opened, _form().get("password", ""), deps())
+        chosen = landing.choose_password(opened, _form().get("password", ""), deps())
     except InvalidInput as err:
         return Response(body={"Code": "InvalidInput", "Message": err.message}, status_code=422)
-    return _redirect(token, cookie=_unlock_cookie(opened, token))
+    # The new password is a new version of the password lock: this browser passed it by choosing it.
+    still = frozenset(v for v in passed if v != opened.lock_version(landing.Lock.PASSWORD))
+    return _redirect(token, cookie=_unlock_cookie(chosen, chosen.passed_with(landing.Lock.PASSWORD, still), token))
 
 
 @bp.route("/p/{token}/files/{index}", methods=["GET"])
@@ -186,7 +170,7 @@ def download(token: str, index: str) -> Response:
         opened = landing.open_link(token, deps())
     except DomainError as err:
         return _gone(err)
-    if opened.lock is not landing.Lock.NONE and not _unlocked(opened):
+    if opened.pending(_passed(opened)) is not None:
         return _redirect(token)
     try:
         url = landing.download(opened, int(index) if index.isdigit() else -1, _client(), deps())
@@ -201,18 +185,61 @@ def _client() -> str:
     return client_fingerprint(deps().site.signing_key, str(identity.get("sourceIp") or "unknown"))
 
 
-def _unlocked(opened: landing.Opened) -> bool:
+def _passed(opened: landing.Opened) -> frozenset[str]:
+    """The versions of the locks this browser has passed on this link (from its signed cookie)."""
     try:
         claims = verify(read_cookie(UNLOCK_COOKIE), Purpose.SHARE_UNLOCKED, deps().clock.now())
     except Unauthenticated:
-        return False
-    return claims.get("share") == opened.share.share_id and claims.get("lock") == opened.lock_version
+        return frozenset()
+    if claims.get("share") != opened.share.share_id:
+        return frozenset()
+    return frozenset(v for v in claims.get("passed", "").split(",") if v)
 
 
-def _unlock_cookie(opened: landing.Opened, token: str) -> str:
+def _unlock_cookie(opened: landing.Opened, passed: frozenset[str], token: str) -> str:
     expires = min(opened.share.expires_at, deps().clock.now() + timedelta(hours=12))
-    value = sign(Purpose.SHARE_UNLOCKED, {"share": opened.share.share_id, "lock": opened.lock_version}, expires)
-    return set_cookie(UNLOCK_COOKIE, value, f"/p/{token}")
+    claims = {"share": opened.share.share_id, "passed": ",".join(sorted(passed))}
+    return set_cookie(UNLOCK_COOKIE, sign(Purpose.SHARE_UNLOCKED, claims, expires), f"/p/{token}")
+
+
+def _locked_page(
+    opened: landing.Opened,
+    lock: landing.Lock,
+    token: str,
+    lang: str,
+    *,
+    error: DomainError | None = None,
+    sent: bool = False,
+) -> Response:
+    """The form for ``lock``, with what went wrong (by kind: the page words it in the patient's language)."""
+    words = {
+        "state": "locked",
+        "lock": lock.value,
+        "step": opened.locks.index(lock) + 1,
+        "steps": len(opened.locks),
+        "token": token,
+        "clinic_name": opened.clinic_name,
+        "sent": sent,
+        "error": _ERROR_WORDS.get(type(error)) if error is not None else None,
+        "minutes": max(1, math.ceil(error.retry_after_s / 60)) if isinstance(error, Locked | TooManyRequests) else 0,
+    }
+    response = _html(render("share_page.html", lang, **words), status=status_of(error) if error else 200)
+    if error is not None and opened.locks:
+        response.headers.update(retry_headers(error))
+    return response
+
+
+#: What the locked page says for each refusal (``templates/share_page.html`` has the words).
+_ERROR_WORDS: dict[type[DomainError], str] = {
+    WrongSecret: "wrong",
+    LinkLocked: "locked",
+    TooManyCodes: "too_many_codes",
+    InvalidInput: "no_codes",
+}
+
+
+def _language(default: str) -> str:
+    return preferred_language(current_request().headers.get("accept-language"), default)
 
 
 def _form() -> dict[str, str]:
@@ -223,8 +250,7 @@ def _form() -> dict[str, str]:
 
 def _gone(err: DomainError) -> Response:
     expired = isinstance(err, Gone)
-    lang = preferred_language(current_request().headers.get("accept-language"), "sv")
-    return _html(render("share_gone.html", lang, expired=expired), status=410 if expired else 404)
+    return _html(render("share_gone.html", _language("sv"), expired=expired), status=410 if expired else 404)
 
 
 def _html(body: str, status: int = 200) -> Response:

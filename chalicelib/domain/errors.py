@@ -47,6 +47,22 @@ class Forbidden(DomainError):
     """Credentials are known but may not do this (HTTP 403)."""
 
 
+class Locked(DomainError):
+    """Refused for a while after too many attempts (HTTP 423, with ``Retry-After``)."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = max(1, retry_after_s)
+
+
+class TooManyRequests(DomainError):
+    """Over a rate or quota (HTTP 429, with ``Retry-After``)."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = max(1, retry_after_s)
+
+
 class TooLarge(DomainError):
     """The payload is over a limit (HTTP 413)."""
 

@@ -4,9 +4,12 @@ The rules a share lives by are here, with time passed in:
 
 * a link expires at ``expires_at`` and nothing extends it: resending reuses the link and its contacts;
 * a deleted link is gone at once and for good (its files are deleted too);
-* when something in the share cannot be anonymized, or the clinic asks for a link code, the page is
-  locked behind a secret; wrong attempts are limited (5, then a 15-minute lock) and one-time codes are
-  sent at most 3 an hour.
+* when the clinic asks for a link code, the page is locked behind that code; when something in the
+  share cannot be anonymized, it is locked (also) behind the patient's own password or a one-time code
+  sent to the share's contacts, since every patient of the clinic knows the clinic's code;
+* attempts at a secret are counted before the secret is checked: five in a window, then a 15-minute lock
+  that nothing lifts early, not even the right secret; one-time codes are single-use, valid 15 minutes
+  and sent at most 3 an hour.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from chalicelib.domain.contacts import Contact
-from chalicelib.domain.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
+from chalicelib.domain.errors import Conflict, Forbidden, Gone, InvalidInput, Locked, NotFound, TooManyRequests
 
 DEFAULT_LIFETIME_DAYS = 90
 MAX_LIFETIME_DAYS = 365
@@ -37,12 +40,53 @@ class LinkDeleted(Gone):
     """The clinic deleted the link; it can never be used or resent."""
 
 
-class LinkLocked(Forbidden):
-    """Too many wrong attempts; the page is locked for a while."""
+class LinkLocked(Locked):
+    """Too many attempts at the link's secret; the page refuses every attempt for a while."""
+
+    def __init__(self, locked_until: datetime, now: datetime) -> None:
+        seconds = math.ceil((locked_until - now).total_seconds())
+        super().__init__(f"Too many wrong attempts; try again in {max(1, math.ceil(seconds / 60))} minutes", seconds)
+        self.locked_until = locked_until
 
 
-class TooManyCodes(Conflict):
+class WrongSecret(Forbidden):
+    """The code or password does not match (the attempt was counted)."""
+
+
+class TooManyCodes(TooManyRequests):
     """One-time codes were asked for too often."""
+
+
+@dataclass(frozen=True)
+class Attempts:
+    """Attempts at a link's secret in the current window, and the lock the last of them set.
+
+    An attempt is counted before its secret is checked, so attempts sent side by side each use up one
+    of the window's five; the fifth locks the link for 15 minutes whatever it turns out to be, and the
+    lock ends only with time. Repositories apply ``taken`` and ``cleared`` atomically to the stored share.
+    """
+
+    count: int = 0
+    locked_until: datetime | None = None
+
+    def locked(self, now: datetime) -> bool:
+        """Whether a lock is in force."""
+        return self.locked_until is not None and now < self.locked_until
+
+    def ensure_unlocked(self, now: datetime) -> None:
+        """Raise LinkLocked while a lock is in force."""
+        if self.locked_until is not None and now < self.locked_until:
+            raise LinkLocked(self.locked_until, now)
+
+    def taken(self, now: datetime) -> Attempts:
+        """One more attempt, allowed to be checked; raises LinkLocked when none may be made now."""
+        self.ensure_unlocked(now)
+        count = 1 if self.locked_until is not None else self.count + 1  # a lock that ended starts a new window
+        return Attempts(count, now + LOCK_DURATION if count >= MAX_FAILED_ATTEMPTS else None)
+
+    def cleared(self, now: datetime) -> Attempts:
+        """After a right secret: a new window, unless a lock is in force (it stays until it ends)."""
+        return self if self.locked(now) else Attempts()
 
 
 class ShareStatus(StrEnum):
@@ -109,8 +153,8 @@ class Share:
     link_code_hash: str | None = None
     password_hash: str | None = None
     files: tuple[SharedFile, ...] = field(default_factory=tuple)
-    failed_attempts: int = 0
-    locked_until: datetime | None = None
+    #: Written only through the repository's atomic ``take_attempt`` / ``clear_attempts``, never by ``save``.
+    attempts: Attempts = field(default_factory=Attempts)
     code_hash: str | None = None
     code_expires_at: datetime | None = None
     codes_sent_at: tuple[datetime, ...] = field(default_factory=tuple)
@@ -149,33 +193,27 @@ class Share:
         """Whether the page asks for a secret before it shows anything."""
         return self.needs_password or self.link_code_hash is not None
 
-    def ensure_not_locked(self, now: datetime) -> None:
-        """Raise while wrong attempts keep the page locked."""
-        if self.locked_until is not None and now < self.locked_until:
-            minutes = max(1, math.ceil((self.locked_until - now).total_seconds() / 60))
-            raise LinkLocked(f"Too many wrong attempts; try again in {minutes} minutes")
-
-    def attempt_failed(self, now: datetime) -> Share:
-        """Record a wrong secret; the fifth in a row locks the page for 15 minutes."""
-        attempts = self.failed_attempts + 1
-        if attempts >= MAX_FAILED_ATTEMPTS:
-            return replace(self, failed_attempts=0, locked_until=now + LOCK_DURATION)
-        return replace(self, failed_attempts=attempts)
-
-    def attempt_succeeded(self) -> Share:
-        """A right secret clears the count of wrong ones."""
-        return replace(self, failed_attempts=0, locked_until=None)
-
     def with_code(self, code_hash: str, now: datetime) -> Share:
         """Record a one-time code sent now; at most three an hour."""
         recent = tuple(t for t in self.codes_sent_at if now - t < timedelta(hours=1))
         if len(recent) >= MAX_CODES_PER_HOUR:
-            raise TooManyCodes("A code was sent three times in the last hour; use the latest one or try later")
+            wait = math.ceil((min(recent) + timedelta(hours=1) - now).total_seconds())
+            raise TooManyCodes("A code was sent three times in the last hour; use the latest one or try later", wait)
         return replace(self, code_hash=code_hash, code_expires_at=now + CODE_VALIDITY, codes_sent_at=(*recent, now))
 
     def code_usable(self, now: datetime) -> bool:
         """Whether a one-time code is outstanding and still valid."""
         return self.code_hash is not None and self.code_expires_at is not None and now < self.code_expires_at
+
+    def code_used(self, code_hash: str, now: datetime) -> Share:
+        """The share once the code stored as ``code_hash`` has unlocked it: a code works once.
+
+        Raises WrongSecret when that code is no longer outstanding (used by a request that came first,
+        replaced by a newer code, or expired), so of two requests with one code, only one gets in.
+        """
+        if self.code_hash != code_hash or not self.code_usable(now):
+            raise WrongSecret("That code or password is not right")
+        return replace(self, code_hash=None, code_expires_at=None)
 
 
 def share_token(key: bytes, share: Share) -> str:

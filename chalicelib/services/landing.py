@@ -4,22 +4,27 @@ A link that does not exist and one that was deleted look the same (404): the pag
 An expired one says so (410) and sends the patient to the clinic. Files are reached only through
 pre-signed S3 URLs minted for this view, valid a few minutes.
 
-What locks a page: the clinic's Patient Link Code (kept by the link it was sent with, dropped from every
-link when the clinic removes its code), else something in the share that could not be anonymized. In
-the second case the patient asks for a one-time code sent to the share's contacts, and may then choose
-a password of their own for later visits.
+What locks a page, in this order: the clinic's Patient Link Code (kept by the link it was sent with,
+dropped from every link when the clinic removes its code); then, when something in the share could not
+be anonymized, the patient's own password or a one-time code sent to the share's contacts. Every patient
+of the clinic knows the clinic's code, so it alone never opens originals. A patient who got in with a
+code may choose a password of their own for later visits.
+
+Every attempt at a secret is counted on the stored share before the secret is checked
+(``ShareRepository.take_attempt``), so attempts sent side by side cannot outrun the lock.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
 
 from chalicelib.domain.contacts import ContactKind
-from chalicelib.domain.errors import DeliveryFailed, Forbidden, InvalidInput, NotFound
+from chalicelib.domain.errors import DeliveryFailed, InvalidInput, NotFound
 from chalicelib.domain.links import hash_secret, looks_like_token, new_one_time_code, secret_matches, token_hash
-from chalicelib.domain.shares import AccessEvent, AccessKind, LinkDeleted, Share, SharedFile
+from chalicelib.domain.shares import AccessEvent, AccessKind, LinkDeleted, Share, SharedFile, WrongSecret
 from chalicelib.services.deps import Deps
 from chalicelib.services.ports import Email
 from chalicelib.services.shares import update
@@ -29,14 +34,9 @@ FILE_URL_SECONDS = 600
 MIN_PASSWORD_LENGTH = 8
 
 
-class WrongSecret(Forbidden):
-    """The code or password does not match (the attempt is counted)."""
-
-
 class Lock(StrEnum):
-    """What the page asks for before it shows anything."""
+    """A secret the page asks for before it shows anything."""
 
-    NONE = "none"
     LINK_CODE = "link_code"
     """The clinic's Patient Link Code."""
     PASSWORD = "password"  # noqa: S105 - the name of a lock, not a password
@@ -49,13 +49,22 @@ class Opened:
 
     share: Share
     clinic_name: str
-    lock: Lock
+    locks: tuple[Lock, ...]
+    """The secrets the page asks for, in order (none: it opens at once)."""
 
-    @property
-    def lock_version(self) -> str:
-        """Changes when the secret does, so an unlocked browser must unlock again."""
-        secret = {Lock.LINK_CODE: self.share.link_code_hash, Lock.PASSWORD: self.share.password_hash}.get(self.lock)
-        return hashlib.sha256(f"{self.lock}:{secret or ''}".encode()).hexdigest()[:16]
+    def lock_version(self, lock: Lock) -> str:
+        """Changes when the lock's secret does, so an unlocked browser must unlock again."""
+        secret = {Lock.LINK_CODE: self.share.link_code_hash, Lock.PASSWORD: self.share.password_hash}[lock]
+        return hashlib.sha256(f"{lock}:{secret or ''}".encode()).hexdigest()[:16]
+
+    def pending(self, passed: frozenset[str]) -> Lock | None:
+        """The first lock not passed yet, given the versions of the locks a browser has passed."""
+        return next((lock for lock in self.locks if self.lock_version(lock) not in passed), None)
+
+    def passed_with(self, lock: Lock, passed: frozenset[str]) -> frozenset[str]:
+        """The locks passed once ``lock`` is, keeping only those still in force."""
+        current = {self.lock_version(each) for each in self.locks}
+        return frozenset((passed & current) | {self.lock_version(lock)})
 
 
 @dataclass(frozen=True)
@@ -77,13 +86,12 @@ def open_link(token: str, deps: Deps) -> Opened:
     except LinkDeleted as err:
         raise NotFound("No such link") from err
     clinic = deps.clinics.get(share.clinic_id)
+    locks = []
     if share.link_code_hash is not None and clinic.link_code_hash is not None:
-        lock = Lock.LINK_CODE
-    elif share.needs_password:
-        lock = Lock.PASSWORD
-    else:
-        lock = Lock.NONE
-    return Opened(share, clinic.name, lock)
+        locks.append(Lock.LINK_CODE)
+    if share.needs_password:
+        locks.append(Lock.PASSWORD)
+    return Opened(share, clinic.name, tuple(locks))
 
 
 def view(opened: Opened, client: str, deps: Deps) -> list[FileLink]:
@@ -107,29 +115,44 @@ def download(opened: Opened, index: int, client: str, deps: Deps) -> str:
     )
 
 
-def unlock(opened: Opened, secret: str, client: str, deps: Deps) -> Opened:
-    """Check a link code, password or one-time code; five wrong ones lock the page for 15 minutes."""
+def unlock(opened: Opened, lock: Lock, secret: str, client: str, deps: Deps) -> Opened:
+    """Check the secret of one lock; five attempts in a row lock the page for 15 minutes.
+
+    The attempt is counted first (LinkLocked while a lock is in force: the secret is not even looked
+    at), then checked against the share as stored; a right one clears the count unless a lock is in
+    force. A one-time code is used up by the request it unlocks. Raises WrongSecret.
+    """
+    if lock not in opened.locks:
+        raise InvalidInput("This link does not ask for that")
     now = deps.clock.now()
-    share = opened.share
-    share.ensure_not_locked(now)
-    candidates = {
-        Lock.LINK_CODE: [share.link_code_hash],
-        Lock.PASSWORD: [share.password_hash, share.code_hash if share.code_usable(now) else None],
-    }.get(opened.lock, [])
-    if secret and any(h is not None and secret_matches(secret.strip(), h) for h in candidates):
-        share = update(share.share_id, lambda current: current.attempt_succeeded(), deps)
-        _record(share, AccessKind.UNLOCKED, client, deps)
-        return replace(opened, share=share)
-    # Counted on the share as stored: wrong guesses sent side by side each count.
-    share = update(share.share_id, lambda current: current.attempt_failed(now), deps)
-    _record(share, AccessKind.UNLOCK_FAILED, client, deps)
-    share.ensure_not_locked(now)
+    deps.shares.take_attempt(opened.share.share_id, now)
+    share = deps.shares.get(opened.share.share_id)  # the base table: the link's index may lag a new code
+    try:
+        share = _check(share, lock, secret.strip(), now, deps)
+    except WrongSecret:
+        _record(share, AccessKind.UNLOCK_FAILED, client, deps)
+        raise
+    deps.shares.clear_attempts(share.share_id, now)
+    _record(share, AccessKind.UNLOCKED, client, deps)
+    return replace(opened, share=share)
+
+
+def _check(share: Share, lock: Lock, secret: str, now: datetime, deps: Deps) -> Share:
+    if secret and lock is Lock.LINK_CODE:
+        if share.link_code_hash is not None and secret_matches(secret, share.link_code_hash):
+            return share
+    elif secret and lock is Lock.PASSWORD:
+        if share.password_hash is not None and secret_matches(secret, share.password_hash):
+            return share
+        code_hash = share.code_hash
+        if code_hash is not None and share.code_usable(now) and secret_matches(secret, code_hash):
+            return update(share.share_id, lambda current: current.code_used(code_hash, now), deps)
     raise WrongSecret("That code or password is not right")
 
 
 def request_code(opened: Opened, client: str, deps: Deps) -> int:
     """Send a one-time code to every contact of the share; returns how many were reached."""
-    if opened.lock is not Lock.PASSWORD:
+    if Lock.PASSWORD not in opened.locks:
         raise InvalidInput("This link does not use one-time codes")
     now = deps.clock.now()
     code = new_one_time_code()
@@ -159,7 +182,7 @@ def request_code(opened: Opened, client: str, deps: Deps) -> int:
 
 def choose_password(opened: Opened, password: str, deps: Deps) -> Opened:
     """Set the patient's own password (the page must be unlocked already)."""
-    if opened.lock is not Lock.PASSWORD:
+    if Lock.PASSWORD not in opened.locks:
         raise InvalidInput("This link does not use a password")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"The password must be at least {MIN_PASSWORD_LENGTH} characters")

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import BinaryIO, Protocol
 
 from chalicelib.domain.accounts import ApiKey, Clinic
-from chalicelib.domain.shares import AccessEvent, Share
+from chalicelib.domain.shares import AccessEvent, Attempts, Share
 from chalicelib.domain.studies import Instance, Study, StudyQuery, Upload, UploadedFile
 from chalicelib.domain.visits import Attachment, Message, Visit
 
@@ -170,8 +170,21 @@ class ShareRepository(Protocol):
     def save(self, share: Share) -> Share:
         """Store a share changed from the one read at ``share.version``; the stored share, one version on.
 
-        Raises StaleWrite when the share was written since it was read, NotFound when it does not exist.
+        Everything but ``share.attempts`` is written (those change only through ``take_attempt`` and
+        ``clear_attempts``). Raises StaleWrite when the share was written since it was read, NotFound when
+        it does not exist.
         """
+        ...
+
+    def take_attempt(self, share_id: str, now: datetime) -> Attempts:
+        """Count one attempt at the share's secret, before it is checked: ``Attempts.taken``, atomically.
+
+        Raises LinkLocked while a lock is in force (the attempt must not be checked), NotFound.
+        """
+        ...
+
+    def clear_attempts(self, share_id: str, now: datetime) -> None:
+        """After a right secret: ``Attempts.cleared``, atomically (a lock in force stays)."""
         ...
 
     def for_study(self, clinic_id: str, study_instance_uid: str) -> list[Share]:

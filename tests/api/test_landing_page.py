@@ -10,8 +10,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.domain import links
-from chalicelib.domain.errors import Forbidden
-from chalicelib.domain.shares import MAX_FAILED_ATTEMPTS, LinkLocked
+from chalicelib.domain.shares import MAX_FAILED_ATTEMPTS, LinkLocked, WrongSecret
 from chalicelib.services import accounts, ingest, landing, shares
 from chalicelib.services.deps import Deps
 from tests import dicom_files, patient_data
@@ -111,11 +110,15 @@ def test_the_clinic_link_code_unlocks_and_five_wrong_lock(client: Client, deps: 
     locked = page(client, token)
     assert locked.status_code == 200
     assert "<video" not in locked.body.decode()
-    for _ in range(4):
-        assert post(client, f"/p/{token}/unlock", "secret=1234").status_code == 403
-    fifth = post(client, f"/p/{token}/unlock", "secret=1234")
-    assert "15 minutes" in fifth.body.decode()
-    assert post(client, f"/p/{token}/unlock", "secret=4711").status_code == 403  # locked even for the right code
+    for _ in range(5):
+        wrong = post(client, f"/p/{token}/unlock", "secret=1234")
+        assert wrong.status_code == 403
+        assert "stämmer inte" in wrong.body.decode()  # the page's language: Swedish by default
+    right = post(client, f"/p/{token}/unlock", "secret=4711")
+    assert right.status_code == 423  # locked even for the right code
+    assert right.headers["Retry-After"] == str(15 * 60)
+    assert "15 minuter" in right.body.decode()
+    assert page(client, token).status_code == 423
     clock.advance(minutes=15)
     unlocked = post(client, f"/p/{token}/unlock", "secret=4711")
     assert unlocked.status_code == 303
@@ -130,10 +133,18 @@ def test_wrong_codes_guessed_side_by_side_each_count(deps: Deps) -> None:
     token = make_share(deps, link_code="4711")
     opened = landing.open_link(token, deps)  # five requests that all read the share before any wrote
     for _ in range(MAX_FAILED_ATTEMPTS):
-        with pytest.raises(Forbidden):  # wrong, and the fifth locks
-            landing.unlock(opened, "1234", "client", deps)
+        with pytest.raises(WrongSecret):
+            landing.unlock(opened, landing.Lock.LINK_CODE, "1234", "client", deps)
     with pytest.raises(LinkLocked):
-        deps.shares.get(opened.share.share_id).ensure_not_locked(deps.clock.now())
+        landing.unlock(opened, landing.Lock.LINK_CODE, "4711", "client", deps)
+
+
+def test_a_swedish_page_says_what_went_wrong_in_swedish(client: Client, deps: Deps) -> None:
+    token = make_share(deps, link_code="4711")
+    headers = {**FORM, "Accept-Language": "sv"}
+    wrong = client.http.post(f"/p/{token}/unlock", headers=headers, body="secret=1").body.decode()
+    assert "stämmer inte" in wrong
+    assert "not right" not in wrong
 
 
 def test_removing_the_clinic_code_removes_the_need(client: Client, deps: Deps) -> None:

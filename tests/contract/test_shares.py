@@ -13,7 +13,19 @@ from chalicelib import wiring
 from chalicelib.domain import links
 from chalicelib.domain.contacts import Contact, ContactKind
 from chalicelib.domain.errors import Conflict, NotFound, StaleWrite
-from chalicelib.domain.shares import AccessEvent, AccessKind, Delivery, DeliveryStatus, Share, SharedFile, ShareStatus
+from chalicelib.domain.shares import (
+    LOCK_DURATION,
+    MAX_FAILED_ATTEMPTS,
+    AccessEvent,
+    AccessKind,
+    Attempts,
+    Delivery,
+    DeliveryStatus,
+    LinkLocked,
+    Share,
+    SharedFile,
+    ShareStatus,
+)
 from chalicelib.services.deps import Deps
 from chalicelib.services.shares import update
 from chalicelib.settings import settings
@@ -66,14 +78,13 @@ def test_every_field_survives_a_save(real_or_fake: Deps) -> None:
     real_or_fake.shares.add(share)
     clock.advance(hours=1)
     changed = replace(
-        share.attempt_failed(clock.now()).with_code(links.hash_secret("1"), clock.now()),
+        share.with_code(links.hash_secret("1"), clock.now()),
         status=ShareStatus.READY,
         needs_password=True,
         link_code_hash=links.hash_secret("code"),
         password_hash=links.hash_secret("pw"),
         last_sent_at=clock.now(),
         files=(SharedFile("shares/sh/a.jpg", "a.jpg", "image", "image/jpeg", 10, "1.2.3.4"),),
-        locked_until=clock.now() + timedelta(minutes=15),
     )
     stored = real_or_fake.shares.save(changed)
     assert stored == replace(changed, version=1)
@@ -88,7 +99,7 @@ def test_a_save_from_an_outdated_read_is_refused_and_update_redoes_it(real_or_fa
     share = a_share("sh_00000000000000000005", clock)
     real_or_fake.shares.add(share)
     # Two requests read the share; the first writes; the second's write would undo the first's.
-    patient = real_or_fake.shares.save(share.attempt_failed(clock.now()))
+    patient = real_or_fake.shares.save(replace(share, language="en"))
     with pytest.raises(StaleWrite):
         real_or_fake.shares.save(replace(share, status=ShareStatus.READY))
     assert real_or_fake.shares.get(share.share_id) == patient
@@ -99,13 +110,37 @@ def test_a_save_from_an_outdated_read_is_refused_and_update_redoes_it(real_or_fa
     def ready(current: Share) -> Share:
         calls.append(current.version)
         if len(calls) == 1:  # someone else writes after our read
-            real_or_fake.shares.save(current.attempt_failed(clock.now()))
+            real_or_fake.shares.save(replace(current, password_hash="scrypt$x$y"))
         return replace(current, status=ShareStatus.READY)
 
     done = update(share.share_id, ready, real_or_fake)
     assert calls == [1, 2]
-    assert (done.status, done.failed_attempts, done.version) == (ShareStatus.READY, 2, 3)
+    assert (done.status, done.password_hash, done.version) == (ShareStatus.READY, "scrypt$x$y", 3)
     assert real_or_fake.shares.get(share.share_id) == done
+
+
+def test_attempts_are_counted_beside_saves_and_lock_on_the_fifth(real_or_fake: Deps) -> None:
+    clock = FakeClock()
+    share = a_share("sh_00000000000000000006", clock)
+    real_or_fake.shares.add(share)
+    for taken in range(1, MAX_FAILED_ATTEMPTS):
+        assert real_or_fake.shares.take_attempt(share.share_id, clock.now()) == Attempts(taken, None)
+    # A save from a read made before those attempts leaves them as they are.
+    real_or_fake.shares.save(replace(share, status=ShareStatus.READY))
+    assert real_or_fake.shares.get(share.share_id).attempts.count == MAX_FAILED_ATTEMPTS - 1
+    locked = real_or_fake.shares.take_attempt(share.share_id, clock.now())
+    assert locked == Attempts(MAX_FAILED_ATTEMPTS, clock.now() + LOCK_DURATION)
+    with pytest.raises(LinkLocked):
+        real_or_fake.shares.take_attempt(share.share_id, clock.advance(minutes=14))
+    real_or_fake.shares.clear_attempts(share.share_id, clock.now())  # a right secret: the lock stays
+    assert real_or_fake.shares.get(share.share_id).attempts == locked
+    clock.advance(minutes=1)
+    assert real_or_fake.shares.take_attempt(share.share_id, clock.now()) == Attempts(1, None)
+    real_or_fake.shares.take_attempt(share.share_id, clock.now())
+    real_or_fake.shares.clear_attempts(share.share_id, clock.now())
+    assert real_or_fake.shares.get(share.share_id).attempts == Attempts()
+    with pytest.raises(NotFound):
+        real_or_fake.shares.take_attempt("sh_missing", clock.now())
 
 
 def test_missing_shares(real_or_fake: Deps) -> None:

@@ -8,6 +8,8 @@ from chalicelib.domain import links
 from chalicelib.domain.contacts import Contact, ContactKind
 from chalicelib.domain.errors import Conflict, InvalidInput
 from chalicelib.domain.shares import (
+    MAX_FAILED_ATTEMPTS,
+    Attempts,
     Delivery,
     DeliveryStatus,
     LinkDeleted,
@@ -16,6 +18,7 @@ from chalicelib.domain.shares import (
     Share,
     ShareStatus,
     TooManyCodes,
+    WrongSecret,
     language,
     lifetime,
 )
@@ -106,19 +109,34 @@ def test_a_share_being_prepared_is_not_resent(clock: FakeClock) -> None:
         share(clock, status=ShareStatus.QUEUED).resent(clock.now())
 
 
-def test_five_wrong_attempts_lock_for_15_minutes(clock: FakeClock) -> None:
-    current = share(clock, needs_password=True)
-    for _ in range(4):
-        current = current.attempt_failed(clock.now())
-        current.ensure_not_locked(clock.now())
-    current = current.attempt_failed(clock.now())
-    with pytest.raises(LinkLocked, match="15 minutes"):
-        current.ensure_not_locked(clock.now())
+def test_the_fifth_attempt_locks_for_15_minutes_and_only_time_lifts_it(clock: FakeClock) -> None:
+    attempts = Attempts()
+    for _ in range(MAX_FAILED_ATTEMPTS - 1):
+        attempts = attempts.taken(clock.now())
+        attempts.ensure_unlocked(clock.now())
+    attempts = attempts.taken(clock.now())
+    with pytest.raises(LinkLocked, match="15 minutes") as locked:
+        attempts.taken(clock.now())
+    assert locked.value.retry_after_s == 15 * 60
+    assert attempts.cleared(clock.now()) == attempts  # a right secret does not lift a lock in force
     clock.advance(minutes=14, seconds=59)
     with pytest.raises(LinkLocked):
-        current.ensure_not_locked(clock.now())
+        attempts.ensure_unlocked(clock.now())
     clock.advance(seconds=1)
-    current.ensure_not_locked(clock.now())
+    assert attempts.taken(clock.now()) == Attempts(1, None)  # a new window
+    assert Attempts(3).cleared(clock.now()) == Attempts()
+
+
+def test_a_code_works_once(clock: FakeClock) -> None:
+    code_hash = links.hash_secret("123456")
+    current = share(clock, needs_password=True).with_code(code_hash, clock.now())
+    used = current.code_used(code_hash, clock.now())
+    assert not used.code_usable(clock.now())
+    with pytest.raises(WrongSecret):
+        used.code_used(code_hash, clock.now())
+    clock.advance(minutes=15)
+    with pytest.raises(WrongSecret):
+        current.code_used(code_hash, clock.now())  # expired
 
 
 def test_codes_at_most_three_an_hour_and_valid_fifteen_minutes(clock: FakeClock) -> None:

@@ -20,7 +20,9 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.adapters.dynamo.base import BaseModel, TableMeta, deployed_name
@@ -28,10 +30,14 @@ from chalicelib.adapters.dynamo.errors import is_conditional_failure
 from chalicelib.domain.contacts import Contact, ContactKind
 from chalicelib.domain.errors import Conflict, NotFound, StaleWrite
 from chalicelib.domain.shares import (
+    LOCK_DURATION,
+    MAX_FAILED_ATTEMPTS,
     AccessEvent,
     AccessKind,
+    Attempts,
     Delivery,
     DeliveryStatus,
+    LinkLocked,
     Share,
     SharedFile,
     ShareStatus,
@@ -39,6 +45,8 @@ from chalicelib.domain.shares import (
 
 #: How long a share's row (its history) outlives its link.
 HISTORY_AFTER_EXPIRY = timedelta(days=30)
+#: What ``save`` leaves as stored: the key, and the attempt gate (written only by take/clear_attempts).
+_NOT_SAVED = frozenset({"share_id", "attempts", "locked_until"})
 
 
 class _ByToken(GlobalSecondaryIndex["ShareModel"]):
@@ -76,6 +84,9 @@ class ShareModel(BaseModel):
     status = UnicodeAttribute()
     needs_password = BooleanAttribute(default=False)
     version = NumberAttribute(default=0)  # Share.version: every save is conditional on it
+    # Share.attempts, top level so that conditions can read them; only take_attempt/clear_attempts write them
+    attempts = NumberAttribute(default=0)
+    locked_until = UTCDateTimeAttribute(null=True)
     body = UnicodeAttribute()  # the rest of the share as JSON: read back whole, never queried by field
 
     by_token = _ByToken()
@@ -110,14 +121,64 @@ class DynamoShareRepository:
         read_at = ShareModel.version == share.version
         if share.version == 0:
             read_at |= ShareModel.version.does_not_exist()
+        row = _row(stored)
+        # An update of every attribute but the key and the attempt gate: attempts are counted beside
+        # saves (atomically, without a version), and a save from an older read must not undo them.
+        actions: list[Action] = [
+            attribute.remove() if getattr(row, name) is None else attribute.set(getattr(row, name))
+            for name, attribute in ShareModel.get_attributes().items()
+            if name not in _NOT_SAVED
+        ]
         try:
-            _row(stored).save(condition=ShareModel.share_id.exists() & read_at)
-        except PutError as err:
+            ShareModel(share.share_id).update(actions=actions, condition=ShareModel.share_id.exists() & read_at)
+        except UpdateError as err:
             if not is_conditional_failure(err):
                 raise
             self.get(share.share_id)  # NotFound when it is gone
             raise StaleWrite("The share has been changed since it was read") from err
         return stored
+
+    def take_attempt(self, share_id: str, now: datetime) -> Attempts:
+        # Attempts.taken as conditional updates, so that no two requests take the same slot: slots one
+        # to four while no lock is set; the last slot sets the lock in the same write; a lock that has
+        # ended starts a new window. When none applies, the row says why (a lock in force, or a race
+        # lost to another request's write, which is tried again).
+        exists = ShareModel.share_id.exists()
+        no_lock = ShareModel.locked_until.does_not_exist()
+        lock_until = now + LOCK_DURATION
+        tries: list[tuple[list[Action], Condition]] = [
+            ([ShareModel.attempts.add(1)], exists & no_lock & (ShareModel.attempts < MAX_FAILED_ATTEMPTS - 1)),
+            (
+                [ShareModel.attempts.add(1), ShareModel.locked_until.set(lock_until)],
+                exists & no_lock & (ShareModel.attempts == MAX_FAILED_ATTEMPTS - 1),
+            ),
+            ([ShareModel.attempts.set(1), ShareModel.locked_until.remove()], exists & (ShareModel.locked_until <= now)),
+        ]
+        for _ in range(MAX_FAILED_ATTEMPTS + 1):
+            for actions, condition in tries:
+                row = ShareModel(share_id)
+                try:
+                    row.update(actions=actions, condition=condition)
+                except UpdateError as err:
+                    if not is_conditional_failure(err):
+                        raise
+                    continue
+                return Attempts(int(row.attempts), row.locked_until)
+            current = self.get(share_id).attempts  # NotFound when it is gone
+            current.ensure_unlocked(now)
+        raise LinkLocked(now + timedelta(seconds=1), now)  # every round lost to other requests: try again soon
+
+    def clear_attempts(self, share_id: str, now: datetime) -> None:
+        try:
+            ShareModel(share_id).update(
+                actions=[ShareModel.attempts.set(0), ShareModel.locked_until.remove()],
+                condition=ShareModel.share_id.exists()
+                & (ShareModel.locked_until.does_not_exist() | (ShareModel.locked_until <= now)),
+            )
+        except UpdateError as err:
+            if not is_conditional_failure(err):
+                raise
+            # a lock in force stays until it ends (or the share is gone: nothing to clear)
 
     def for_study(self, clinic_id: str, study_instance_uid: str) -> list[Share]:
         rows = ShareModel.by_study.query(f"{clinic_id}#{study_instance_uid}", scan_index_forward=False)
@@ -137,6 +198,8 @@ def _row(share: Share) -> ShareModel:
         status=share.status.value,
         needs_password=share.needs_password,
         version=share.version,
+        attempts=share.attempts.count,
+        locked_until=share.attempts.locked_until,
         body=json.dumps(_body(share)),
     )
 
@@ -155,8 +218,6 @@ def _body(share: Share) -> dict[str, Any]:
         "link_code_hash": share.link_code_hash,
         "password_hash": share.password_hash,
         "files": [asdict(f) for f in share.files],
-        "failed_attempts": share.failed_attempts,
-        "locked_until": _iso(share.locked_until),
         "code_hash": share.code_hash,
         "code_expires_at": _iso(share.code_expires_at),
         "codes_sent_at": [_iso(t) for t in share.codes_sent_at],
@@ -193,8 +254,7 @@ def _share(row: ShareModel) -> Share:
         link_code_hash=body["link_code_hash"],
         password_hash=body["password_hash"],
         files=tuple(SharedFile(**f) for f in body["files"]),
-        failed_attempts=body["failed_attempts"],
-        locked_until=_time(body["locked_until"]),
+        attempts=Attempts(int(row.attempts or 0), row.locked_until),
         code_hash=body["code_hash"],
         code_expires_at=_time(body["code_expires_at"]),
         codes_sent_at=tuple(t for t in (_time(v) for v in body["codes_sent_at"]) if t is not None),

@@ -1,0 +1,76 @@
+"""Finding 1 (high): wrong guesses sent side by side were checked before they were counted.
+
+Against DynamoDB (moto), 50 wrong guesses at a link's code are sent at once. Each attempt must be
+counted on the stored share before its secret is looked at, so at most five are checked in a lock
+window; the rest, and then the right code, are refused as locked (423, ``Retry-After``) until the
+lock ends. A wrong guess is a 403, so that clients and logs can tell the two apart.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from chalice.test import Client
+
+from chalicelib.domain.errors import Forbidden
+from chalicelib.domain.shares import MAX_FAILED_ATTEMPTS, AccessKind, LinkLocked
+from chalicelib.services import landing
+from chalicelib.services.deps import Deps
+from tests.fakes import FakeClock
+from tests.security.links import FORM, LINK_CODE, cookie_of, ready_share, shows_pictures
+
+GUESSES = 50
+
+
+@pytest.fixture
+def whole_requests() -> Iterator[None]:
+    """Let each of moto's requests run without a thread switch inside it, as DynamoDB applies a
+    conditional write whole; threads still interleave between requests and while scrypt checks a secret."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1.0)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(interval)
+
+
+def test_fifty_parallel_wrong_guesses_check_at_most_five_then_the_right_code_waits(
+    client: Client, moto_deps: Deps, clock: FakeClock, whole_requests: None
+) -> None:
+    share, token = ready_share(moto_deps, link_code=LINK_CODE)
+
+    def guess(n: int) -> int:
+        return client.http.post(f"/p/{token}/unlock", headers=FORM, body=f"secret={1000 + n}").status_code
+
+    with ThreadPoolExecutor(max_workers=GUESSES) as pool:
+        statuses = Counter(pool.map(guess, range(GUESSES)))
+
+    checked = [e for e in moto_deps.access_log.for_share(share.share_id) if e.kind is AccessKind.UNLOCK_FAILED]
+    assert len(checked) == MAX_FAILED_ATTEMPTS
+    assert statuses == {403: MAX_FAILED_ATTEMPTS, 423: GUESSES - MAX_FAILED_ATTEMPTS}
+
+    right = client.http.post(f"/p/{token}/unlock", headers=FORM, body=f"secret={LINK_CODE}")
+    assert right.status_code == 423
+    assert 14 * 60 < int(right.headers["Retry-After"]) <= 15 * 60
+    assert "Too many attempts" in right.body.decode()
+
+    clock.advance(minutes=15)
+    unlocked = client.http.post(f"/p/{token}/unlock", headers=FORM, body=f"secret={LINK_CODE}")
+    assert unlocked.status_code == 303
+    page = client.http.get(f"/p/{token}", headers={"Cookie": cookie_of(unlocked), "Accept-Language": "en"})
+    assert shows_pictures(page.body.decode())
+
+
+def test_a_right_code_read_before_the_lock_neither_opens_nor_lifts_it(moto_deps: Deps, clock: FakeClock) -> None:
+    share, token = ready_share(moto_deps, link_code=LINK_CODE)
+    stale = landing.open_link(token, moto_deps)  # read before any attempt was counted
+    for n in range(MAX_FAILED_ATTEMPTS):
+        with pytest.raises(Forbidden):
+            landing.unlock(stale, landing.Lock.LINK_CODE, f"{n:04d}", "client", moto_deps)
+    with pytest.raises(LinkLocked):
+        landing.unlock(stale, landing.Lock.LINK_CODE, LINK_CODE, "client", moto_deps)
+    assert moto_deps.shares.get(share.share_id).attempts.locked(clock.now())
