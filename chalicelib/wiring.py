@@ -21,7 +21,11 @@ def build() -> Deps:
     """The real adapters, talking to AWS (or to the endpoint the settings name)."""
     from chalicelib.adapters.aws import client
     from chalicelib.adapters.clock import SystemClock
-    from chalicelib.adapters.dynamo.accounts import DynamoApiKeyRepository, DynamoClinicRepository
+    from chalicelib.adapters.dynamo.accounts import (
+        DynamoApiKeyRepository,
+        DynamoClinicRepository,
+        DynamoSendingCounter,
+    )
     from chalicelib.adapters.dynamo.idempotency import persistence_store
     from chalicelib.adapters.dynamo.shares import DynamoAccessLog, DynamoShareRepository
     from chalicelib.adapters.dynamo.studies import DynamoStudyIndex, DynamoUploadRepository
@@ -52,6 +56,7 @@ def build() -> Deps:
         site=Site(public_base_url=cfg.public_base_url, signing_key=cfg.signing_key),
         idempotency=persistence_store(client("dynamodb")),
         access_log=DynamoAccessLog(),
+        sending=DynamoSendingCounter(),
     )
 
 

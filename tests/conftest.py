@@ -78,6 +78,21 @@ def aws() -> Iterator[None]:
 
 
 @pytest.fixture
+def whole_requests() -> Iterator[None]:
+    """Let each of in-process moto's requests run without a thread switch inside it, as DynamoDB applies a
+    conditional write whole (moto itself takes no lock); threads still interleave between requests, and
+    wherever our code waits (scrypt, for one), so races between requests are real."""
+    import sys
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1.0)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(interval)
+
+
+@pytest.fixture
 def real_deps(aws: None) -> Iterator[Deps]:
     """The real adapters, on in-process moto, installed as the process's own for the test."""
     with wiring.override(wiring.build()) as installed:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import threading
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import BinaryIO
 from urllib.parse import quote
 
@@ -57,6 +57,23 @@ class InMemoryClinicRepository:
         if clinic.clinic_id not in self.rows:
             raise NotFound("No such clinic")
         self.rows[clinic.clinic_id] = clinic
+
+
+class InMemorySendingCounter:
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, date], int] = {}
+        self._lock = threading.Lock()
+
+    def reserve(self, clinic_id: str, day: date, messages: int, limit: int) -> bool:
+        with self._lock:
+            sent = self.counts.get((clinic_id, day), 0)
+            if sent + messages > limit:
+                return False
+            self.counts[(clinic_id, day)] = sent + messages
+            return True
+
+    def sent(self, clinic_id: str, day: date) -> int:
+        return self.counts.get((clinic_id, day), 0)
 
 
 class InMemoryApiKeyRepository:
@@ -411,6 +428,7 @@ def fake_deps(clock: FakeClock | None = None) -> Deps:
         site=Site(public_base_url="https://share.example.test", signing_key=b"test-signing-key-" * 2),
         idempotency=InMemoryIdempotencyStore(),
         access_log=InMemoryAccessLog(),
+        sending=InMemorySendingCounter(),
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.adapters.dynamo.accounts import ApiKeyModel, ClinicModel
+from chalicelib.adapters.dynamo.accounts import ApiKeyModel, ClinicModel, SendingCountModel
 from chalicelib.adapters.dynamo.base import BaseModel
 from chalicelib.adapters.dynamo.idempotency import IdempotencyModel
 from chalicelib.adapters.dynamo.shares import ShareEventModel, ShareModel
@@ -21,6 +21,7 @@ from chalicelib.settings import Settings
 TABLES: tuple[type[BaseModel], ...] = (
     ClinicModel,
     ApiKeyModel,
+    SendingCountModel,
     StudyModel,
     InstanceModel,
     UploadFileModel,

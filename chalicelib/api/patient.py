@@ -19,6 +19,7 @@ from chalice.app import Blueprint, Response
 from chalicelib.api.errors import retry_headers, status_of
 from chalicelib.api.requests import current_request, query_params
 from chalicelib.api.sessions import base_path, read_cookie, set_cookie, sign, verify
+from chalicelib.domain.accounts import SendingQuotaExceeded
 from chalicelib.domain.errors import DomainError, Gone, InvalidInput, Locked, NotFound, TooManyRequests, Unauthenticated
 from chalicelib.domain.sessions import Purpose
 from chalicelib.domain.shares import LinkLocked, ShareStatus, TooManyCodes, WrongSecret, client_fingerprint
@@ -234,6 +235,7 @@ _ERROR_WORDS: dict[type[DomainError], str] = {
     WrongSecret: "wrong",
     LinkLocked: "locked",
     TooManyCodes: "too_many_codes",
+    SendingQuotaExceeded: "quota",
     InvalidInput: "no_codes",
 }
 

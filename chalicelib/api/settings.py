@@ -1,4 +1,4 @@
-"""The clinic's link settings: Patient Link Code, default link lifetime, language, SMS country."""
+"""The clinic's link settings: Patient Link Code, default link lifetime, language, SMS country, daily quota."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from chalicelib.services.accounts import SettingsChange, update_settings
 from chalicelib.wiring import deps
 
 bp = Blueprint(__name__)
-_FIELDS = {"link_code", "link_lifetime_days", "language", "sms_country"}
+_FIELDS = {"link_code", "link_lifetime_days", "language", "sms_country", "daily_message_limit"}
 
 
 @bp.route("/settings", methods=["GET"], authorizer=clinic_key)
@@ -40,6 +40,9 @@ def put_settings() -> Response:
     days = body.get("link_lifetime_days")
     if days is not None and (not isinstance(days, int) or isinstance(days, bool)):
         raise InvalidInput("'link_lifetime_days' must be a whole number of days")
+    quota = body.get("daily_message_limit")
+    if quota is not None and (not isinstance(quota, int) or isinstance(quota, bool)):
+        raise InvalidInput("'daily_message_limit' must be a whole number of messages")
     for name in ("language", "sms_country"):
         if body.get(name) is not None and not isinstance(body[name], str):
             raise InvalidInput(f"'{name}' must be a string")
@@ -49,6 +52,7 @@ def put_settings() -> Response:
         link_lifetime_days=days,
         language=body.get("language"),
         sms_country=body.get("sms_country"),
+        daily_message_limit=quota,
     )
     return ok(settings_view(update_settings(current_clinic(), change, deps())))
 
@@ -60,4 +64,5 @@ def settings_view(clinic: Clinic) -> dict[str, Any]:
         "link_lifetime_days": clinic.link_lifetime_days,
         "language": clinic.language,
         "sms_country": clinic.country,
+        "daily_message_limit": clinic.daily_message_limit,
     }

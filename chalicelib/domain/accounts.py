@@ -10,17 +10,22 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from chalicelib.domain.contacts import DEFAULT_COUNTRY
-from chalicelib.domain.errors import Forbidden, InvalidInput, Unauthenticated
+from chalicelib.domain.errors import Forbidden, InvalidInput, TooManyRequests, Unauthenticated
 
 KEY_PREFIX = "psk"
 _KEY_ID_BYTES = 8
 _SECRET_BYTES = 32
 MAX_CLINIC_NAME = 120
+#: E-mails and texts a clinic may send in one day (UTC) unless its settings say otherwise: well above
+#: a busy clinic's day, well below what a stolen key could do to patients' inboxes and the SMS bill.
+DEFAULT_DAILY_MESSAGES = 500
+MAX_DAILY_MESSAGES = 20_000
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,31 @@ class Clinic:
     """How long a new link works unless the request says otherwise (at most 365)."""
     language: str = "sv"
     """The language of links and messages unless the request says otherwise."""
+    daily_message_limit: int = DEFAULT_DAILY_MESSAGES
+    """How many e-mails and texts (links and one-time codes) the clinic may send in one UTC day."""
+
+
+class SendingQuotaExceeded(TooManyRequests):
+    """The clinic has sent as many e-mails and texts today as its daily quota allows."""
+
+    def __init__(self, limit: int, now: datetime) -> None:
+        renews = datetime.combine(sending_day(now) + timedelta(days=1), time(), tzinfo=UTC)
+        super().__init__(
+            f"The clinic's daily quota of {limit} e-mails and text messages is used up; it renews at 00:00 UTC",
+            math.ceil((renews - now).total_seconds()),
+        )
+
+
+def sending_day(now: datetime) -> date:
+    """The day a message sent at ``now`` counts toward (UTC)."""
+    return now.astimezone(UTC).date()
+
+
+def daily_message_limit(value: int) -> int:
+    """A valid daily quota of e-mails and texts."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_DAILY_MESSAGES:
+        raise InvalidInput(f"'daily_message_limit' must be a whole number from 1 to {MAX_DAILY_MESSAGES}")
+    return value
 
 
 @dataclass(frozen=True)

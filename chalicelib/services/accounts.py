@@ -7,10 +7,13 @@ from dataclasses import dataclass, replace
 from chalicelib.domain.accounts import (
     Clinic,
     IssuedKey,
+    SendingQuotaExceeded,
     clinic_name,
+    daily_message_limit,
     issue_key,
     new_clinic_id,
     parse_presented_key,
+    sending_day,
 )
 from chalicelib.domain.contacts import check_country
 from chalicelib.domain.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
@@ -87,6 +90,7 @@ class SettingsChange:
     link_lifetime_days: int | None = None
     language: str | None = None
     sms_country: str | None = None
+    daily_message_limit: int | None = None
 
 
 MIN_LINK_CODE, MAX_LINK_CODE = 4, 32
@@ -115,5 +119,24 @@ def update_settings(clinic_id: str, change: SettingsChange, deps: Deps) -> Clini
         clinic = replace(clinic, language=language(change.language, clinic.language))
     if change.sms_country is not None:
         clinic = replace(clinic, country=check_country(change.sms_country))
+    if change.daily_message_limit is not None:
+        clinic = replace(clinic, daily_message_limit=daily_message_limit(change.daily_message_limit))
     deps.clinics.save(clinic)
     return clinic
+
+
+def reserve_messages(clinic: Clinic, messages: int, deps: Deps) -> None:
+    """Count e-mails and texts about to be sent toward the clinic's daily quota, before any is sent.
+
+    Raises SendingQuotaExceeded (429) when they do not fit in what is left of today's quota. A message
+    counts once, when it is asked for: the delivery worker's retries of it are not counted again.
+    """
+    if messages <= 0:
+        return
+    now = deps.clock.now()
+    if not deps.sending.reserve(clinic.clinic_id, sending_day(now), messages, clinic.daily_message_limit):
+        from chalicelib.observability import count, logger
+
+        count("SendingQuotaExceeded")
+        logger.warning("sending quota reached", extra={"clinic_id": clinic.clinic_id})
+        raise SendingQuotaExceeded(clinic.daily_message_limit, now)

@@ -14,6 +14,7 @@ from chalicelib.services.ports import (
     Mailer,
     MessageRepository,
     ObjectStore,
+    SendingCounter,
     ShareRepository,
     SmsSender,
     StudyIndex,
@@ -75,3 +76,5 @@ class Deps:
     site: Site
     idempotency: BasePersistenceLayer
     access_log: AccessLog
+    sending: SendingCounter
+    """E-mails and texts sent per clinic and day (the daily quota)."""

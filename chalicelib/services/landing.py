@@ -25,6 +25,7 @@ from chalicelib.domain.contacts import ContactKind
 from chalicelib.domain.errors import DeliveryFailed, InvalidInput, NotFound
 from chalicelib.domain.links import hash_secret, looks_like_token, new_one_time_code, secret_matches, token_hash
 from chalicelib.domain.shares import AccessEvent, AccessKind, LinkDeleted, Share, SharedFile, WrongSecret
+from chalicelib.services.accounts import reserve_messages
 from chalicelib.services.deps import Deps
 from chalicelib.services.ports import Email
 from chalicelib.services.shares import update
@@ -157,6 +158,8 @@ def request_code(opened: Opened, client: str, deps: Deps) -> int:
     now = deps.clock.now()
     code = new_one_time_code()
     code_hash = hash_secret(code)
+    opened.share.with_code(code_hash, now)  # three an hour: refused before it counts toward the quota
+    reserve_messages(deps.clinics.get(opened.share.clinic_id), len(opened.share.deliveries), deps)
     share = update(opened.share.share_id, lambda current: current.with_code(code_hash, now), deps)
     _record(share, AccessKind.CODE_SENT, client, deps)
     from chalicelib.templating import render

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import BinaryIO, Protocol
 
 from chalicelib.domain.accounts import ApiKey, Clinic
@@ -149,6 +149,22 @@ class Thumbnailer(Protocol):
 
     def render(self, source: BinaryIO) -> bytes | None:
         """A JPEG of the first frame of a DICOM stream, or None when it has no image to show."""
+        ...
+
+
+class SendingCounter(Protocol):
+    """E-mails and texts each clinic has sent per day, for its daily quota."""
+
+    def reserve(self, clinic_id: str, day: date, messages: int, limit: int) -> bool:
+        """Count ``messages`` more for the clinic's ``day`` if the day's total stays within ``limit``.
+
+        Atomic: requests side by side never take the total past the limit. False (nothing counted) when
+        there is no room.
+        """
+        ...
+
+    def sent(self, clinic_id: str, day: date) -> int:
+        """How many were counted for the clinic's ``day``."""
         ...
 
 

@@ -30,6 +30,7 @@ from chalicelib.domain.shares import (
     new_share_id,
     share_token,
 )
+from chalicelib.services.accounts import reserve_messages
 from chalicelib.services.deps import Deps
 from chalicelib.services.ports import Email
 
@@ -80,6 +81,7 @@ def send_study(clinic_id: str, study_instance_uid: str, request: SendRequest, de
     else:
         contacts = parse_contacts(request.contacts or "", clinic.country)
     chosen = _chosen_instances(clinic_id, study_instance_uid, request.sop_instance_uids, deps)
+    reserve_messages(clinic, len(contacts), deps)
     nonce = new_nonce()
     share_id = new_share_id()
     share = Share(
@@ -104,6 +106,8 @@ def send_study(clinic_id: str, study_instance_uid: str, request: SendRequest, de
 def resend(clinic_id: str, share_id: str, deps: Deps) -> Share:
     """Send the same link to the same contacts again; its expiry does not move."""
     now = deps.clock.now()
+    share = ensure_same_clinic(deps.shares.get(share_id), clinic_id).resent(now)  # refused before it counts
+    reserve_messages(deps.clinics.get(clinic_id), len(share.deliveries), deps)
     again = update(share_id, lambda share: ensure_same_clinic(share, clinic_id).resent(now), deps)
     deps.jobs.send("delivery", {"share_id": again.share_id})
     return again

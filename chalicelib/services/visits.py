@@ -24,6 +24,7 @@ from chalicelib.domain.visits import (
     new_visit_id,
     visit_expiry,
 )
+from chalicelib.services.accounts import reserve_messages
 from chalicelib.services.deps import Deps
 from chalicelib.services.ports import Email
 from chalicelib.templating import LANGUAGES, render
@@ -104,6 +105,7 @@ def create_visit(actor: Participant, contacts: str, deps: Deps, *, language: str
         raise InvalidInput(f"'language' must be one of {', '.join(LANGUAGES)}")
     clinic = deps.clinics.get(actor.clinic_id)
     parsed = parse_contacts(contacts, clinic.country)
+    reserve_messages(clinic, len(parsed), deps)
     now = deps.clock.now()
     visit_id, nonce = new_visit_id(), new_nonce()
     token = link_token(deps.site.signing_key, "visit", visit_id, nonce)

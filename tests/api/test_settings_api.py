@@ -28,13 +28,25 @@ def test_defaults_then_changes(client: Client, key: str, deps: Deps) -> None:
         "link_lifetime_days": 90,
         "language": "sv",
         "sms_country": "SE",
+        "daily_message_limit": 500,
     }
-    changed = put(client, key, {"link_code": "4711", "link_lifetime_days": 30, "language": "en", "sms_country": "no"})
+    changed = put(
+        client,
+        key,
+        {
+            "link_code": "4711",
+            "link_lifetime_days": 30,
+            "language": "en",
+            "sms_country": "no",
+            "daily_message_limit": 80,
+        },
+    )
     assert json.loads(changed.body) == {
         "link_code_set": True,
         "link_lifetime_days": 30,
         "language": "en",
         "sms_country": "NO",
+        "daily_message_limit": 80,
     }
     (clinic,) = deps.clinics.rows.values()  # type: ignore[attr-defined]
     assert links.secret_matches("4711", clinic.link_code_hash)
@@ -52,6 +64,9 @@ def test_defaults_then_changes(client: Client, key: str, deps: Deps) -> None:
         ({"language": "fi"}, "'language'"),
         ({"sms_country": "XX"}, "country"),
         ({"colour": "blue"}, "Unknown setting 'colour'"),
+        ({"daily_message_limit": 0}, "1 to 20000"),
+        ({"daily_message_limit": 20001}, "1 to 20000"),
+        ({"daily_message_limit": True}, "whole number"),
     ],
 )
 def test_bad_settings(client: Client, key: str, body: Any, says: str) -> None:

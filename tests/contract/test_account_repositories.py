@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from datetime import date
 
 import pytest
 
@@ -22,7 +24,13 @@ def test_clinics_round_trip_and_conflict(real_or_fake: Deps) -> None:
         real_or_fake.clinics.add(clinic)
     assert clinic.country == "SE"
     renamed = replace(
-        clinic, name="Kliniken Väst", country="NO", link_code_hash="scrypt$a$b", link_lifetime_days=30, language="en"
+        clinic,
+        name="Kliniken Väst",
+        country="NO",
+        link_code_hash="scrypt$a$b",
+        link_lifetime_days=30,
+        language="en",
+        daily_message_limit=40,
     )
     real_or_fake.clinics.save(renamed)
     assert real_or_fake.clinics.get(clinic.clinic_id) == renamed
@@ -53,3 +61,25 @@ def test_missing_api_keys(real_or_fake: Deps) -> None:
         real_or_fake.api_keys.get(key.key_id)
     with pytest.raises(NotFound):
         real_or_fake.api_keys.save(key)
+
+
+def test_the_sending_counter_never_passes_the_limit(real_or_fake: Deps) -> None:
+    day, other_day = date(2026, 11, 23), date(2026, 11, 24)
+    counter = real_or_fake.sending
+    assert counter.reserve("cl_1", day, 3, 5)
+    assert not counter.reserve("cl_1", day, 3, 5)  # 6 > 5: nothing is counted
+    assert counter.reserve("cl_1", day, 2, 5)
+    assert not counter.reserve("cl_1", day, 1, 5)
+    assert counter.sent("cl_1", day) == 5
+    assert counter.reserve("cl_1", other_day, 5, 5)  # a new day, a new count
+    assert counter.reserve("cl_2", day, 1, 5)  # and each clinic its own
+    assert not counter.reserve("cl_3", day, 6, 5)
+    assert counter.sent("cl_3", day) == 0
+
+
+def test_requests_side_by_side_share_the_quota_exactly(real_or_fake: Deps, whole_requests: None) -> None:
+    day = date(2026, 11, 23)
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        granted = list(pool.map(lambda _: real_or_fake.sending.reserve("cl_1", day, 1, 10), range(20)))
+    assert granted.count(True) == 10
+    assert real_or_fake.sending.sent("cl_1", day) == 10

@@ -8,9 +8,7 @@ lock ends. A wrong guess is a 403, so that clients and logs can tell the two apa
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -24,18 +22,6 @@ from tests.fakes import FakeClock
 from tests.security.links import FORM, LINK_CODE, cookie_of, ready_share, shows_pictures
 
 GUESSES = 50
-
-
-@pytest.fixture
-def whole_requests() -> Iterator[None]:
-    """Let each of moto's requests run without a thread switch inside it, as DynamoDB applies a
-    conditional write whole; threads still interleave between requests and while scrypt checks a secret."""
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1.0)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(interval)
 
 
 def test_fifty_parallel_wrong_guesses_check_at_most_five_then_the_right_code_waits(

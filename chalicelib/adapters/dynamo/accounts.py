@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import DoesNotExist, PutError
+from datetime import UTC, date, datetime, time, timedelta
+
+from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from chalicelib.adapters.dynamo.base import BaseModel, TableMeta, deployed_name
 from chalicelib.adapters.dynamo.errors import is_conditional_failure
-from chalicelib.domain.accounts import ApiKey, Clinic
+from chalicelib.domain.accounts import DEFAULT_DAILY_MESSAGES, ApiKey, Clinic
 from chalicelib.domain.contacts import DEFAULT_COUNTRY
 from chalicelib.domain.errors import Conflict, NotFound
 
@@ -25,6 +27,19 @@ class ClinicModel(BaseModel):
     link_code_hash = UnicodeAttribute(null=True)
     link_lifetime_days = NumberAttribute(default=90)
     language = UnicodeAttribute(default="sv")
+    daily_message_limit = NumberAttribute(null=True)  # rows made before the quota read as the default
+
+
+class SendingCountModel(BaseModel):
+    """How many e-mails and texts one clinic has sent on one day (UTC); the row goes two days later."""
+
+    class Meta(TableMeta):
+        table_name = deployed_name("sending-counts")
+
+    clinic_id = UnicodeAttribute(hash_key=True)
+    day = UnicodeAttribute(range_key=True)  # YYYY-MM-DD
+    sent = NumberAttribute(default=0)
+    remove_at = TTLAttribute()
 
 
 class ApiKeyModel(BaseModel):
@@ -65,6 +80,7 @@ class DynamoClinicRepository:
             link_code_hash=row.link_code_hash,
             link_lifetime_days=int(row.link_lifetime_days),
             language=row.language,
+            daily_message_limit=int(row.daily_message_limit or DEFAULT_DAILY_MESSAGES),
         )
 
     def save(self, clinic: Clinic) -> None:
@@ -75,6 +91,34 @@ class DynamoClinicRepository:
             if is_conditional_failure(err):
                 raise NotFound("No such clinic") from err
             raise
+
+
+class DynamoSendingCounter:
+    """SendingCounter on DynamoDB: one conditional ADD, so clinics' parallel requests never overshoot."""
+
+    def reserve(self, clinic_id: str, day: date, messages: int, limit: int) -> bool:
+        if messages > limit:
+            return False
+        room = (SendingCountModel.sent.does_not_exist()) | (SendingCountModel.sent <= limit - messages)
+        try:
+            SendingCountModel(clinic_id, day.isoformat()).update(
+                actions=[
+                    SendingCountModel.sent.add(messages),
+                    SendingCountModel.remove_at.set(datetime.combine(day + timedelta(days=2), time(), tzinfo=UTC)),
+                ],
+                condition=room,
+            )
+        except UpdateError as err:
+            if is_conditional_failure(err):
+                return False
+            raise
+        return True
+
+    def sent(self, clinic_id: str, day: date) -> int:
+        try:
+            return int(SendingCountModel.get(clinic_id, day.isoformat(), consistent_read=True).sent)
+        except DoesNotExist:
+            return 0
 
 
 class DynamoApiKeyRepository:
@@ -119,6 +163,7 @@ def _clinic_row(clinic: Clinic) -> ClinicModel:
         link_code_hash=clinic.link_code_hash,
         link_lifetime_days=clinic.link_lifetime_days,
         language=clinic.language,
+        daily_message_limit=clinic.daily_message_limit,
     )
 
 
