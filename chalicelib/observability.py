@@ -1,7 +1,13 @@
-"""Powertools Logger, Metrics and Tracer, created once for the whole process.
+"""Powertools Logger and Metrics, created once for the whole process.
 
 Log and measure opaque ids only (clinic_id, share_id, key_id, request ids): never names, patient
 ids, e-mail addresses, phone numbers, message text, file names or link tokens.
+
+Tracing is Lambda's own active tracing (``"xray": true`` in ``.chalice/config.json``): each invocation
+is a trace segment with its duration and errors, and Powertools' correlation id ties it to our log
+lines. There is no in-process tracer: Powertools' Tracer imports the AWS X-Ray SDK, which entered
+maintenance in 2026 (end of support 2027-02-25) and was the largest single import of a cold start, and
+no span of ours has yet paid for an OpenTelemetry layer.
 """
 
 from __future__ import annotations
@@ -10,18 +16,17 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from chalicelib.settings import settings
 
-__all__ = ["MetricUnit", "count", "logger", "metrics", "observed", "tracer"]
+__all__ = ["MetricUnit", "count", "logger", "metrics", "observed"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 logger = Logger(service=settings().service_name)
 metrics = Metrics(namespace=settings().metrics_namespace, service=settings().service_name)
-tracer = Tracer(service=settings().service_name)
 
 
 def count(name: str, value: float = 1) -> None:

@@ -33,6 +33,8 @@ LAMBDA_GLIBC = (2, 26)
 _LEGACY_MANYLINUX = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
 #: Only the media image has these (requirements-media.txt).
 MEDIA_ONLY = ("av", "pillow_heif")
+#: In no deployable: the X-Ray SDK is in maintenance (end of support 2027-02-25); Lambda traces itself.
+RETIRED = ("aws_xray_sdk",)
 #: Real compressed files from pydicom's wheel: JPEG baseline, 12-bit JPEG and JPEG-LS (libjpeg), JPEG 2000, RLE.
 COMPRESSED = ("SC_rgb_jpeg_dcmtk.dcm", "JPGExtended.dcm", "MR_small_jpeg_ls_lossless.dcm", "JPEG2000.dcm",
               "MR_small_RLE.dcm")  # fmt: skip
@@ -112,6 +114,7 @@ def test_the_zip_holds_every_runtime_requirement_as_lambda_wheels_within_the_siz
         unzipped = sum(info.file_size for info in package.infolist())
     check_distributions(wheels, ROOT / "requirements.txt")
     assert not [n for n in names if n.split("/")[0].split(".")[0] in MEDIA_ONLY], "media-only packages in the zip"
+    assert not [n for n in names if n.split("/")[0].split("-")[0] in RETIRED], "the X-Ray SDK is in the zip"
     assert unzipped <= ZIP_GOAL_BYTES, f"{unzipped / 1e6:.1f} MB unzipped"
 
 
@@ -145,6 +148,12 @@ print(json.dumps({{"sizes": sizes, "media": [n for n in {MEDIA_ONLY!r} if import
 def test_the_media_image_holds_every_requirement_as_lambda_wheels(media_root: Path) -> None:
     wheels = [(d.name, (d / "WHEEL").read_text()) for d in media_root.glob("*.dist-info")]
     check_distributions(wheels, ROOT / "requirements-media.txt")
+    assert not [d for d in media_root.iterdir() if d.name.split("-")[0] in RETIRED], "the X-Ray SDK is in the image"
+
+
+def test_no_requirements_file_asks_for_the_retired_x_ray_sdk() -> None:
+    for requirements in ROOT.glob("requirements*.txt"):
+        assert not [name for name in pinned(requirements) if name.replace("-", "_") in RETIRED], requirements.name
 
 
 def test_the_media_image_imports_its_handlers_makes_mp4_posters_and_reads_iphone_pictures(
