@@ -80,7 +80,11 @@ def _create_bucket(s3: Any, bucket: resources.Bucket, cfg: Settings, queue_arns:
             Bucket=name,
             NotificationConfiguration={
                 "QueueConfigurations": [
-                    {"QueueArn": queue_arns[bucket.notify.short_name], "Events": ["s3:ObjectCreated:*"]}
+                    {
+                        "QueueArn": queue_arns[bucket.notify.short_name],
+                        "Events": ["s3:ObjectCreated:*"],
+                        "Filter": {"Key": {"FilterRules": bucket.notify_filter}},
+                    }
                 ]
             },
         )

@@ -53,12 +53,16 @@ class Queue:
 
 @dataclass(frozen=True)
 class Bucket:
-    """An S3 bucket; ``notify`` names the queue told of every new object."""
+    """An S3 bucket; ``notify`` names the queue told of each new object whose key matches the filter."""
 
     setting: str
     logical_id: str
     expire_after_days: int
     notify: Queue | None = None
+    notify_prefix: str = ""
+    notify_suffix: str = ""
+    """Only what clients upload wakes the worker, never what the service writes itself (thumbnails,
+    checked files, quarantine): those would cost an invocation each, only to be ignored."""
     browser_uploads: bool = False
     """Browsers POST to it from our pages (pre-signed), so it answers CORS for our origin."""
 
@@ -66,6 +70,12 @@ class Bucket:
         """The bucket's name in this deployment."""
         name: str = getattr(cfg, self.setting)
         return name
+
+    @property
+    def notify_filter(self) -> list[dict[str, str]]:
+        """The notification's S3 key filter rules, as S3 and CloudFormation spell them."""
+        rules = [("prefix", self.notify_prefix), ("suffix", self.notify_suffix)]
+        return [{"Name": name, "Value": value} for name, value in rules if value]
 
 
 INGEST_QUEUE = Queue("ingest", "IngestQueue", visibility_timeout_s=900)
@@ -78,9 +88,17 @@ QUEUES: tuple[Queue, ...] = (INGEST_QUEUE, ATTACHMENT_QUEUE, SHARE_QUEUE, DELIVE
 # Expiry is enforced by our own code on every read and by the TTL cleanup worker; these lifecycle
 # rules are only the backstop, so they sit just past the longest life an object may have.
 BUCKETS: tuple[Bucket, ...] = (
-    Bucket("ingest_bucket", "IngestBucket", expire_after_days=400, notify=INGEST_QUEUE),
+    Bucket("ingest_bucket", "IngestBucket", expire_after_days=400, notify=INGEST_QUEUE, notify_prefix="uploads/"),
     Bucket("share_bucket", "ShareBucket", expire_after_days=366),
-    Bucket("chat_bucket", "ChatBucket", expire_after_days=120, notify=ATTACHMENT_QUEUE, browser_uploads=True),
+    Bucket(
+        "chat_bucket",
+        "ChatBucket",
+        expire_after_days=120,
+        notify=ATTACHMENT_QUEUE,
+        notify_prefix="attachments/",
+        notify_suffix="/upload",
+        browser_uploads=True,
+    ),
 )
 
 

@@ -98,10 +98,10 @@ def test_every_bucket_is_private_encrypted_tls_only_expiring_and_notifies_its_qu
         tls = [s for s in policies[bucket.logical_id]["Statement"] if s["Effect"] == "Deny"]
         assert tls[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
         notified = [
-            q["Queue"]["Fn::GetAtt"][0]
+            (q["Queue"]["Fn::GetAtt"][0], q.get("Filter", {}).get("S3Key", {}).get("Rules"))
             for q in props.get("NotificationConfiguration", {}).get("QueueConfigurations", [])
         ]
-        assert notified == ([bucket.notify.logical_id] if bucket.notify else [])
+        assert notified == ([(bucket.notify.logical_id, bucket.notify_filter)] if bucket.notify else [])
         assert ("CorsConfiguration" in props) == bucket.browser_uploads
 
 
