@@ -33,6 +33,8 @@ class Settings:
     endpoint_url: str | None
     public_base_url: str
     sender_email: str
+    ses_configuration_set: str
+    """Every e-mail goes out through it: its event destination reports each message's fate."""
     ingest_bucket: str
     share_bucket: str
     chat_bucket: str
@@ -104,6 +106,7 @@ def load(env: Mapping[str, str]) -> Settings:
         endpoint_url=endpoint_url,
         public_base_url=public_base_url,
         sender_email=env.get("SENDER_EMAIL", "no-reply@patient-share.local"),
+        ses_configuration_set=env.get("SES_CONFIGURATION_SET", f"{prefix}-deliveries"),
         ingest_bucket=env.get("INGEST_BUCKET", f"{prefix}-ingest"),
         share_bucket=env.get("SHARE_BUCKET", f"{prefix}-share"),
         chat_bucket=env.get("CHAT_BUCKET", f"{prefix}-chat"),

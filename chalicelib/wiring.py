@@ -26,6 +26,7 @@ def build() -> Deps:
         DynamoClinicRepository,
         DynamoSendingCounter,
     )
+    from chalicelib.adapters.dynamo.deliveries import DynamoMessageIndex
     from chalicelib.adapters.dynamo.idempotency import persistence_store
     from chalicelib.adapters.dynamo.shares import DynamoAccessLog, DynamoShareRepository
     from chalicelib.adapters.dynamo.studies import DynamoStudyIndex, DynamoUploadRepository
@@ -48,7 +49,7 @@ def build() -> Deps:
         thumbnails=DicomThumbnailer(),
         shares=DynamoShareRepository(),
         jobs=SqsJobQueue(client("sqs"), cfg.queue_name),
-        mailer=SesMailer(client("ses"), cfg.sender_email),
+        mailer=SesMailer(client("ses"), cfg.sender_email, cfg.ses_configuration_set),
         sms=SnsSmsSender(client("sns")),
         visits=DynamoVisitRepository(),
         messages=DynamoMessageRepository(),
@@ -57,6 +58,7 @@ def build() -> Deps:
         idempotency=persistence_store(client("dynamodb")),
         access_log=DynamoAccessLog(),
         sending=DynamoSendingCounter(),
+        message_index=DynamoMessageIndex(),
     )
 
 

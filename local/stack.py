@@ -17,7 +17,7 @@ from chalicelib.settings import Settings
 
 
 def create_all(cfg: Settings) -> None:
-    """Create every table, queue, bucket (with its notifications) and SES identity."""
+    """Create every table, queue, bucket (with its notifications), SES identity and configuration set."""
     for model in resources.TABLES:
         if not model.exists():
             model.create_table(wait=True)
@@ -29,6 +29,9 @@ def create_all(cfg: Settings) -> None:
     ses = client("ses")
     for identity in resources.ses_identities(cfg):
         ses.verify_email_identity(EmailAddress=identity)
+    # SES publishes no events on moto: the outbox's buttons inject them (local/outbox.py).
+    if cfg.ses_configuration_set not in [c["Name"] for c in ses.list_configuration_sets()["ConfigurationSets"]]:
+        ses.create_configuration_set(ConfigurationSet={"Name": cfg.ses_configuration_set})
 
 
 def _create_queue(sqs: Any, queue: resources.Queue, cfg: Settings) -> str:

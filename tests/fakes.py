@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer, DataRecord
 
 from chalicelib.domain.accounts import ApiKey, Clinic
+from chalicelib.domain.deliveries import MessageOwner
 from chalicelib.domain.errors import Conflict, DeliveryFailed, NotFound, StaleWrite
 from chalicelib.domain.shares import AccessEvent, Attempts, Share
 from chalicelib.domain.studies import Instance, Study, StudyQuery, Upload, UploadedFile, instance_order, study_sort_key
@@ -267,6 +268,18 @@ class InMemoryShareRepository:
         return sorted(found, key=lambda s: s.created_at, reverse=True)
 
 
+class InMemoryMessageIndex:
+    def __init__(self) -> None:
+        self.owners: dict[str, tuple[MessageOwner, datetime]] = {}
+
+    def remember(self, message_id: str, owner: MessageOwner, keep_until: datetime) -> None:
+        self.owners[message_id] = (owner, keep_until)
+
+    def owner_of(self, message_id: str) -> MessageOwner | None:
+        found = self.owners.get(message_id)
+        return found[0] if found is not None else None
+
+
 class InMemoryAccessLog:
     def __init__(self) -> None:
         self.events: list[AccessEvent] = []
@@ -335,6 +348,7 @@ class InMemoryVisitRepository:
     def __init__(self) -> None:
         self.rows: dict[str, Visit] = {}
         self.seqs: dict[str, int] = {}
+        self._lock = threading.RLock()
 
     def add(self, visit: Visit) -> None:
         if visit.visit_id in self.rows:
@@ -354,10 +368,13 @@ class InMemoryVisitRepository:
                 return visit
         raise NotFound("No such visit")
 
-    def save(self, visit: Visit) -> None:
-        if visit.visit_id not in self.rows:
-            raise NotFound("No such visit")
-        self.rows[visit.visit_id] = visit
+    def save(self, visit: Visit) -> Visit:
+        with self._lock:
+            if self.get(visit.visit_id).version != visit.version:
+                raise StaleWrite("The visit has been changed since it was read")
+            stored = replace(visit, version=visit.version + 1)
+            self.rows[visit.visit_id] = stored
+            return stored
 
     def next_seq(self, visit_id: str) -> int:
         if self.get(visit_id).status is not VisitStatus.OPEN:
@@ -429,6 +446,7 @@ def fake_deps(clock: FakeClock | None = None) -> Deps:
         idempotency=InMemoryIdempotencyStore(),
         access_log=InMemoryAccessLog(),
         sending=InMemorySendingCounter(),
+        message_index=InMemoryMessageIndex(),
     )
 
 

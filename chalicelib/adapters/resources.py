@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from chalicelib.adapters.dynamo.accounts import ApiKeyModel, ClinicModel, SendingCountModel
 from chalicelib.adapters.dynamo.base import BaseModel
+from chalicelib.adapters.dynamo.deliveries import MessageOwnerModel
 from chalicelib.adapters.dynamo.idempotency import IdempotencyModel
 from chalicelib.adapters.dynamo.shares import ShareEventModel, ShareModel
 from chalicelib.adapters.dynamo.studies import InstanceModel, StudyModel, UploadFileModel
@@ -27,6 +28,7 @@ TABLES: tuple[type[BaseModel], ...] = (
     UploadFileModel,
     ShareModel,
     ShareEventModel,
+    MessageOwnerModel,
     VisitModel,
     MessageModel,
     IdempotencyModel,
@@ -82,8 +84,10 @@ INGEST_QUEUE = Queue("ingest", "IngestQueue", visibility_timeout_s=900)
 ATTACHMENT_QUEUE = Queue("attachments", "AttachmentQueue", visibility_timeout_s=300)
 SHARE_QUEUE = Queue("share", "ShareQueue", visibility_timeout_s=1800)
 DELIVERY_QUEUE = Queue("delivery", "DeliveryQueue", visibility_timeout_s=120, max_receive_count=8)
+#: SES's event records (through its SNS topic), for each contact's delivery status.
+DELIVERY_EVENTS_QUEUE = Queue("delivery-events", "DeliveryEventsQueue", visibility_timeout_s=180)
 
-QUEUES: tuple[Queue, ...] = (INGEST_QUEUE, ATTACHMENT_QUEUE, SHARE_QUEUE, DELIVERY_QUEUE)
+QUEUES: tuple[Queue, ...] = (INGEST_QUEUE, ATTACHMENT_QUEUE, SHARE_QUEUE, DELIVERY_QUEUE, DELIVERY_EVENTS_QUEUE)
 
 # Expiry is enforced by our own code on every read and by the TTL cleanup worker; these lifecycle
 # rules are only the backstop, so they sit just past the longest life an object may have.

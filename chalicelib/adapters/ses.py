@@ -1,4 +1,5 @@
-"""Mailer on SES: the deployment's verified address, under the clinic's name as display name."""
+"""Mailer on SES: the deployment's verified address, under the clinic's name as display name, through the
+configuration set whose event destination reports each message's fate (``services/delivery_events.py``)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from chalicelib.services.ports import Email
 class SesMailer:
     """Sends through SES (SendEmail with a text and an HTML part). Throttling is retried by the client."""
 
-    def __init__(self, client: Any, sender_email: str) -> None:
+    def __init__(self, client: Any, sender_email: str, configuration_set: str) -> None:
         self._ses = client
         self._sender_email = sender_email
+        self._configuration_set = configuration_set
 
     def send(self, email: Email) -> str:
         try:
@@ -30,6 +32,7 @@ class SesMailer:
                         "Html": {"Data": email.html, "Charset": "UTF-8"},
                     },
                 },
+                ConfigurationSetName=self._configuration_set,
             )
         except ClientError as err:
             raise DeliveryFailed(str(err.response["Error"]["Code"])) from err

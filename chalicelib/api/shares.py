@@ -11,8 +11,9 @@ from chalicelib.api.errors import http_errors
 from chalicelib.api.idempotency import once
 from chalicelib.api.requests import current_clinic, json_object
 from chalicelib.api.responses import accepted, ok
+from chalicelib.domain.deliveries import Delivery, DeliveryStatus
 from chalicelib.domain.errors import InvalidInput
-from chalicelib.domain.shares import Delivery, Share, ShareStatus
+from chalicelib.domain.shares import Share, ShareStatus
 from chalicelib.services import shares
 from chalicelib.wiring import deps
 
@@ -63,9 +64,16 @@ def share_history(study_uid: str) -> Response:
 @bp.route("/shares/{share_id}/resend", methods=["POST"], authorizer=clinic_key)
 @http_errors
 def resend(share_id: str) -> Response:
-    """Send the same link to the same contacts again (its expiry does not move)."""
+    """Send the same link to the same contacts again (its expiry does not move).
+
+    ``skipped`` names the contacts it does not reach: their address hard-bounced or complained.
+    """
     share = shares.resend(current_clinic(), share_id, deps())
-    return accepted(share_view(share, deps().clock.now()))
+    skipped = [
+        {"position": d.position, "kind": d.contact.kind.value, "status": d.status.value, "bounce": d.bounce}
+        for d in share.skipped
+    ]
+    return accepted({**share_view(share, deps().clock.now()), "skipped": skipped})
 
 
 @bp.route("/shares/{share_id}", methods=["DELETE"], authorizer=clinic_key)
@@ -100,13 +108,38 @@ def share_view(share: Share, now: Any) -> dict[str, Any]:
 
 def _delivery_view(delivery: Delivery) -> dict[str, Any]:
     return {
+        "position": delivery.position,
         "kind": delivery.contact.kind.value,
         "address": delivery.contact.address,
         "status": delivery.status.value,
+        "bounce": delivery.bounce.value if delivery.bounce else None,
         "reason": delivery.reason,
         "attempts": delivery.attempts,
         "sent_at": delivery.sent_at.isoformat() if delivery.sent_at else None,
+        "updated_at": delivery.updated_at.isoformat() if delivery.updated_at else None,
+        "advice": _ADVICE.get(delivery.status),
     }
+
+
+#: What the clinic should do about a contact the message did not reach, in both languages.
+_ADVICE = {
+    DeliveryStatus.BOUNCED: {
+        "sv": "Adressen tog inte emot meddelandet. Radera länken och skicka till rätt adress.",
+        "en": "The address refused the message. Delete the link and send it to the right address.",
+    },
+    DeliveryStatus.COMPLAINED: {
+        "sv": "Mottagaren markerade meddelandet som skräppost. Inget mer skickas till adressen.",
+        "en": "The recipient marked the message as spam. Nothing more is sent to this address.",
+    },
+    DeliveryStatus.FAILED: {
+        "sv": "Meddelandet kom inte fram. Kontrollera adressen, eller radera länken och skicka på nytt.",
+        "en": "The message did not arrive. Check the address, or delete the link and send it anew.",
+    },
+    DeliveryStatus.OPTED_OUT: {
+        "sv": "Numret har valt bort sms. Skicka länken med e-post i stället.",
+        "en": "The number has opted out of text messages. Send the link by e-mail instead.",
+    },
+}
 
 
 def _optional(body: dict[str, Any], name: str, kind: type) -> Any:

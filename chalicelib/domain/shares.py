@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from chalicelib.domain.contacts import Contact
+from chalicelib.domain.deliveries import Delivery
 from chalicelib.domain.errors import Conflict, Forbidden, Gone, InvalidInput, Locked, NotFound, TooManyRequests
 
 DEFAULT_LIFETIME_DAYS = 90
@@ -29,6 +29,8 @@ MAX_FAILED_ATTEMPTS = 5
 LOCK_DURATION = timedelta(minutes=15)
 CODE_VALIDITY = timedelta(minutes=15)
 MAX_CODES_PER_HOUR = 3
+#: How long a share's history (its row, its deliveries' fate, its access events) outlives its link.
+HISTORY_AFTER_EXPIRY = timedelta(days=30)
 LANGUAGES = ("sv", "en")
 
 
@@ -100,25 +102,6 @@ class ShareStatus(StrEnum):
     """Preparation failed for good (the reason is recorded); the clinic can send anew."""
 
 
-class DeliveryStatus(StrEnum):
-    """What became of sending the link to one contact."""
-
-    QUEUED = "queued"
-    SENT = "sent"
-    FAILED = "failed"
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One contact of a share and how the last sending to it went."""
-
-    contact: Contact
-    status: DeliveryStatus = DeliveryStatus.QUEUED
-    reason: str | None = None
-    attempts: int = 0
-    sent_at: datetime | None = None
-
-
 @dataclass(frozen=True)
 class SharedFile:
     """One file prepared for the patient, in the share bucket."""
@@ -176,11 +159,19 @@ class Share:
         return now >= self.expires_at
 
     def resent(self, now: datetime) -> Share:
-        """The same share, sent again to the same contacts with the same link; its life is unchanged."""
+        """The same share, sent again to the same contacts with the same link; its life is unchanged.
+
+        A contact whose address hard-bounced or complained is not written to again (``skipped``).
+        """
         self.ensure_open(now)
         if self.status is not ShareStatus.READY:
             raise Conflict("The share is still being prepared; it is sent as soon as it is ready")
-        return replace(self, deliveries=tuple(Delivery(d.contact) for d in self.deliveries))
+        return replace(self, deliveries=tuple(d.queued_again() for d in self.deliveries))
+
+    @property
+    def skipped(self) -> tuple[Delivery, ...]:
+        """Contacts a resend or a one-time code does not reach: their address said never to write again."""
+        return tuple(d for d in self.deliveries if d.suppressed)
 
     def deleted(self, now: datetime) -> Share:
         """The same share, deleted; deleting twice keeps the first time."""

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from chalicelib.domain.contacts import Contact
+from chalicelib.domain.deliveries import Delivery
 from chalicelib.domain.errors import Conflict, Gone, InvalidInput, TooLarge, UnsupportedMediaType
 from chalicelib.media.attachment_types import (
     DECLARED_ALIASES,
@@ -56,46 +56,6 @@ class Role(StrEnum):
     PATIENT = "patient"
 
 
-class DeliveryStatus(StrEnum):
-    """What became of the link sent to one contact."""
-
-    PENDING = "pending"
-    """Not tried yet."""
-    SENT = "sent"
-    """SES or SNS accepted it."""
-    FAILED = "failed"
-    """Refused or unreachable after the SDK's retries; ``reason`` holds the provider's error code."""
-    OPTED_OUT = "opted_out"
-    """The phone number has opted out of text messages; nothing was sent."""
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """The visit link's delivery to one contact (``position`` counts from 1, as the person typed them)."""
-
-    position: int
-    contact: Contact
-    status: DeliveryStatus = DeliveryStatus.PENDING
-    reason: str | None = None
-    message_id: str | None = None
-    attempts: int = 0
-
-    @property
-    def due(self) -> bool:
-        """Whether sending (again) may still reach the contact."""
-        return self.status is DeliveryStatus.PENDING or (
-            self.status is DeliveryStatus.FAILED
-            and self.attempts < MAX_DELIVERY_ATTEMPTS
-            and self.reason not in FINAL_DELIVERY_FAILURES
-        )
-
-
-#: A visit link is tried this often per contact (the first send and the delivery queue's retries).
-MAX_DELIVERY_ATTEMPTS = 3
-#: Provider answers no retry can change.
-FINAL_DELIVERY_FAILURES = frozenset({"MessageRejected", "InvalidParameter", "InvalidParameterValue"})
-
-
 @dataclass(frozen=True)
 class Visit:
     """One visit of a clinic."""
@@ -113,6 +73,9 @@ class Visit:
     link_nonce: str = ""
     """The random half of the link token (``links.link_token``); empty for visits made before it was kept."""
     language: str = "sv"
+    #: How many times the stored visit has been written: a save carries the version it read, and fails
+    #: when another write came between (the clinician closing it while its link is being delivered).
+    version: int = 0
 
     def ensure_readable(self, now: datetime) -> None:
         """Raise Gone once the visit's retention has ended (its row may linger; its files are gone)."""

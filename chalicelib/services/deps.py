@@ -12,6 +12,7 @@ from chalicelib.services.ports import (
     Clock,
     JobQueue,
     Mailer,
+    MessageIndex,
     MessageRepository,
     ObjectStore,
     SendingCounter,
@@ -77,4 +78,6 @@ class Deps:
     idempotency: BasePersistenceLayer
     access_log: AccessLog
     sending: SendingCounter
+    message_index: MessageIndex
+    """Provider message ids → deliveries, for SES and SNS delivery events."""
     """E-mails and texts sent per clinic and day (the daily quota)."""

@@ -21,14 +21,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from chalicelib.domain.contacts import ContactKind
-from chalicelib.domain.errors import DeliveryFailed, InvalidInput, NotFound
+from chalicelib.domain.deliveries import DeliveryStatus
+from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.links import hash_secret, looks_like_token, new_one_time_code, secret_matches, token_hash
 from chalicelib.domain.shares import AccessEvent, AccessKind, LinkDeleted, Share, SharedFile, WrongSecret
+from chalicelib.services import notifier
 from chalicelib.services.accounts import reserve_messages
 from chalicelib.services.deps import Deps
-from chalicelib.services.ports import Email
-from chalicelib.services.shares import update
+from chalicelib.services.versioned import update
 
 #: Pre-signed URLs of a page view live this long: long enough to watch a cine, short if a URL leaks.
 FILE_URL_SECONDS = 600
@@ -147,7 +147,7 @@ def _check(share: Share, lock: Lock, secret: str, now: datetime, deps: Deps) -> 
             return share
         code_hash = share.code_hash
         if code_hash is not None and share.code_usable(now) and secret_matches(secret, code_hash):
-            return update(share.share_id, lambda current: current.code_used(code_hash, now), deps)
+            return update(deps.shares, share.share_id, lambda current: current.code_used(code_hash, now))
     raise WrongSecret("That code or password is not right")
 
 
@@ -159,28 +159,15 @@ def request_code(opened: Opened, client: str, deps: Deps) -> int:
     code = new_one_time_code()
     code_hash = hash_secret(code)
     opened.share.with_code(code_hash, now)  # three an hour: refused before it counts toward the quota
-    reserve_messages(deps.clinics.get(opened.share.clinic_id), len(opened.share.deliveries), deps)
-    share = update(opened.share.share_id, lambda current: current.with_code(code_hash, now), deps)
+    reachable = [d for d in opened.share.deliveries if not d.suppressed]
+    reserve_messages(deps.clinics.get(opened.share.clinic_id), len(reachable), deps)
+    share = update(deps.shares, opened.share.share_id, lambda current: current.with_code(code_hash, now))
     _record(share, AccessKind.CODE_SENT, client, deps)
-    from chalicelib.templating import render
-
     words = {"clinic_name": opened.clinic_name, "code": code}
-    reached = 0
-    for delivery in share.deliveries:
-        contact = delivery.contact
-        try:
-            if contact.kind is ContactKind.EMAIL:
-                subject = "Din engångskod" if share.language == "sv" else "Your one-time code"
-                text = render("share_code_email.txt", share.language, **words)
-                deps.mailer.send(Email(contact.address, opened.clinic_name, subject, text, f"<pre>{code}</pre>"))
-            elif not deps.sms.is_opted_out(contact.address):
-                deps.sms.send(contact.address, render("share_code_sms.txt", share.language, **words).strip())
-            else:
-                continue
-        except DeliveryFailed:
-            continue
-        reached += 1
-    return reached
+    message = notifier.Message(notifier.Notice.SHARE_CODE, share.language, opened.clinic_name, words, None, now)
+    # A code's own fate is not followed: the deliveries keep telling how the link fared.
+    outcomes = [notifier.send(d.queued_again(), message, now, deps) for d in share.deliveries]
+    return sum(1 for d in outcomes if d.status is DeliveryStatus.SENT)
 
 
 def choose_password(opened: Opened, password: str, deps: Deps) -> Opened:
@@ -191,9 +178,9 @@ def choose_password(opened: Opened, password: str, deps: Deps) -> Opened:
         raise InvalidInput(f"The password must be at least {MIN_PASSWORD_LENGTH} characters")
     password_hash = hash_secret(password)
     share = update(
+        deps.shares,
         opened.share.share_id,
         lambda current: replace(current, password_hash=password_hash, code_hash=None, code_expires_at=None),
-        deps,
     )
     return replace(opened, share=share)
 

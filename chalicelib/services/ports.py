@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import BinaryIO, Protocol
 
 from chalicelib.domain.accounts import ApiKey, Clinic
+from chalicelib.domain.deliveries import MessageOwner
 from chalicelib.domain.shares import AccessEvent, Attempts, Share
 from chalicelib.domain.studies import Instance, Study, StudyQuery, Upload, UploadedFile
 from chalicelib.domain.visits import Attachment, Message, Visit
@@ -251,6 +252,18 @@ class Mailer(Protocol):
         ...
 
 
+class MessageIndex(Protocol):
+    """Which delivery each message the providers accepted belongs to, for their later events."""
+
+    def remember(self, message_id: str, owner: MessageOwner, keep_until: datetime) -> None:
+        """Keep ``message_id`` → ``owner`` at least until ``keep_until``."""
+        ...
+
+    def owner_of(self, message_id: str) -> MessageOwner | None:
+        """The delivery a message id belongs to; None for a message we do not follow (or forgot)."""
+        ...
+
+
 class SmsSender(Protocol):
     """Sends text messages to mobile phones (SNS)."""
 
@@ -278,8 +291,12 @@ class VisitRepository(Protocol):
         """The visit a patient link opens; raises NotFound."""
         ...
 
-    def save(self, visit: Visit) -> None:
-        """Store a visit's status, closure, expiry and deliveries; raises NotFound."""
+    def save(self, visit: Visit) -> Visit:
+        """Store a visit's status, closure, expiry and deliveries, changed from the one read at ``visit.version``.
+
+        Returns the stored visit, one version on. Raises StaleWrite when the visit was written since it
+        was read (``versioned.update`` then redoes the change), NotFound when it does not exist.
+        """
         ...
 
     def next_seq(self, visit_id: str) -> int:

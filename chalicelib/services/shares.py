@@ -9,19 +9,18 @@ and the share itself is never lost: it stays, with each contact's status, in the
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 from chalicelib.domain.accounts import Clinic
-from chalicelib.domain.contacts import Contact, ContactKind, parse_contact, parse_contacts
-from chalicelib.domain.errors import DeliveryFailed, InvalidInput, StaleWrite
+from chalicelib.domain.contacts import Contact, parse_contact, parse_contacts
+from chalicelib.domain.deliveries import MessageOwner, OwnerKind, deliveries_for, sms_only
+from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.links import new_nonce, token_hash
 from chalicelib.domain.shares import (
+    HISTORY_AFTER_EXPIRY,
     AccessKind,
-    Delivery,
-    DeliveryStatus,
     Share,
     ShareStatus,
     ensure_same_clinic,
@@ -30,16 +29,10 @@ from chalicelib.domain.shares import (
     new_share_id,
     share_token,
 )
+from chalicelib.services import notifier
 from chalicelib.services.accounts import reserve_messages
 from chalicelib.services.deps import Deps
-from chalicelib.services.ports import Email
-
-#: A delivery is tried this often before it is left failed (the history then shows the reason).
-MAX_DELIVERY_ATTEMPTS = 3
-#: A write that loses a race is redone on a fresh read this often before the caller hears of it (409).
-WRITE_ATTEMPTS = 5
-#: Provider answers that no retry can change.
-_PERMANENT = {"opted_out", "MessageRejected", "InvalidParameter", "InvalidParameterValue"}
+from chalicelib.services.versioned import update
 
 
 class DeliveriesPending(RuntimeError):
@@ -89,7 +82,7 @@ def send_study(clinic_id: str, study_instance_uid: str, request: SendRequest, de
         clinic_id=clinic_id,
         study_instance_uid=study_instance_uid,
         sop_instance_uids=chosen,
-        deliveries=tuple(Delivery(c) for c in contacts),
+        deliveries=deliveries_for(contacts),
         language=language(request.language, clinic.language),
         token_hash="",
         token_nonce=nonce,
@@ -107,8 +100,8 @@ def resend(clinic_id: str, share_id: str, deps: Deps) -> Share:
     """Send the same link to the same contacts again; its expiry does not move."""
     now = deps.clock.now()
     share = ensure_same_clinic(deps.shares.get(share_id), clinic_id).resent(now)  # refused before it counts
-    reserve_messages(deps.clinics.get(clinic_id), len(share.deliveries), deps)
-    again = update(share_id, lambda share: ensure_same_clinic(share, clinic_id).resent(now), deps)
+    reserve_messages(deps.clinics.get(clinic_id), sum(1 for d in share.deliveries if d.due), deps)
+    again = update(deps.shares, share_id, lambda share: ensure_same_clinic(share, clinic_id).resent(now))
     deps.jobs.send("delivery", {"share_id": again.share_id})
     return again
 
@@ -122,27 +115,9 @@ def delete(clinic_id: str, share_id: str, deps: Deps) -> Share:
         files[:] = [file.key for file in ensure_same_clinic(share, clinic_id).files]
         return share.deleted(now)
 
-    deleted = update(share_id, delete_link, deps)
+    deleted = update(deps.shares, share_id, delete_link)
     delete_files(files, deps)
     return deleted
-
-
-def update(share_id: str, change: Callable[[Share], Share], deps: Deps) -> Share:
-    """Apply ``change`` to the share as stored and write the result; the share as written.
-
-    When another write came between the read and ours (a worker, the clinic and the patient may change
-    one share at once), ``change`` runs again on a fresh read, so no one's change is lost.
-    """
-    for _ in range(WRITE_ATTEMPTS):
-        current = deps.shares.get(share_id)
-        changed = change(current)
-        if changed == current:
-            return current
-        try:
-            return deps.shares.save(changed)
-        except StaleWrite:
-            continue
-    raise StaleWrite("The share is being changed by another request; try again")
 
 
 def delete_files(keys: list[str], deps: Deps) -> None:
@@ -200,7 +175,7 @@ def prepare_and_send(share_id: str, deps: Deps) -> Share:
                 current, files=pictures.files, needs_password=pictures.needs_password, status=ShareStatus.READY
             )
 
-        if update(share_id, ready, deps).deleted_at is not None:
+        if update(deps.shares, share_id, ready).deleted_at is not None:
             return
         try:
             deliver(share.share_id, deps)
@@ -213,7 +188,7 @@ def prepare_and_send(share_id: str, deps: Deps) -> Share:
     def with_files(current: Share) -> Share:
         return current if current.deleted_at is not None else replace(current, files=prepared.files)
 
-    done = update(share_id, with_files, deps)
+    done = update(deps.shares, share_id, with_files)
     if done.deleted_at is not None:  # deleted while its files were being made: they go too
         delete_files([f.key for f in prepared.files], deps)
     return done
@@ -226,8 +201,7 @@ def deliver(share_id: str, deps: Deps) -> Share:
     if share.deleted_at is not None or share.is_expired(now) or share.status is not ShareStatus.READY:
         return share
     clinic = deps.clinics.get(share.clinic_id)
-    link = f"{deps.site.public_base_url}/p/{share_token(deps.site.signing_key, share)}"
-    deliveries = tuple(_deliver_one(d, share, clinic, link, now, deps) if _due(d) else d for d in share.deliveries)
+    deliveries = notifier.send_all(share.deliveries, link_message(share, clinic, deps), now, deps)
     outcomes = dict(zip(share.deliveries, deliveries, strict=True))
 
     def record(current: Share) -> Share:
@@ -238,53 +212,28 @@ def deliver(share_id: str, deps: Deps) -> Share:
         sent = any(d.sent_at == now for d in merged)
         return replace(current, deliveries=merged, last_sent_at=now if sent else current.last_sent_at)
 
-    share = update(share_id, record, deps)
-    if any(_due(d) for d in deliveries):
+    share = update(deps.shares, share_id, record)
+    if any(d.due for d in deliveries):
         raise DeliveriesPending(share.share_id)  # SQS brings the job back; what was sent is not sent twice
     return share
 
 
-def _due(delivery: Delivery) -> bool:
-    return delivery.status is DeliveryStatus.QUEUED or (
-        delivery.status is DeliveryStatus.FAILED
-        and delivery.attempts < MAX_DELIVERY_ATTEMPTS
-        and delivery.reason not in _PERMANENT
-    )
-
-
-def _deliver_one(delivery: Delivery, share: Share, clinic: Clinic, link: str, now: datetime, deps: Deps) -> Delivery:
-    from chalicelib.observability import count
-    from chalicelib.templating import render
-
+def link_message(share: Share, clinic: Clinic, deps: Deps) -> notifier.Message:
+    """The e-mail and text that carry a share's link."""
     words = {
         "clinic_name": clinic.name,
-        "link": link,
+        "link": f"{deps.site.public_base_url}/p/{share_token(deps.site.signing_key, share)}",
         "expires_on": share.expires_at.date().isoformat(),
         "needs_password": share.locked_by_secret,
     }
-    attempts = delivery.attempts + 1
-    try:
-        if delivery.contact.kind is ContactKind.EMAIL:
-            subject = "Dina bilder" if share.language == "sv" else "Your images"
-            deps.mailer.send(
-                Email(
-                    to=delivery.contact.address,
-                    sender_name=clinic.name,
-                    subject=subject,
-                    text=render("share_email.txt", share.language, **words),
-                    html=render("share_email.html", share.language, **words),
-                )
-            )
-        else:
-            if deps.sms.is_opted_out(delivery.contact.address):
-                count("DeliveryFailed")
-                return replace(delivery, status=DeliveryStatus.FAILED, reason="opted_out", attempts=attempts)
-            deps.sms.send(delivery.contact.address, render("share_sms.txt", share.language, **words).strip())
-    except DeliveryFailed as failed:
-        count("DeliveryFailed")
-        return replace(delivery, status=DeliveryStatus.FAILED, reason=failed.code, attempts=attempts)
-    count("DeliverySent")
-    return replace(delivery, status=DeliveryStatus.SENT, reason=None, attempts=attempts, sent_at=now)
+    return notifier.Message(
+        notifier.Notice.SHARE_LINK,
+        share.language,
+        clinic.name,
+        words,
+        MessageOwner(OwnerKind.SHARE, share.share_id),
+        share.expires_at + HISTORY_AFTER_EXPIRY,
+    )
 
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -326,5 +275,4 @@ def _chosen_instances(
 
 
 def _warnings(share: Share) -> tuple[str, ...]:
-    kinds = {d.contact.kind for d in share.deliveries}
-    return (SMS_ONLY_WARNING,) if kinds == {ContactKind.SMS} else ()
+    return (SMS_ONLY_WARNING,) if sms_only(share.deliveries) else ()

@@ -10,13 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from chalicelib.domain.accounts import Clinic
-from chalicelib.domain.contacts import ContactKind, parse_contacts
-from chalicelib.domain.errors import DeliveryFailed, Forbidden, InvalidInput, NotFound
+from chalicelib.domain.contacts import parse_contacts
+from chalicelib.domain.deliveries import MessageOwner, OwnerKind, deliveries_for
+from chalicelib.domain.errors import Forbidden, InvalidInput, NotFound
 from chalicelib.domain.links import link_token, looks_like_token, new_nonce, token_hash
 from chalicelib.domain.visits import (
     AttachmentStatus,
-    Delivery,
-    DeliveryStatus,
     Message,
     Role,
     Visit,
@@ -24,10 +23,11 @@ from chalicelib.domain.visits import (
     new_visit_id,
     visit_expiry,
 )
+from chalicelib.services import notifier
 from chalicelib.services.accounts import reserve_messages
 from chalicelib.services.deps import Deps
-from chalicelib.services.ports import Email
-from chalicelib.templating import LANGUAGES, render
+from chalicelib.services.versioned import update
+from chalicelib.templating import LANGUAGES
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ def create_visit(actor: Participant, contacts: str, deps: Deps, *, language: str
         created_at=now,
         expires_at=visit_expiry(now, deps.visit_policy.retention_days),
         link_hash=token_hash(token),
-        deliveries=tuple(Delivery(position, contact) for position, contact in enumerate(parsed, start=1)),
+        deliveries=deliveries_for(parsed),
         link_nonce=nonce,
         language=language,
     )
@@ -144,33 +144,18 @@ def redeliver(visit_id: str, deps: Deps) -> Visit:
 
 
 def _send_due(visit: Visit, clinic: Clinic, token: str, deps: Deps) -> Visit:
-    link = patient_link(token, deps)
-    deliveries = tuple(
-        replace(_deliver(d, clinic, link, visit.language, deps), attempts=d.attempts + 1) if d.due else d
-        for d in visit.deliveries
-    )
-    # Sending takes time: write the outcome onto the visit as it is now (it may have been closed meanwhile).
-    delivered = replace(deps.visits.get(visit.visit_id), deliveries=deliveries)
-    deps.visits.save(delivered)
-    return delivered
+    words = {"clinic_name": clinic.name, "link": patient_link(token, deps)}
+    owner = MessageOwner(OwnerKind.VISIT, visit.visit_id)
+    message = notifier.Message(notifier.Notice.VISIT_LINK, visit.language, clinic.name, words, owner, visit.expires_at)
+    deliveries = notifier.send_all(visit.deliveries, message, deps.clock.now(), deps)
+    outcomes = dict(zip(visit.deliveries, deliveries, strict=True))
 
+    # Sending takes time: the outcomes go onto the visit as it is now (it may have been closed meanwhile,
+    # or an event may have come for a message sent before); a delivery changed meanwhile keeps its state.
+    def record(current: Visit) -> Visit:
+        return replace(current, deliveries=tuple(outcomes.get(d, d) for d in current.deliveries))
 
-def _deliver(delivery: Delivery, clinic: Clinic, link: str, lang: str, deps: Deps) -> Delivery:
-    address = delivery.contact.address
-    words = {"clinic_name": clinic.name, "link": link}
-    try:
-        if delivery.contact.kind is ContactKind.EMAIL:
-            # The subject names the clinic only: subjects show on lock screens and in mail logs.
-            subject = f"Ditt besök hos {clinic.name}" if lang == "sv" else f"Your visit with {clinic.name}"
-            text, html = render("visit_email.txt", lang, **words), render("visit_email.html", lang, **words)
-            message_id = deps.mailer.send(Email(address, clinic.name, subject, text, html))
-        else:
-            if deps.sms.is_opted_out(address):
-                return replace(delivery, status=DeliveryStatus.OPTED_OUT)
-            message_id = deps.sms.send(address, render("visit_sms.txt", lang, **words))
-    except DeliveryFailed as failed:
-        return replace(delivery, status=DeliveryStatus.FAILED, reason=failed.code)
-    return replace(delivery, status=DeliveryStatus.SENT, message_id=message_id)
+    return update(deps.visits, visit.visit_id, record)
 
 
 @dataclass(frozen=True)
@@ -199,9 +184,9 @@ def close_visit(actor: Participant, visit_id: str, deps: Deps) -> VisitDetail:
     """
     closing = acting_clinician(actor)
     visit = visit_for(actor, visit_id, deps)
-    closed = visit.close(closing, deps.clock.now(), deps.visit_policy.retention_days)
-    if closed is not visit:
-        deps.visits.save(closed)
+    now, retention_days = deps.clock.now(), deps.visit_policy.retention_days
+    closed = update(deps.visits, visit.visit_id, lambda current: current.close(closing, now, retention_days))
+    if closed.version != visit.version:
         deps.messages.expire(visit_id, closed.expires_at)
     return VisitDetail(closed, kept_files(closed, deps))
 

@@ -12,6 +12,7 @@ import pytest
 from chalicelib import wiring
 from chalicelib.domain import links
 from chalicelib.domain.contacts import Contact, ContactKind
+from chalicelib.domain.deliveries import Delivery, DeliveryStatus
 from chalicelib.domain.errors import Conflict, NotFound, StaleWrite
 from chalicelib.domain.shares import (
     LOCK_DURATION,
@@ -19,15 +20,13 @@ from chalicelib.domain.shares import (
     AccessEvent,
     AccessKind,
     Attempts,
-    Delivery,
-    DeliveryStatus,
     LinkLocked,
     Share,
     SharedFile,
     ShareStatus,
 )
 from chalicelib.services.deps import Deps
-from chalicelib.services.shares import update
+from chalicelib.services.versioned import update
 from chalicelib.settings import settings
 from tests import patient_data
 from tests.fakes import FakeClock
@@ -43,8 +42,8 @@ def a_share(share_id: str, clock: FakeClock, study: str = "1.2.3", clinic: str =
         study_instance_uid=study,
         sop_instance_uids=("1.2.3.4",),
         deliveries=(
-            Delivery(Contact(ContactKind.EMAIL, patient_data.EMAILS[0])),
-            Delivery(Contact(ContactKind.SMS, patient_data.PHONES[0]), DeliveryStatus.SENT, None, 1, now),
+            Delivery(1, Contact(ContactKind.EMAIL, patient_data.EMAILS[0])),
+            Delivery(2, Contact(ContactKind.SMS, patient_data.PHONES[0]), DeliveryStatus.SENT, None, 1, now, "m-1"),
         ),
         language="sv",
         token_hash=links.token_hash(links.new_token()),
@@ -113,7 +112,7 @@ def test_a_save_from_an_outdated_read_is_refused_and_update_redoes_it(real_or_fa
             real_or_fake.shares.save(replace(current, password_hash="scrypt$x$y"))
         return replace(current, status=ShareStatus.READY)
 
-    done = update(share.share_id, ready, real_or_fake)
+    done = update(real_or_fake.shares, share.share_id, ready)
     assert calls == [1, 2]
     assert (done.status, done.password_hash, done.version) == (ShareStatus.READY, "scrypt$x$y", 3)
     assert real_or_fake.shares.get(share.share_id) == done

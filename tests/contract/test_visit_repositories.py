@@ -8,22 +8,23 @@ from datetime import timedelta
 import pytest
 
 from chalicelib.domain.contacts import Contact, ContactKind
-from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.deliveries import Delivery, DeliveryStatus
+from chalicelib.domain.errors import Conflict, NotFound, StaleWrite
 from chalicelib.domain.links import new_token, token_hash
 from chalicelib.domain.visits import (
     Attachment,
     AttachmentStatus,
-    Delivery,
-    DeliveryStatus,
     Message,
     RejectReason,
     Role,
     Visit,
+    VisitStatus,
     new_attachment_id,
     new_visit_id,
     visit_expiry,
 )
 from chalicelib.services.deps import Deps
+from chalicelib.services.versioned import update
 from tests import patient_data
 from tests.fakes import FakeClock
 
@@ -42,7 +43,7 @@ def a_visit() -> Visit:
         link_hash=token_hash(new_token()),
         deliveries=(
             Delivery(1, Contact(ContactKind.EMAIL, patient_data.EMAILS[0])),
-            Delivery(2, Contact(ContactKind.SMS, patient_data.PHONES[0]), DeliveryStatus.FAILED, "Throttling", None, 2),
+            Delivery(2, Contact(ContactKind.SMS, patient_data.PHONES[0]), DeliveryStatus.FAILED, "Throttling", 2),
         ),
         link_nonce="0123456789abcdef0123456789abcdef",
         language="en",
@@ -78,20 +79,35 @@ def test_saving_records_deliveries_and_closing(real_or_fake: Deps) -> None:
     visit = a_visit()
     real_or_fake.visits.add(visit)
     sent = replace(visit, deliveries=(replace(visit.deliveries[0], status=DeliveryStatus.SENT, message_id="m-1"),))
-    real_or_fake.visits.save(sent)
-    assert real_or_fake.visits.get(visit.visit_id) == sent
-    closed = sent.close("dr.holm", sent.created_at + timedelta(hours=1), 30)
-    real_or_fake.visits.save(closed)
+    stored = real_or_fake.visits.save(sent)
+    assert stored == replace(sent, version=1)
+    assert real_or_fake.visits.get(visit.visit_id) == stored
+    closed = real_or_fake.visits.save(stored.close("dr.holm", sent.created_at + timedelta(hours=1), 30))
     assert real_or_fake.visits.get(visit.visit_id) == closed
+    assert closed.version == 2
     with pytest.raises(NotFound):
         real_or_fake.visits.save(replace(visit, visit_id=new_visit_id()))
+
+
+def test_a_delivery_outcome_read_before_a_close_does_not_reopen_the_visit(real_or_fake: Deps) -> None:
+    visit = a_visit()
+    real_or_fake.visits.add(visit)
+    real_or_fake.visits.save(visit.close("dr.holm", visit.created_at, 30))  # while the link goes out
+    delivered = replace(visit, deliveries=(replace(visit.deliveries[0], status=DeliveryStatus.SENT),))
+    with pytest.raises(StaleWrite):
+        real_or_fake.visits.save(delivered)  # read before the close: refused, not written over it
+    merged = update(
+        real_or_fake.visits, visit.visit_id, lambda current: replace(current, deliveries=delivered.deliveries)
+    )
+    assert merged.status is VisitStatus.CLOSED
+    assert merged.deliveries == delivered.deliveries
 
 
 def test_message_numbers_count_up_while_open_and_stop_when_closed(real_or_fake: Deps) -> None:
     visit = a_visit()
     real_or_fake.visits.add(visit)
     assert [real_or_fake.visits.next_seq(visit.visit_id) for _ in range(3)] == [1, 2, 3]
-    real_or_fake.visits.save(visit.close("dr.berg", visit.created_at, 30))
+    real_or_fake.visits.save(real_or_fake.visits.get(visit.visit_id).close("dr.berg", visit.created_at, 30))
     with pytest.raises(Conflict):
         real_or_fake.visits.next_seq(visit.visit_id)
     with pytest.raises((Conflict, NotFound)):

@@ -170,7 +170,12 @@ def resolved(value: Any, *, stage: str) -> Any:
 
 def test_every_lambda_has_its_own_role_from_the_template_and_alarms(template: dict[str, Any]) -> None:
     functions = of_type(template, "AWS::Serverless::Function")
-    roles = of_type(template, "AWS::IAM::Role")
+    roles = {
+        name: role
+        for name, role in of_type(template, "AWS::IAM::Role").items()
+        if role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"]
+        == "lambda.amazonaws.com"
+    }  # (others are services' own, e.g. SNS writing SMS delivery logs)
     alarms = [a["Properties"] for a in of_type(template, "AWS::CloudWatch::Alarm").values()]
     assert functions
     used_roles = set()
@@ -181,7 +186,8 @@ def test_every_lambda_has_its_own_role_from_the_template_and_alarms(template: di
         used_roles.add(f"{name}Role")
         for metric in ("Errors", "Throttles"):
             assert any(
-                a["MetricName"] == metric and a["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": name}}]
+                a.get("MetricName") == metric
+                and a.get("Dimensions") == [{"Name": "FunctionName", "Value": {"Ref": name}}]
                 for a in alarms
             ), f"{name} has no {metric} alarm"
     assert used_roles == set(roles), "a role without a function"
@@ -203,9 +209,18 @@ def test_every_dead_letter_queue_has_an_alarm(template: dict[str, Any]) -> None:
     for queue in resources.QUEUES:
         dlq = queue.logical_id.replace("Queue", "DLQ")
         assert any(
-            a["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq, "QueueName"]}}] for a in alarms
+            a.get("Dimensions") == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq, "QueueName"]}}] for a in alarms
         )
-    assert any(a["MetricName"] == "DeliveryFailed" for a in alarms)
+    assert any(a.get("MetricName") == "EmailFailed" for a in alarms)
+    assert {"Reputation.BounceRate", "Reputation.ComplaintRate"} <= {a.get("MetricName") for a in alarms}
+    sms_rate = [a for a in alarms if any(m.get("Expression") for m in a.get("Metrics", []))]
+    assert len(sms_rate) == 1
+    for queue in resources.QUEUES:
+        assert any(
+            a.get("MetricName") == "ApproximateAgeOfOldestMessage"
+            and a["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue.logical_id, "QueueName"]}}]
+            for a in alarms
+        ), f"{queue.short_name}: no alarm on its oldest message"
     assert of_type(template, "AWS::CloudWatch::Dashboard")
 
 

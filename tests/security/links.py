@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from chalicelib.domain import links
 from chalicelib.domain.contacts import Contact, ContactKind
-from chalicelib.domain.shares import Delivery, DeliveryStatus, Share, SharedFile, ShareStatus, new_share_id
+from chalicelib.domain.deliveries import Delivery, DeliveryStatus
+from chalicelib.domain.shares import Share, SharedFile, ShareStatus, new_share_id
 from chalicelib.services import accounts
 from chalicelib.services.deps import Deps
 from tests import patient_data
@@ -29,7 +30,9 @@ def ready_share(deps: Deps, *, link_code: str | None = None, needs_password: boo
         clinic_id=clinic.clinic_id,
         study_instance_uid="1.2.826.0.1.3680043.8.498.77",
         sop_instance_uids=None,
-        deliveries=(Delivery(Contact(ContactKind.EMAIL, patient_data.EMAILS[0]), DeliveryStatus.SENT, None, 1, now),),
+        deliveries=(
+            Delivery(1, Contact(ContactKind.EMAIL, patient_data.EMAILS[0]), DeliveryStatus.SENT, None, 1, now),
+        ),
         language="en",
         token_hash=links.token_hash(token),
         token_nonce=links.new_nonce(),

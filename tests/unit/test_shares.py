@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 
 from chalicelib.domain import links
+from chalicelib.domain.deliveries import DeliveryStatus
 from chalicelib.domain.errors import InvalidInput, NotFound
-from chalicelib.domain.shares import Delivery, DeliveryStatus, LinkDeleted, LinkExpired, ShareStatus
+from chalicelib.domain.shares import LinkDeleted, LinkExpired, ShareStatus
 from chalicelib.services import accounts, ingest, shares
 from chalicelib.services.deps import Deps
+from chalicelib.services.versioned import update
 from tests import dicom_files, patient_data
 from tests.fakes import FakeClock, FakeJobQueue, FakeSmsSender, InMemoryObjectStore, mailer, sms
 
@@ -127,9 +129,8 @@ def test_a_resend_while_a_delivery_is_under_way_still_reaches_every_contact(deps
     share = shares.send_study(clinic, STUDY, shares.SendRequest(contacts=CONTACTS), deps).share
     run_jobs(deps)
     # The text is due again (a retry); while it goes out, the clinic resends the link to both contacts.
-    shares.update(
-        share.share_id, lambda s: replace(s, deliveries=(s.deliveries[0], Delivery(s.deliveries[1].contact))), deps
-    )
+    retry_text = lambda s: replace(s, deliveries=(s.deliveries[0], s.deliveries[1].queued_again()))  # noqa: E731
+    update(deps.shares, share.share_id, retry_text)
     texts = ResendingSms(lambda: shares.resend(clinic, share.share_id, deps))
     busy = replace(deps, sms=texts)
     shares.deliver(share.share_id, busy)
@@ -183,7 +184,7 @@ def test_opted_out_numbers_get_nothing(deps: Deps, clinic: str) -> None:
     share = shares.send_study(clinic, STUDY, shares.SendRequest(contacts=CONTACTS), deps).share
     run_jobs(deps)
     assert sms(deps).sent == []
-    assert deps.shares.get(share.share_id).deliveries[1].reason == "opted_out"
+    assert deps.shares.get(share.share_id).deliveries[1].status is DeliveryStatus.OPTED_OUT
 
 
 def test_chosen_instances_must_belong_to_the_study(deps: Deps, clinic: str) -> None:

@@ -6,12 +6,11 @@ import pytest
 
 from chalicelib.domain import links
 from chalicelib.domain.contacts import Contact, ContactKind
+from chalicelib.domain.deliveries import Delivery, DeliveryStatus
 from chalicelib.domain.errors import Conflict, InvalidInput
 from chalicelib.domain.shares import (
     MAX_FAILED_ATTEMPTS,
     Attempts,
-    Delivery,
-    DeliveryStatus,
     LinkDeleted,
     LinkExpired,
     LinkLocked,
@@ -34,8 +33,10 @@ def share(clock: FakeClock, **changes: object) -> Share:
         study_instance_uid="1.2.3",
         sop_instance_uids=None,
         deliveries=(
-            Delivery(Contact(ContactKind.EMAIL, patient_data.EMAILS[0]), DeliveryStatus.SENT, attempts=1, sent_at=now),
-            Delivery(Contact(ContactKind.SMS, patient_data.PHONES[0]), DeliveryStatus.FAILED, reason="opted out"),
+            Delivery(
+                1, Contact(ContactKind.EMAIL, patient_data.EMAILS[0]), DeliveryStatus.SENT, attempts=1, sent_at=now
+            ),
+            Delivery(2, Contact(ContactKind.SMS, patient_data.PHONES[0]), DeliveryStatus.FAILED, reason="Throttling"),
         ),
         language="sv",
         token_hash=links.token_hash(links.new_token()),

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from chalicelib.domain.visits import DeliveryStatus
+from chalicelib.domain.deliveries import DeliveryStatus
 from chalicelib.services import accounts, visits
 from chalicelib.services.deps import Deps
 from tests import patient_data

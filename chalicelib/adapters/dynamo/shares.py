@@ -26,25 +26,22 @@ from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.adapters.dynamo.base import BaseModel, TableMeta, deployed_name
+from chalicelib.adapters.dynamo.deliveries import deliveries_from, deliveries_json
 from chalicelib.adapters.dynamo.errors import is_conditional_failure
-from chalicelib.domain.contacts import Contact, ContactKind
 from chalicelib.domain.errors import Conflict, NotFound, StaleWrite
 from chalicelib.domain.shares import (
+    HISTORY_AFTER_EXPIRY,
     LOCK_DURATION,
     MAX_FAILED_ATTEMPTS,
     AccessEvent,
     AccessKind,
     Attempts,
-    Delivery,
-    DeliveryStatus,
     LinkLocked,
     Share,
     SharedFile,
     ShareStatus,
 )
 
-#: How long a share's row (its history) outlives its link.
-HISTORY_AFTER_EXPIRY = timedelta(days=30)
 #: What ``save`` leaves as stored: the key, and the attempt gate (written only by take/clear_attempts).
 _NOT_SAVED = frozenset({"share_id", "attempts", "locked_until"})
 
@@ -208,9 +205,7 @@ def _body(share: Share) -> dict[str, Any]:
     return {
         "study_instance_uid": share.study_instance_uid,
         "sop_instance_uids": list(share.sop_instance_uids) if share.sop_instance_uids is not None else None,
-        "deliveries": [
-            {**asdict(d), "contact": asdict(d.contact), "sent_at": _iso(d.sent_at)} for d in share.deliveries
-        ],
+        "deliveries": deliveries_json(share.deliveries),
         "language": share.language,
         "token_nonce": share.token_nonce,
         "last_sent_at": _iso(share.last_sent_at),
@@ -231,16 +226,7 @@ def _share(row: ShareModel) -> Share:
         clinic_id=row.clinic_id,
         study_instance_uid=body["study_instance_uid"],
         sop_instance_uids=tuple(body["sop_instance_uids"]) if body["sop_instance_uids"] is not None else None,
-        deliveries=tuple(
-            Delivery(
-                contact=Contact(ContactKind(d["contact"]["kind"]), d["contact"]["address"]),
-                status=DeliveryStatus(d["status"]),
-                reason=d["reason"],
-                attempts=d["attempts"],
-                sent_at=_time(d["sent_at"]),
-            )
-            for d in body["deliveries"]
-        ),
+        deliveries=deliveries_from(body["deliveries"]),
         language=body["language"],
         token_hash=row.token_hash,
         token_nonce=body["token_nonce"],

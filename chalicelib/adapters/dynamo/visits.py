@@ -11,6 +11,7 @@ cleanup worker deletes the files of expired attachments.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -25,14 +26,13 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection, LocalSecondaryIndex
 
 from chalicelib.adapters.dynamo.base import BaseModel, TableMeta, deployed_name
+from chalicelib.adapters.dynamo.deliveries import deliveries_from, deliveries_json
 from chalicelib.adapters.dynamo.errors import is_conditional_failure
-from chalicelib.domain.contacts import Contact, ContactKind
-from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.deliveries import Delivery
+from chalicelib.domain.errors import Conflict, NotFound, StaleWrite
 from chalicelib.domain.visits import (
     Attachment,
     AttachmentStatus,
-    Delivery,
-    DeliveryStatus,
     Message,
     RejectReason,
     Role,
@@ -65,6 +65,7 @@ class VisitModel(BaseModel):
     link_nonce = UnicodeAttribute(null=True)
     language = UnicodeAttribute(null=True)
     deliveries = UnicodeAttribute()  # JSON: read back whole, never queried by field
+    version = NumberAttribute(null=True)  # Visit.version: every save is conditional on it
     status = UnicodeAttribute()
     closed_at = UTCDateTimeAttribute(null=True)
     closed_by = UnicodeAttribute(null=True)
@@ -136,9 +137,14 @@ class DynamoVisitRepository:
             return self.get(key.visit_id)
         raise NotFound("No such visit")
 
-    def save(self, visit: Visit) -> None:
+    def save(self, visit: Visit) -> Visit:
+        stored = replace(visit, version=visit.version + 1)
+        read_at = VisitModel.version == visit.version
+        if visit.version == 0:
+            read_at |= VisitModel.version.does_not_exist()
         row = VisitModel(visit.visit_id)
         try:
+            # The fields a visit's life changes; its message counter (next_seq) is not among them.
             row.update(
                 actions=[
                     VisitModel.status.set(visit.status.value),
@@ -146,13 +152,16 @@ class DynamoVisitRepository:
                     VisitModel.deliveries.set(_deliveries_json(visit.deliveries)),
                     VisitModel.closed_at.set(visit.closed_at) if visit.closed_at else VisitModel.closed_at.remove(),
                     VisitModel.closed_by.set(visit.closed_by) if visit.closed_by else VisitModel.closed_by.remove(),
+                    VisitModel.version.set(stored.version),
                 ],
-                condition=VisitModel.visit_id.exists(),
+                condition=VisitModel.visit_id.exists() & read_at,
             )
         except UpdateError as err:
-            if is_conditional_failure(err):
-                raise NotFound("No such visit") from err
-            raise
+            if not is_conditional_failure(err):
+                raise
+            self.get(visit.visit_id)  # NotFound when it is gone
+            raise StaleWrite("The visit has been changed since it was read") from err
+        return stored
 
     def next_seq(self, visit_id: str) -> int:
         row = VisitModel(visit_id)
@@ -224,20 +233,7 @@ def _set_or_remove(attribute: Any, value: object) -> Any:
 
 
 def _deliveries_json(deliveries: tuple[Delivery, ...]) -> str:
-    return json.dumps(
-        [
-            {
-                "position": d.position,
-                "kind": d.contact.kind.value,
-                "address": d.contact.address,
-                "status": d.status.value,
-                "reason": d.reason,
-                "message_id": d.message_id,
-                "attempts": d.attempts,
-            }
-            for d in deliveries
-        ]
-    )
+    return json.dumps(deliveries_json(deliveries))
 
 
 def _visit_row(visit: Visit) -> VisitModel:
@@ -255,21 +251,12 @@ def _visit_row(visit: Visit) -> VisitModel:
         message_seq=0,
         link_nonce=visit.link_nonce or None,
         language=visit.language,
+        version=visit.version,
     )
 
 
 def _visit(row: VisitModel) -> Visit:
-    deliveries = tuple(
-        Delivery(
-            position=int(d["position"]),
-            contact=Contact(ContactKind(d["kind"]), d["address"]),
-            status=DeliveryStatus(d["status"]),
-            reason=d["reason"],
-            message_id=d["message_id"],
-            attempts=int(d.get("attempts", 0)),
-        )
-        for d in json.loads(row.deliveries)
-    )
+    deliveries = deliveries_from(json.loads(row.deliveries))
     return Visit(
         visit_id=row.visit_id,
         clinic_id=row.clinic_id,
@@ -283,6 +270,7 @@ def _visit(row: VisitModel) -> Visit:
         closed_by=row.closed_by,
         link_nonce=row.link_nonce or "",
         language=row.language or "sv",
+        version=int(row.version or 0),
     )
 
 
