@@ -3,22 +3,31 @@
 SES and SNS are moto's here, running in this process, so the outbox reads what they recorded. A
 recorder stamps each message when it first sees it, since moto keeps no send time. The Blueprint is
 registered by ``local/run.py`` only: it never exists in a deployed app.
+
+moto publishes no delivery events, so each message has buttons (and ``POST /_local/outbox/{id}/events``
+with ``{"event": …}``) that play what SES or SNS would report: delivered, bounce, soft bounce, complaint,
+delay for e-mail; delivered or failed for a text. The record goes into the same queue, or to the same
+handler, as in AWS (``local/provider_events.py``).
 """
 
 from __future__ import annotations
 
 import html
+import json
 import re
 import threading
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs
 
 from chalice.app import Blueprint, Response
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
+
+from local import provider_events
 
 _URL = re.compile(r"https?://[^\s<>\"']+")
 
@@ -59,6 +68,12 @@ class Recorder:
                         "sms", message_id, now, "SNS", [phone], "", text, None, _URL.findall(text)
                     )
 
+    def find(self, message_id: str) -> Sent | None:
+        """One message by its provider id."""
+        self.collect()
+        with self._lock:
+            return self._seen.get(message_id)
+
     def newest_first(self) -> list[Sent]:
         """Everything sent so far, newest first."""
         self.collect()
@@ -87,9 +102,60 @@ def _email(message: Any, now: str) -> Sent:
     return Sent("email", message.id, now, message.source, to, subject, body, html_body, _URL.findall(body))
 
 
-def blueprint(recorder: Recorder) -> Blueprint:
-    """The outbox routes, reading ``recorder``."""
+class EventInjector:
+    """Plays a provider's delivery event for one message, into the queue or handler AWS would use."""
+
+    def __init__(self, region: str, events_queue: str, clock: Any, sms_receipts: Any) -> None:
+        self._region = region
+        self._events_queue = events_queue
+        self._clock = clock
+        self._sms_receipts = sms_receipts
+
+    def inject(self, sent: Sent, event: str) -> None:
+        """Raise ValueError for an event that does not fit the message's kind."""
+        now = self._clock.now()
+        if sent.kind == "email":
+            if event not in provider_events.EMAIL_EVENTS:
+                raise ValueError(event)
+            from chalicelib.adapters.aws import client
+
+            sqs = client("sqs")
+            url = sqs.get_queue_url(QueueName=self._events_queue)["QueueUrl"]
+            record = provider_events.ses_record(event, sent.message_id, sent.sender, sent.to, now)
+            sqs.send_message(QueueUrl=url, MessageBody=json.dumps(record))
+            return
+        if event not in provider_events.SMS_EVENTS:
+            raise ValueError(event)
+        line = provider_events.sms_log_line(event, sent.message_id, sent.to[0], now)
+        logs = provider_events.logs_subscription_event([line], event == "sms_delivered", self._region)
+        self._sms_receipts(logs, None)
+
+
+def blueprint(recorder: Recorder, injector: EventInjector) -> Blueprint:
+    """The outbox routes, reading ``recorder`` and playing events through ``injector``."""
     bp = Blueprint(__name__)
+
+    @bp.route("/_local/outbox/{message_id}/events", methods=["POST"], content_types=_EVENT_TYPES)
+    def play(message_id: str) -> Response:
+        request = bp.current_request
+        raw = request.raw_body or b""
+        if "json" in (request.headers.get("content-type") or ""):
+            try:
+                event = str(json.loads(raw).get("event", ""))
+            except (ValueError, AttributeError):
+                event = ""
+        else:
+            event = parse_qs(raw.decode("utf-8", "replace")).get("event", [""])[-1]
+        sent = recorder.find(message_id)
+        if sent is None:
+            return Response(body={"Code": "NotFound", "Message": "No such message"}, status_code=404)
+        try:
+            injector.inject(sent, event)
+        except ValueError:
+            return Response(body={"Code": "InvalidInput", "Message": "No such event for this message"}, status_code=422)
+        if "json" in (request.headers.get("content-type") or ""):
+            return Response(body={"message_id": message_id, "event": event}, status_code=202)
+        return Response(body="", status_code=303, headers={"Location": "/_local/outbox"})
 
     @bp.route("/_local/outbox", methods=["GET"])
     def outbox() -> Response:
@@ -122,9 +188,25 @@ Generated {html.escape(time.strftime("%H:%M:%S"))}.</p>{rows}</body></html>"""
 
 def _row(sent: Sent) -> str:
     links = "".join(f'<li><a href="{html.escape(u)}">{html.escape(u)}</a></li>' for u in sent.links)
+    events = provider_events.EMAIL_EVENTS if sent.kind == "email" else provider_events.SMS_EVENTS
+    action = f"/_local/outbox/{html.escape(sent.message_id)}/events"
+    buttons = "".join(f'<button type="submit" name="event" value="{e}">{_EVENT_LABELS[e]}</button> ' for e in events)
     return (
         f'<article class="{sent.kind}"><div class="meta">{sent.kind.upper()} · {html.escape(sent.sent_at)} · '
         f"from {html.escape(sent.sender)} · to {html.escape(', '.join(sent.to))}</div>"
         f"<h2>{html.escape(sent.subject)}</h2><pre>{html.escape(sent.body)}</pre>"
-        f"<ul>{links}</ul></article>"
+        f"<ul>{links}</ul>"
+        f'<form method="post" action="{action}" aria-label="Play a provider event">{buttons}</form></article>'
     )
+
+
+_EVENT_TYPES = ["application/json", "application/x-www-form-urlencoded"]
+_EVENT_LABELS = {
+    "delivered": "Delivered",
+    "bounce": "Bounce (hard)",
+    "soft_bounce": "Bounce (soft)",
+    "complaint": "Complaint",
+    "delay": "Delayed",
+    "sms_delivered": "SMS delivered",
+    "sms_failed": "SMS failed",
+}

@@ -76,8 +76,11 @@ def main() -> int:
     stack.create_all(cfg)
     api.register_media(app)  # in AWS, the media workers run from their container image
     recorder = outbox.Recorder(cfg.region)
-    app.register_blueprint(outbox.blueprint(recorder))
     local_clock = clock.ShiftableClock()
+    from chalicelib.workers.delivery_events import sms_receipts
+
+    injector = outbox.EventInjector(cfg.region, cfg.queue_name("delivery-events"), local_clock, sms_receipts)
+    app.register_blueprint(outbox.blueprint(recorder, injector))
     app.register_blueprint(clock.blueprint(local_clock))
     local_deps = wiring.override(replace(wiring.build(), clock=local_clock))
     local_deps.__enter__()

@@ -207,3 +207,54 @@ def test_events_for_messages_nobody_follows_are_ignored(deps: Deps) -> None:
     event = delivery_events.from_ses(ses_event("ses_delivery", "not-ours"))
     assert event is not None
     assert delivery_events.apply(event, deps) is None
+
+
+def shape(value: Any) -> Any:
+    """The fields of a JSON value, recursively (lists by their first item)."""
+    if isinstance(value, dict):
+        return {k: shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [shape(value[0])] if value else []
+    return type(value).__name__
+
+
+@pytest.mark.parametrize(
+    ("button", "fixture"),
+    [
+        ("delivered", "ses_delivery"),
+        ("bounce", "ses_bounce_permanent"),
+        ("soft_bounce", "ses_bounce_transient"),
+        ("complaint", "ses_complaint"),
+        ("delay", "ses_delivery_delay"),
+    ],
+)
+def test_the_local_outbox_plays_ses_records_shaped_as_aws_documents_them(button: str, fixture: str) -> None:
+    from datetime import UTC, datetime
+
+    from local.provider_events import ses_record
+
+    played = ses_record(button, "m-1", "K <no-reply@example.com>", ["recipient@example.com"], datetime.now(UTC))
+    documented = json.loads(ses_event(fixture, "m-1"))
+    for key in ("eventType", *[k for k in documented if k not in ("mail", "eventType")]):
+        assert shape(played[key]) == shape(documented[key]), key
+    assert set(played["mail"]) <= set(documented["mail"])
+    event = delivery_events.from_ses(json.dumps(played))
+    assert event is not None
+    assert event.message_id == "m-1"
+
+
+@pytest.mark.parametrize(
+    ("button", "fixture"), [("sms_delivered", "sns_sms_success"), ("sms_failed", "sns_sms_failure")]
+)
+def test_the_local_outbox_plays_sms_receipts_shaped_as_aws_documents_them(button: str, fixture: str) -> None:
+    from datetime import UTC, datetime
+
+    from local.provider_events import logs_subscription_event, sms_log_line
+
+    line = sms_log_line(button, "m-2", patient_data.PHONES[0], datetime.now(UTC))
+    documented = json.loads((FIXTURES / f"{fixture}.json").read_text())
+    assert set(line) == set(documented)
+    assert set(line["delivery"]) >= set(documented["delivery"]) - {"phoneCarrier"}
+    (event,) = delivery_events.from_sms_logs(logs_subscription_event([line], button == "sms_delivered", "eu-north-1"))
+    assert event.message_id == "m-2"
+    assert event.status is (DeliveryStatus.DELIVERED if button == "sms_delivered" else DeliveryStatus.FAILED)
