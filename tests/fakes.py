@@ -118,12 +118,20 @@ class InMemoryObjectStore:
         return PresignedPost(url=f"memory://{bucket}", fields=fields)
 
     def presigned_get(
-        self, bucket: str, key: str, *, expires_s: int, filename: str | None = None, inline: bool = True
+        self,
+        bucket: str,
+        key: str,
+        *,
+        expires_s: int,
+        filename: str | None = None,
+        inline: bool = True,
+        content_type: str | None = None,
     ) -> str:
         disposition = (
             "" if filename is None else f"&disposition={'inline' if inline else 'attachment'}:{quote(filename)}"
         )
-        return f"memory://{bucket}/{key}?expires={expires_s}{disposition}"
+        served_type = "" if content_type is None else f"&type={quote(content_type, safe='')}"
+        return f"memory://{bucket}/{key}?expires={expires_s}{disposition}{served_type}"
 
     def keys(self, bucket: str, prefix: str = "") -> list[str]:
         return sorted(k for b, k in self.objects if b == bucket and k.startswith(prefix))

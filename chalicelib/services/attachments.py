@@ -9,7 +9,8 @@
    they are named), pictures re-encoded without metadata (GPS above all) and turned upright, a
    thumbnail or a video's poster frame. A refused file is deleted; its message says why.
 3. ``download_url``: a participant of the visit gets a pre-signed GET for a few minutes, inline for
-   pictures and videos, as an attachment for documents, under its original name.
+   pictures and videos, as an attachment for documents, as the type sniffed and under the sender's
+   name with that type's extension (``download_name``); S3 answers with both, whatever was stored.
 
 The sender's upload and the served file have different keys, so a second POST with the same form
 never replaces a file that was already checked: the worker deletes it unread.
@@ -37,7 +38,7 @@ from chalicelib.domain.visits import (
     preview_key,
     upload_key,
 )
-from chalicelib.media.attachment_types import MAX_ATTACHMENT_BYTES
+from chalicelib.media.attachment_types import MAX_ATTACHMENT_BYTES, extension_of
 from chalicelib.services.chat import append, settled
 from chalicelib.services.deps import Deps
 from chalicelib.services.ports import PresignedPost
@@ -47,6 +48,8 @@ from chalicelib.services.visits import Participant, acting_clinician, visit_for
 UPLOAD_URL_SECONDS = 600
 #: Downloads and previews: long enough to start, short enough that a copied URL soon stops working.
 DOWNLOAD_URL_SECONDS = 300
+#: Every preview (a picture's thumbnail, a video's poster frame) is a JPEG.
+PREVIEW_TYPE = "image/jpeg"
 _COPY_CHUNK = 1024 * 1024
 
 
@@ -90,13 +93,16 @@ def download_url(actor: Participant, visit_id: str, attachment_id: str, deps: De
     if preview:
         if not attachment.has_preview:
             raise NotFound("The file has no preview")
-        return deps.objects.presigned_get(bucket, preview_key(*ids), expires_s=DOWNLOAD_URL_SECONDS)
+        return deps.objects.presigned_get(
+            bucket, preview_key(*ids), expires_s=DOWNLOAD_URL_SECONDS, content_type=PREVIEW_TYPE
+        )
     return deps.objects.presigned_get(
         bucket,
         file_key(*ids),
         expires_s=DOWNLOAD_URL_SECONDS,
         filename=download_name(attachment),
         inline=attachment.inline,
+        content_type=served_type(attachment),
     )
 
 
@@ -112,15 +118,21 @@ def mark_saved(actor: Participant, visit_id: str, attachment_id: str, deps: Deps
     return replace(message, attachment=saved)
 
 
-def download_name(attachment: Attachment) -> str:
-    """The name a download is saved under: the sender's, with the extension of what we serve.
+def served_type(attachment: Attachment) -> str:
+    """The type a kept file is served as: the one found in its bytes (and, for HEIC, the JPEG it became)."""
+    if attachment.status is not AttachmentStatus.READY or attachment.mime is None:
+        raise Conflict("Only a file that was checked and kept is served")
+    return attachment.mime
 
-    Only HEIC/HEIF changes type when cleaned (it becomes JPEG, which every browser shows).
+
+def download_name(attachment: Attachment) -> str:
+    """The name a download is saved under: the sender's, with the extension of the type served.
+
+    The sender chose the extension, and it is what decides what opening the file does (Windows runs a
+    ``provsvar.hta`` that holds text); the type was decided from the bytes, so its extension replaces
+    the sender's: ``provsvar.txt``. HEIC/HEIF becomes JPEG when cleaned, so ``IMG_1.HEIC`` is ``IMG_1.jpg``.
     """
-    path = PurePosixPath(attachment.filename)
-    if attachment.mime == "image/jpeg" and path.suffix.lower() in {".heic", ".heif"}:
-        return str(path.with_suffix(".jpg"))
-    return attachment.filename
+    return PurePosixPath(attachment.filename).stem + extension_of(served_type(attachment))
 
 
 # ------------------------------------------------------------------------------------ the worker's part
@@ -188,7 +200,7 @@ def _inspect(object_key: str, size: int, message: Message, deps: Deps) -> Attach
     ids = (message.clinic_id, message.visit_id, attachment.attachment_id)
     deps.objects.put(bucket, file_key(*ids), body, mime)
     if preview is not None:
-        deps.objects.put(bucket, preview_key(*ids), preview, "image/jpeg")
+        deps.objects.put(bucket, preview_key(*ids), preview, PREVIEW_TYPE)
     return attachment.ready(mime, sniffed.family, len(body), has_preview=preview is not None)
 
 

@@ -98,9 +98,20 @@ class ObjectStore(Protocol):
         ...
 
     def presigned_get(
-        self, bucket: str, key: str, *, expires_s: int, filename: str | None = None, inline: bool = True
+        self,
+        bucket: str,
+        key: str,
+        *,
+        expires_s: int,
+        filename: str | None = None,
+        inline: bool = True,
+        content_type: str | None = None,
     ) -> str:
-        """A pre-signed GET URL valid ``expires_s`` seconds, with a Content-Disposition when a name is given."""
+        """A pre-signed GET URL valid ``expires_s`` seconds.
+
+        The response says ``Content-Disposition`` with ``filename`` when one is given, and ``Content-Type``
+        ``content_type`` when one is given, whatever the object was stored with.
+        """
         ...
 
 

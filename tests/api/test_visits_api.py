@@ -267,15 +267,15 @@ def test_downloads_redirect_to_short_presigned_urls(client: Client, deps: Deps, 
     assert image.status_code == 302
     assert image.headers["Location"] == (
         f"memory://chat-bucket/attachments/{clinic}/{visit_id}/{photo}/file?expires=300"
-        "&disposition=inline:bild%20%C3%B6.jpg"
+        "&disposition=inline:bild%20%C3%B6.jpg&type=image%2Fjpeg"
     )
     assert image.headers["Cache-Control"] == "no-store"
     document = call(client, "get", f"/visits/{visit_id}/attachments/{letter}", keys[0])
-    assert document.headers["Location"].endswith("&disposition=attachment:remiss.pdf")
+    assert document.headers["Location"].endswith("&disposition=attachment:remiss.pdf&type=application%2Fpdf")
     preview = call(client, "get", f"/visits/{visit_id}/attachments/{photo}/preview", keys[0])
     assert (
         preview.headers["Location"]
-        == f"memory://chat-bucket/attachments/{clinic}/{visit_id}/{photo}/preview.jpg?expires=300"
+        == f"memory://chat-bucket/attachments/{clinic}/{visit_id}/{photo}/preview.jpg?expires=300&type=image%2Fjpeg"
     )
     assert call(client, "get", f"/visits/{visit_id}/attachments/{letter}/preview", keys[0]).status_code == 404
 

@@ -147,6 +147,20 @@ def test_documents_download_as_attachments_under_their_own_name(visit: Visit, fi
     )
 
 
+def test_a_text_file_downloads_as_text_under_the_extension_of_its_type(visit: Visit) -> None:
+    attachment_id = visit.send_file("provsvar.hta", "text/plain", b"Provsvar\r\nHb 134 g/L\r\n")
+    assert visit.settled(attachment_id)["status"] == "ready"
+    location = visit.as_patient("GET", f"/attachments/{attachment_id}").headers["Location"]
+    # The type and the name are S3's response overrides, signed into the URL.
+    assert "response-content-type=text%2Fplain" in location
+    assert "response-content-disposition=attachment" in location
+    served = requests.get(location, timeout=30)
+    assert served.headers["Content-Type"] == "text/plain"
+    assert served.headers["Content-Disposition"] == (
+        "attachment; filename=\"provsvar.txt\"; filename*=UTF-8''provsvar.txt"
+    )
+
+
 def test_messages_go_both_ways_in_order(visit: Visit) -> None:
     visit.clinic("POST", "/messages", {"text": "Hej! Skicka gärna en bild."})
     visit.as_patient("POST", "/messages", {"text": "<b>Här</b> kommer den"})

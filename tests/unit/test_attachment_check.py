@@ -186,9 +186,45 @@ def test_expired_rows_files_are_deleted(deps: Deps, files: dict[str, bytes], tmp
     assert objects(deps).keys(BUCKET, "attachments/") == []
 
 
-def test_heic_is_served_as_jpeg_under_a_jpg_name() -> None:
+@pytest.mark.parametrize(
+    ("sent_as", "served_mime", "served_as"),
+    [
+        ("IMG_0001.HEIC", "image/jpeg", "IMG_0001.jpg"),  # cleaned HEIC is a JPEG
+        ("a.heic.pdf", "application/pdf", "a.heic.pdf"),
+        ("provsvar.hta", "text/plain", "provsvar.txt"),
+        ("run.bat", "text/plain", "run.txt"),
+        ("bild.png", "image/jpeg", "bild.jpg"),  # named by the bytes, not the sender
+        ("rapport", "application/pdf", "rapport.pdf"),
+        ("film.MOV", "video/quicktime", "film.mov"),
+    ],
+)
+def test_downloads_are_named_by_the_type_served(sent_as: str, served_mime: str, served_as: str) -> None:
     from chalicelib.domain.visits import Attachment
 
-    converted = Attachment("at_1", "IMG_0001.HEIC", "image/heic", 9).ready("image/jpeg", "image", 8, has_preview=True)
-    assert attachments.download_name(converted) == "IMG_0001.jpg"
-    assert attachments.download_name(Attachment("at_2", "a.heic.pdf", "application/pdf", 9)) == "a.heic.pdf"
+    from chalicelib.media.attachment_types import family_of
+
+    family = family_of(served_mime)
+    kept = Attachment("at_1", sent_as, "text/plain", 9).ready(served_mime, family, 8, has_preview=False)
+    assert attachments.download_name(kept) == served_as
+
+
+def test_only_a_kept_file_has_a_served_name() -> None:
+    from chalicelib.domain.errors import Conflict
+    from chalicelib.domain.visits import Attachment
+
+    with pytest.raises(Conflict):
+        attachments.download_name(Attachment("at_2", "a.pdf", "application/pdf", 9))
+
+
+def test_the_download_url_names_the_served_type_and_name(deps: Deps, files: dict[str, bytes]) -> None:
+    visit_id, aid, key = announce_and_upload(deps, "provsvar.hta", "text/plain", b"Provsvar\n")
+    attachments.check_upload(key, deps)
+    actor = visits.clinician(deps.visits.get(visit_id).clinic_id, "dr.berg")
+    url = attachments.download_url(actor, visit_id, aid, deps)
+    assert url.endswith("/file?expires=300&disposition=attachment:provsvar.txt&type=text%2Fplain")
+
+    visit_id, aid, key = announce_and_upload(deps, "foto.jpg", "image/jpeg", files["jpeg"])
+    attachments.check_upload(key, deps)
+    actor = visits.clinician(deps.visits.get(visit_id).clinic_id, "dr.berg")
+    preview = attachments.download_url(actor, visit_id, aid, deps, preview=True)
+    assert preview.endswith("/preview.jpg?expires=300&type=image%2Fjpeg")
