@@ -6,8 +6,9 @@
 2. ``check_upload`` (the attachment worker): S3 does not enforce a POST policy everywhere (moto never
    does) and a type declared is only a claim, so everything is checked again on the stored bytes: the
    real size, the type sniffed from the content (audio and anything off the list are refused however
-   they are named), pictures re-encoded without metadata (GPS above all) and turned upright, a
-   thumbnail or a video's poster frame. A refused file is deleted; its message says why.
+   they are named), pictures re-encoded without metadata (GPS above all) and turned upright, videos
+   copied without theirs, a thumbnail or a video's poster frame. A refused file is deleted; its message
+   says why.
 3. ``download_url``: a participant of the visit gets a pre-signed GET for a few minutes, inline for
    pictures and videos, as an attachment for documents, as the type sniffed and under the sender's
    name with that type's extension (``download_name``); S3 answers with both, whatever was stored.
@@ -205,16 +206,22 @@ def _inspect(object_key: str, size: int, message: Message, deps: Deps) -> Attach
 
 
 def _clean(upload: Path, mime: str, family: str, folder: Path) -> tuple[str, bytes, bytes | None]:
-    """What to serve, its type, and its preview: pictures re-encoded bare and upright, the rest as sent."""
+    """What to serve, its type, and its preview.
+
+    Pictures are re-encoded bare and upright; videos are copied stream by stream without their metadata
+    (where, when and with what they were shot); documents are served as sent.
+    """
     from chalicelib.media.image_metadata import strip_image_metadata
     from chalicelib.media.previews import image_thumbnail, video_poster
+    from chalicelib.media.video import strip_video_metadata
 
+    cleaned = folder / "cleaned"
     if family == "image":
-        cleaned = folder / "cleaned"
         info = strip_image_metadata(upload, cleaned)
         return info.mime, cleaned.read_bytes(), image_thumbnail(cleaned)
     if family == "video":
-        return mime, upload.read_bytes(), video_poster(upload)
+        strip_video_metadata(upload, cleaned, mime)
+        return mime, cleaned.read_bytes(), video_poster(cleaned)
     return mime, upload.read_bytes(), None
 
 

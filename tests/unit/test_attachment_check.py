@@ -117,13 +117,41 @@ def test_a_png_loses_its_text_chunks(deps: Deps, files: dict[str, bytes]) -> Non
     assert samples.CAMERA_OWNER.encode() not in body
 
 
-def test_a_video_gets_a_poster_frame_and_keeps_its_bytes(deps: Deps, files: dict[str, bytes]) -> None:
+def test_a_video_gets_a_poster_frame_and_keeps_its_frames(deps: Deps, files: dict[str, bytes], tmp_path: Path) -> None:
     visit_id, aid, key = announce_and_upload(deps, "film.mp4", "video/mp4", files["mp4"])
     attachments.check_upload(key, deps)
     clinic = deps.visits.get(visit_id).clinic_id
-    assert objects(deps).objects[(BUCKET, file_key(clinic, visit_id, aid))] == (files["mp4"], "video/mp4")
+    served, content_type = objects(deps).objects[(BUCKET, file_key(clinic, visit_id, aid))]
+    assert content_type == "video/mp4"
+    (tmp_path / "sent.mp4").write_bytes(files["mp4"])
+    (tmp_path / "served.mp4").write_bytes(served)
+    assert video_packets(tmp_path / "served.mp4") == video_packets(tmp_path / "sent.mp4")
     poster, _ = objects(deps).objects[(BUCKET, preview_key(clinic, visit_id, aid))]
     assert Image.open(io.BytesIO(poster)).size == (64, 48)
+
+
+def test_a_phone_video_is_served_without_where_and_when_it_was_shot(deps: Deps, tmp_path: Path) -> None:
+    sent = samples.phone_video(tmp_path / "sent.mov")
+    visit_id, aid, key = announce_and_upload(deps, "IMG_0042.MOV", "video/quicktime", sent)
+    message = attachments.check_upload(key, deps)
+    assert message is not None
+    assert message.attachment is not None
+    assert (message.attachment.status, message.attachment.mime) == (AttachmentStatus.READY, "video/quicktime")
+    clinic = deps.visits.get(visit_id).clinic_id
+    served, _ = objects(deps).objects[(BUCKET, file_key(clinic, visit_id, aid))]
+    assert message.attachment.size == len(served)
+    for marker in (samples.VIDEO_POSITION, samples.VIDEO_MAKE, samples.VIDEO_MODEL):
+        assert marker.encode() in sent
+        assert marker.encode() not in served
+    (tmp_path / "served.mov").write_bytes(served)
+    assert video_packets(tmp_path / "served.mov") == video_packets(tmp_path / "sent.mov")
+
+
+def video_packets(path: Path) -> list[bytes]:
+    import av
+
+    with av.open(str(path)) as container:
+        return [bytes(p) for p in container.demux(container.streams.video[0]) if p.size]
 
 
 def test_a_broken_picture_is_refused_as_unreadable(deps: Deps, files: dict[str, bytes]) -> None:
@@ -200,7 +228,6 @@ def test_expired_rows_files_are_deleted(deps: Deps, files: dict[str, bytes], tmp
 )
 def test_downloads_are_named_by_the_type_served(sent_as: str, served_mime: str, served_as: str) -> None:
     from chalicelib.domain.visits import Attachment
-
     from chalicelib.media.attachment_types import family_of
 
     family = family_of(served_mime)
