@@ -365,13 +365,16 @@ class InMemoryMessageRepository:
     def attachments(self, visit_id: str) -> list[Message]:
         return [m for m in self.after(visit_id, 0, 1 << 30) if m.attachment is not None]
 
-    def save_attachment(self, visit_id: str, seq: int, attachment: Attachment) -> None:
-        message = self.rows.get((visit_id, seq))
-        if message is None or message.attachment is None:
+    def save_attachment(self, read: Message, attachment: Attachment) -> None:
+        message = self.rows.get((read.visit_id, read.seq))
+        ids = {a.attachment_id for a in (attachment, read.attachment, message and message.attachment) if a}
+        if message is None or message.attachment is None or read.attachment is None or len(ids) != 1:
             raise NotFound("No such file")
-        if message.attachment.attachment_id != attachment.attachment_id:
-            raise NotFound("No such file")
-        self.rows[(visit_id, seq)] = replace(message, attachment=attachment)
+        # DynamoDB keeps the expiry (a TTL attribute) in whole seconds.
+        as_read = (read.attachment.status, read.attachment.saved_at, int(read.expires_at.timestamp()))
+        if (message.attachment.status, message.attachment.saved_at, int(message.expires_at.timestamp())) != as_read:
+            raise StaleWrite("The file's message has changed since it was read")
+        self.rows[(read.visit_id, read.seq)] = replace(message, attachment=attachment)
 
     def expire(self, visit_id: str, expires_at: datetime) -> None:
         for key, message in self.rows.items():

@@ -374,4 +374,8 @@ _REASONS_SV_EN = {
         "the file is damaged or not what its type says",
     ),
     RejectReason.NOT_RECEIVED: ("filen kom aldrig fram", "the file never arrived"),
+    RejectReason.AFTER_CLOSE: (
+        "filen kom fram efter att besöket avslutats",
+        "the file arrived after the visit was closed",
+    ),
 }

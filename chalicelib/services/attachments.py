@@ -2,7 +2,8 @@
 
 1. ``request_attachment``: the declared name, size and type are checked at once (over 10 MB → 413,
    audio or a type off the allow-list → 415); the file's message appears as ``pending`` and the sender
-   gets a pre-signed S3 POST for exactly one key, 1 byte to 10 MiB, of the declared type.
+   gets a pre-signed S3 POST for exactly one key, 1 byte to 10 MiB, of the declared type, that works
+   only as long as sending the declared size needs (``upload_form_lifetime``).
 2. ``check_upload`` (the attachment worker): S3 does not enforce a POST policy everywhere (moto never
    does) and a type declared is only a claim, so everything is checked again on the stored bytes: the
    real size, the type sniffed from the content (audio and anything off the list are refused however
@@ -22,11 +23,13 @@ from __future__ import annotations
 import shutil
 import tempfile
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from chalicelib.domain.errors import Conflict, Gone, NotFound
+from chalicelib.domain.errors import Conflict, Gone, NotFound, StaleWrite
 from chalicelib.domain.visits import (
     Attachment,
+    AttachmentRef,
     AttachmentStatus,
     Message,
     RejectReason,
@@ -37,6 +40,7 @@ from chalicelib.domain.visits import (
     new_attachment_id,
     parse_upload_key,
     preview_key,
+    upload_form_lifetime,
     upload_key,
 )
 from chalicelib.media.attachment_types import MAX_ATTACHMENT_BYTES, extension_of
@@ -45,8 +49,8 @@ from chalicelib.services.deps import Deps
 from chalicelib.services.ports import PresignedPost
 from chalicelib.services.visits import Participant, acting_clinician, visit_for
 
-#: The upload form is valid this long; UPLOAD_WINDOW (domain) gives up on the file a while after.
-UPLOAD_URL_SECONDS = 600
+#: How often a write that lost a race is redone on a fresh read before the caller is told (a 409, or SQS's retry).
+WRITE_ATTEMPTS = 3
 #: Downloads and previews: long enough to start, short enough that a copied URL soon stops working.
 DOWNLOAD_URL_SECONDS = 300
 #: Every preview (a picture's thumbnail, a video's poster frame) is a JPEG.
@@ -74,7 +78,7 @@ def request_attachment(
         deps.buckets.chat,
         upload_key(message.clinic_id, message.visit_id, attachment.attachment_id),
         max_bytes=MAX_ATTACHMENT_BYTES,
-        expires_s=UPLOAD_URL_SECONDS,
+        expires_s=int(upload_form_lifetime(length).total_seconds()),
         content_type=mime,
     )
     return RequestedAttachment(message, post)
@@ -108,15 +112,21 @@ def download_url(actor: Participant, visit_id: str, attachment_id: str, deps: De
 
 
 def mark_saved(actor: Participant, visit_id: str, attachment_id: str, deps: Deps) -> Message:
-    """A clinician has saved a kept file into the medical record."""
+    """A clinician has saved a kept file into the medical record (the first to mark it counts)."""
     saving = acting_clinician(actor)
     visit = visit_for(actor, visit_id, deps)
-    message = deps.messages.attachment(visit.visit_id, attachment_id)
-    assert message.attachment is not None
-    saved = message.attachment.saved(saving, deps.clock.now())
-    if saved is not message.attachment:
-        deps.messages.save_attachment(visit.visit_id, message.seq, saved)
-    return replace(message, attachment=saved)
+    for _ in range(WRITE_ATTEMPTS):
+        message = deps.messages.attachment(visit.visit_id, attachment_id)
+        assert message.attachment is not None
+        saved = message.attachment.saved(saving, deps.clock.now())
+        if saved is message.attachment:
+            return message
+        try:
+            deps.messages.save_attachment(message, saved)
+        except StaleWrite:
+            continue  # another clinician, or the close, wrote the row since: decide again on a fresh read
+        return replace(message, attachment=saved)
+    raise StaleWrite("The file's message keeps changing; try again")
 
 
 def served_type(attachment: Attachment) -> str:
@@ -139,15 +149,29 @@ def download_name(attachment: Attachment) -> str:
 # ------------------------------------------------------------------------------------ the worker's part
 
 
-def check_upload(object_key: str, deps: Deps) -> Message | None:
-    """Check one uploaded object and record the verdict; returns the file's message (None: not ours).
+def check_upload(object_key: str, arrived_at: datetime, deps: Deps) -> Message | None:
+    """Check one uploaded object, which reached the bucket at ``arrived_at``, and record the verdict.
 
-    Idempotent: an upload whose attachment is no longer pending (checked already, or the visit ended)
-    is deleted unread.
+    Returns the file's message (None: not ours). Idempotent: an upload whose attachment is no longer
+    pending (checked already, or the visit ended) is deleted unread. An upload that arrived after the
+    visit was closed is refused and deleted unread: its form was handed out before the close, but the
+    closing clinician has been reminded of the kept files already.
+
+    The verdict is written only onto the message as it was read (``save_attachment``): when the row
+    changed meanwhile (the visit was closed, another run judged the file), the file is judged again.
     """
     ref = parse_upload_key(object_key)
     if ref is None:
         return None
+    for _ in range(WRITE_ATTEMPTS):
+        try:
+            return _judge(ref, object_key, arrived_at, deps)
+        except StaleWrite:
+            continue
+    raise StaleWrite("The file's message keeps changing; the queue brings the upload back later")
+
+
+def _judge(ref: AttachmentRef, object_key: str, arrived_at: datetime, deps: Deps) -> Message | None:
     bucket = deps.buckets.chat
     try:
         message = deps.messages.attachment(ref.visit_id, ref.attachment_id)
@@ -163,12 +187,19 @@ def check_upload(object_key: str, deps: Deps) -> Message | None:
     ):
         deps.objects.delete(bucket, object_key)
         return message
-    try:
-        size = deps.objects.size(bucket, object_key)
-    except NotFound:
-        return message  # another run took it: its verdict is recorded
-    verdict = _inspect(object_key, size, message, deps)
-    deps.messages.save_attachment(message.visit_id, message.seq, verdict)
+    if deps.visits.get(message.visit_id).took_upload(arrived_at):
+        try:
+            size = deps.objects.size(bucket, object_key)
+        except NotFound:
+            return message  # another run took it: its verdict is recorded
+        verdict = _inspect(object_key, size, message, deps)
+    else:
+        verdict = attachment.rejected(RejectReason.AFTER_CLOSE)
+    deps.messages.save_attachment(message, verdict)
+    if verdict.status is AttachmentStatus.REJECTED:
+        # An earlier attempt that lost its write may have kept a checked copy.
+        for key in (file_key, preview_key):
+            deps.objects.delete(bucket, key(ref.clinic_id, ref.visit_id, ref.attachment_id))
     deps.objects.delete(bucket, object_key)
     return replace(message, attachment=verdict)
 

@@ -288,8 +288,12 @@ class MessageRepository(Protocol):
         """Every message of the visit that carries an attachment, in order."""
         ...
 
-    def save_attachment(self, visit_id: str, seq: int, attachment: Attachment) -> None:
-        """Store what became of an attachment (status, checked type, saved); raises NotFound."""
+    def save_attachment(self, read: Message, attachment: Attachment) -> None:
+        """Store what became of the attachment of ``read``, the message as it was read (status, checked type, saved).
+
+        Only onto the row as read: raises StaleWrite when its attachment's status or saved mark, or its
+        expiry (a close gives every message a new one), changed since; NotFound when there is no such file.
+        """
         ...
 
     def expire(self, visit_id: str, expires_at: datetime) -> None:

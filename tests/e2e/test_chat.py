@@ -234,6 +234,19 @@ def test_closing_reminds_of_the_files_and_stops_the_chat(stack: Stack, files: di
     assert visit.clinic("GET", "").json()["files"] == {"kept": 1, "unsaved": []}
 
 
+def test_a_form_handed_out_before_the_close_adds_nothing_after_it(stack: Stack, files: dict[str, bytes]) -> None:
+    visit = start_visit(stack)
+    announced = visit.announce("sent.jpg", "image/jpeg", len(files["jpeg"]))
+    assert announced.status_code == 201
+    assert visit.clinic("POST", "/close").json()["reminder"]["files"] == []
+    form = announced.json()["upload"]
+    sent = requests.post(form["url"], data=form["fields"], files={"file": ("sent.jpg", files["jpeg"])}, timeout=60)
+    assert sent.status_code in (200, 201, 204)  # S3 still takes it: the form has not expired
+    settled = visit.settled(announced.json()["attachment_id"])
+    assert (settled["status"], settled["reason_code"]) == ("rejected", "after_close")
+    assert visit.clinic("GET", "").json()["files"] == {"kept": 0, "unsaved": []}
+
+
 def test_nothing_the_chat_did_reached_the_logs(stack: Stack, tmp_path: Path) -> None:
     # The stack fixture checks its whole log at the end too; this reads it now, mid-session.
     text = (Path(stack.env["LOCAL_STATE_DIR"]) / "stack.log").read_text()
