@@ -24,6 +24,7 @@ def build() -> Deps:
     from chalicelib.adapters.dynamo.accounts import DynamoApiKeyRepository, DynamoClinicRepository
     from chalicelib.adapters.dynamo.idempotency import persistence_store
     from chalicelib.adapters.dynamo.shares import DynamoAccessLog, DynamoShareRepository
+    from chalicelib.adapters.dynamo.single_use import DynamoSingleUse
     from chalicelib.adapters.dynamo.studies import DynamoStudyIndex, DynamoUploadRepository
     from chalicelib.adapters.dynamo.visits import DynamoMessageRepository, DynamoVisitRepository
     from chalicelib.adapters.s3 import S3ObjectStore
@@ -52,6 +53,7 @@ def build() -> Deps:
         site=Site(public_base_url=cfg.public_base_url, signing_key=cfg.signing_key),
         idempotency=persistence_store(client("dynamodb")),
         access_log=DynamoAccessLog(),
+        single_use=DynamoSingleUse(),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import BinaryIO
@@ -382,6 +383,20 @@ class InMemoryMessageRepository:
                 self.rows[key] = replace(message, expires_at=expires_at)
 
 
+class InMemorySingleUse:
+    """Uses by id, each with how long it is kept; atomic as DynamoDB's conditional put is."""
+
+    def __init__(self) -> None:
+        self.used: dict[str, datetime] = {}
+        self._lock = threading.Lock()
+
+    def use(self, use_id: str, keep_until: datetime) -> None:
+        with self._lock:
+            if use_id in self.used:
+                raise Conflict("It has been used already")
+            self.used[use_id] = keep_until
+
+
 BUCKETS = Buckets(ingest="ingest-bucket", share="share-bucket", chat="chat-bucket")
 VISIT_POLICY = VisitPolicy(public_base_url="https://share.example.org", retention_days=30)
 
@@ -407,6 +422,7 @@ def fake_deps(clock: FakeClock | None = None) -> Deps:
         site=Site(public_base_url="https://share.example.test", signing_key=b"test-signing-key-" * 2),
         idempotency=InMemoryIdempotencyStore(),
         access_log=InMemoryAccessLog(),
+        single_use=InMemorySingleUse(),
     )
 
 

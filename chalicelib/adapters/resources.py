@@ -13,6 +13,7 @@ from chalicelib.adapters.dynamo.accounts import ApiKeyModel, ClinicModel
 from chalicelib.adapters.dynamo.base import BaseModel
 from chalicelib.adapters.dynamo.idempotency import IdempotencyModel
 from chalicelib.adapters.dynamo.shares import ShareEventModel, ShareModel
+from chalicelib.adapters.dynamo.single_use import SingleUseModel
 from chalicelib.adapters.dynamo.studies import InstanceModel, StudyModel, UploadFileModel
 from chalicelib.adapters.dynamo.visits import MessageModel, VisitModel
 from chalicelib.settings import Settings
@@ -29,6 +30,7 @@ TABLES: tuple[type[BaseModel], ...] = (
     VisitModel,
     MessageModel,
     IdempotencyModel,
+    SingleUseModel,
 )
 
 

@@ -15,6 +15,7 @@ from chalicelib.services.ports import (
     MessageRepository,
     ObjectStore,
     ShareRepository,
+    SingleUse,
     SmsSender,
     StudyIndex,
     Thumbnailer,
@@ -75,3 +76,4 @@ class Deps:
     site: Site
     idempotency: BasePersistenceLayer
     access_log: AccessLog
+    single_use: SingleUse

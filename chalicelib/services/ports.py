@@ -52,6 +52,18 @@ class ApiKeyRepository(Protocol):
         ...
 
 
+class SingleUse(Protocol):
+    """What may be used once only (a clinician's chat ticket…): the first use is recorded, any later refused."""
+
+    def use(self, use_id: str, keep_until: datetime) -> None:
+        """Record the use of ``use_id``, remembered at least until ``keep_until``.
+
+        Atomic: of any number of uses of one id, at once or one after another, exactly one returns; the
+        others raise Conflict.
+        """
+        ...
+
+
 @dataclass(frozen=True)
 class PresignedPost:
     """A browser- or client-usable S3 POST: send ``fields`` plus the file as multipart/form-data to ``url``."""

@@ -30,6 +30,7 @@ class ChatVisit:
 
     client: Client
     key: str
+    key_id: str
     visit_id: str
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
@@ -74,7 +75,7 @@ def start_visit(client: Client, deps: Deps) -> ChatVisit:
         "/visits", headers=clinic_headers(issued.plain_text), body=json.dumps({"contacts": patient_data.EMAILS[0]})
     )
     assert response.status_code == 201, response.body
-    return ChatVisit(client, issued.plain_text, response.json_body["visit_id"])
+    return ChatVisit(client, issued.plain_text, issued.key.key_id, response.json_body["visit_id"])
 
 
 def run_attachment_worker() -> int:
