@@ -12,6 +12,7 @@ with it. Rows can outlive their expiry (TTL deletes late, moto never), so every 
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
 import unicodedata
@@ -271,7 +272,7 @@ def upload_form_lifetime(size: int) -> timedelta:
     start, plus the declared size over a weak mobile uplink, since S3 does not document whether it
     checks the policy's expiry when the POST starts or when the file has arrived (10 MiB: 6 min 20 s).
     """
-    return UPLOAD_FORM_START + timedelta(seconds=-(-size // SLOW_UPLINK_BYTES_PER_SECOND))
+    return UPLOAD_FORM_START + timedelta(seconds=math.ceil(size / SLOW_UPLINK_BYTES_PER_SECOND))
 
 
 def visit_expiry(created_at: datetime, retention_days: int) -> datetime:

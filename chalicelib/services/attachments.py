@@ -175,6 +175,7 @@ def _judge(ref: AttachmentRef, object_key: str, arrived_at: datetime, deps: Deps
     bucket = deps.buckets.chat
     try:
         message = deps.messages.attachment(ref.visit_id, ref.attachment_id)
+        visit = deps.visits.get(ref.visit_id)
     except NotFound:
         deps.objects.delete(bucket, object_key)
         return None
@@ -187,7 +188,7 @@ def _judge(ref: AttachmentRef, object_key: str, arrived_at: datetime, deps: Deps
     ):
         deps.objects.delete(bucket, object_key)
         return message
-    if deps.visits.get(message.visit_id).took_upload(arrived_at):
+    if visit.took_upload(arrived_at):
         try:
             size = deps.objects.size(bucket, object_key)
         except NotFound:
@@ -197,7 +198,7 @@ def _judge(ref: AttachmentRef, object_key: str, arrived_at: datetime, deps: Deps
         verdict = attachment.rejected(RejectReason.AFTER_CLOSE)
     deps.messages.save_attachment(message, verdict)
     if verdict.status is AttachmentStatus.REJECTED:
-        # An earlier attempt that lost its write may have kept a checked copy.
+        # An earlier attempt (one that lost its write, or a run that failed after it) may have kept a copy.
         for key in (file_key, preview_key):
             deps.objects.delete(bucket, key(ref.clinic_id, ref.visit_id, ref.attachment_id))
     deps.objects.delete(bucket, object_key)
