@@ -29,6 +29,7 @@ def build() -> Deps:
     from chalicelib.adapters.dynamo.deliveries import DynamoMessageIndex
     from chalicelib.adapters.dynamo.idempotency import persistence_store
     from chalicelib.adapters.dynamo.shares import DynamoAccessLog, DynamoShareRepository
+    from chalicelib.adapters.dynamo.single_use import DynamoSingleUse
     from chalicelib.adapters.dynamo.studies import DynamoStudyIndex, DynamoUploadRepository
     from chalicelib.adapters.dynamo.visits import DynamoMessageRepository, DynamoVisitRepository
     from chalicelib.adapters.s3 import S3ObjectStore
@@ -59,6 +60,7 @@ def build() -> Deps:
         access_log=DynamoAccessLog(),
         sending=DynamoSendingCounter(),
         message_index=DynamoMessageIndex(),
+        single_use=DynamoSingleUse(),
     )
 
 

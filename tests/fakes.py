@@ -137,12 +137,20 @@ class InMemoryObjectStore:
         return PresignedPost(url=f"memory://{bucket}", fields=fields)
 
     def presigned_get(
-        self, bucket: str, key: str, *, expires_s: int, filename: str | None = None, inline: bool = True
+        self,
+        bucket: str,
+        key: str,
+        *,
+        expires_s: int,
+        filename: str | None = None,
+        inline: bool = True,
+        content_type: str | None = None,
     ) -> str:
         disposition = (
             "" if filename is None else f"&disposition={'inline' if inline else 'attachment'}:{quote(filename)}"
         )
-        return f"memory://{bucket}/{key}?expires={expires_s}{disposition}"
+        served_type = "" if content_type is None else f"&type={quote(content_type, safe='')}"
+        return f"memory://{bucket}/{key}?expires={expires_s}{disposition}{served_type}"
 
     def keys(self, bucket: str, prefix: str = "") -> list[str]:
         return sorted(k for b, k in self.objects if b == bucket and k.startswith(prefix))
@@ -406,18 +414,35 @@ class InMemoryMessageRepository:
     def attachments(self, visit_id: str) -> list[Message]:
         return [m for m in self.after(visit_id, 0, 1 << 30) if m.attachment is not None]
 
-    def save_attachment(self, visit_id: str, seq: int, attachment: Attachment) -> None:
-        message = self.rows.get((visit_id, seq))
-        if message is None or message.attachment is None:
+    def save_attachment(self, read: Message, attachment: Attachment) -> None:
+        message = self.rows.get((read.visit_id, read.seq))
+        ids = {a.attachment_id for a in (attachment, read.attachment, message and message.attachment) if a}
+        if message is None or message.attachment is None or read.attachment is None or len(ids) != 1:
             raise NotFound("No such file")
-        if message.attachment.attachment_id != attachment.attachment_id:
-            raise NotFound("No such file")
-        self.rows[(visit_id, seq)] = replace(message, attachment=attachment)
+        # DynamoDB keeps the expiry (a TTL attribute) in whole seconds.
+        as_read = (read.attachment.status, read.attachment.saved_at, int(read.expires_at.timestamp()))
+        if (message.attachment.status, message.attachment.saved_at, int(message.expires_at.timestamp())) != as_read:
+            raise StaleWrite("The file's message has changed since it was read")
+        self.rows[(read.visit_id, read.seq)] = replace(message, attachment=attachment)
 
     def expire(self, visit_id: str, expires_at: datetime) -> None:
         for key, message in self.rows.items():
             if key[0] == visit_id:
                 self.rows[key] = replace(message, expires_at=expires_at)
+
+
+class InMemorySingleUse:
+    """Uses by id, each with how long it is kept; atomic as DynamoDB's conditional put is."""
+
+    def __init__(self) -> None:
+        self.used: dict[str, datetime] = {}
+        self._lock = threading.Lock()
+
+    def use(self, use_id: str, keep_until: datetime) -> None:
+        with self._lock:
+            if use_id in self.used:
+                raise Conflict("It has been used already")
+            self.used[use_id] = keep_until
 
 
 BUCKETS = Buckets(ingest="ingest-bucket", share="share-bucket", chat="chat-bucket")
@@ -447,6 +472,7 @@ def fake_deps(clock: FakeClock | None = None) -> Deps:
         access_log=InMemoryAccessLog(),
         sending=InMemorySendingCounter(),
         message_index=InMemoryMessageIndex(),
+        single_use=InMemorySingleUse(),
     )
 
 

@@ -14,6 +14,7 @@ from chalicelib.adapters.dynamo.base import BaseModel
 from chalicelib.adapters.dynamo.deliveries import MessageOwnerModel
 from chalicelib.adapters.dynamo.idempotency import IdempotencyModel
 from chalicelib.adapters.dynamo.shares import ShareEventModel, ShareModel
+from chalicelib.adapters.dynamo.single_use import SingleUseModel
 from chalicelib.adapters.dynamo.studies import InstanceModel, StudyModel, UploadFileModel
 from chalicelib.adapters.dynamo.visits import MessageModel, VisitModel
 from chalicelib.settings import Settings
@@ -32,6 +33,7 @@ TABLES: tuple[type[BaseModel], ...] = (
     VisitModel,
     MessageModel,
     IdempotencyModel,
+    SingleUseModel,
 )
 
 

@@ -73,11 +73,21 @@ class S3ObjectStore:
         return PresignedPost(url=post["url"], fields=dict(post["fields"]))
 
     def presigned_get(
-        self, bucket: str, key: str, *, expires_s: int, filename: str | None = None, inline: bool = True
+        self,
+        bucket: str,
+        key: str,
+        *,
+        expires_s: int,
+        filename: str | None = None,
+        inline: bool = True,
+        content_type: str | None = None,
     ) -> str:
+        # S3's response overrides: signed into the URL, so whoever holds it cannot change them.
         params: dict[str, str] = {"Bucket": bucket, "Key": key}
         if filename is not None:
             params["ResponseContentDisposition"] = content_disposition(filename, inline=inline)
+        if content_type is not None:
+            params["ResponseContentType"] = content_type
         url: str = self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_s)
         return url
 

@@ -5,7 +5,8 @@ differs is the path the script talks to and how that path is authenticated (``ap
 
 * patient: ``/v/{token}`` (the link's token, checked on every request) plus the ``ps_patient`` cookie;
 * clinician: ``/visits/{id}/chat`` plus the ``ps_clinician`` cookie, set when the page is opened with
-  a ticket from ``POST /visits/{id}/chat-link``.
+  a ticket from ``POST /visits/{id}/chat-link`` (once per ticket); every call checks again that the
+  clinic's API key the ticket was asked for with is not revoked (``services/clinician_sessions.py``).
 
 The pages themselves carry no patient data (their script fetches it with the cookie), so a page
 opened without a session just says to open the link again. These routes are public to API Gateway:
@@ -31,6 +32,7 @@ from chalicelib.api.sessions import (
     CLINICIAN_COOKIE,
     PATIENT_COOKIE,
     base_path,
+    has_cookie,
     read_cookie,
     set_cookie,
     sign,
@@ -38,10 +40,10 @@ from chalicelib.api.sessions import (
 )
 from chalicelib.api.visits import attachments_request, page_params
 from chalicelib.domain.errors import Gone, NotFound, Unauthenticated
-from chalicelib.domain.sessions import SESSION_LIFETIME, Purpose
+from chalicelib.domain.sessions import SESSION_LIFETIME, ClinicianClaims, Purpose
 from chalicelib.domain.visits import RejectReason, Role, Visit
 from chalicelib.observability import logger
-from chalicelib.services import attachments, chat, visits
+from chalicelib.services import attachments, chat, clinician_sessions, visits
 from chalicelib.services.visits import Participant
 from chalicelib.templating import preferred_language, render
 from chalicelib.wiring import deps
@@ -144,18 +146,24 @@ def patient_page(token: str) -> Response:
 @bp.route("/visits/{visit_id}/chat", methods=["GET"])
 @browser
 def clinician_page(visit_id: str) -> Response:
-    """The clinician's chat page; opened with a fresh ticket, it starts the clinician's session."""
+    """The clinician's chat page; opened with a fresh ticket (once), it starts the clinician's session.
+
+    Opened again without the ticket (a reload), it checks the session like every call of the page; with
+    no session at all it is the page without data, which says to open the link again.
+    """
     lang = _language()
     api = f"{base_path()}/visits/{visit_id}/chat"
     ticket = query_params().get("ticket")
-    if not ticket:
+    if not ticket and not has_cookie(CLINICIAN_COOKIE):
         return _page(lang, role=Role.CLINICIAN, api=api, clinic_name=None)
     now = deps().clock.now()
+    opened: ClinicianClaims | None = None
     try:
-        claims = verify(ticket, Purpose.CLINICIAN_TICKET, now)
-        if claims.get("visit") != visit_id:
-            raise Unauthenticated("The link is for another visit")
-        actor = visits.clinician(claims["clinic"], claims["clinician"], visit_id)
+        if ticket:
+            opened = _claims(verify(ticket, Purpose.CLINICIAN_TICKET, now), visit_id)
+            actor = clinician_sessions.redeem(opened, deps())
+        else:
+            actor, _ = _clinician(visit_id)
         visits.visit_for(actor, visit_id, deps())
     except Unauthenticated:
         return _error_page(lang, 401, "session")
@@ -165,9 +173,10 @@ def clinician_page(visit_id: str) -> Response:
         return _error_page(lang, 410, "ended")
     clinic = deps().clinics.get(actor.clinic_id)
     response = _page(lang, role=Role.CLINICIAN, api=api, clinic_name=clinic.name)
-    session = sign(Purpose.CLINICIAN_SESSION, claims, now + SESSION_LIFETIME)
-    response.headers["Set-Cookie"] = set_cookie(CLINICIAN_COOKIE, session, f"/visits/{visit_id}/chat")
-    logger.info("clinician page opened", extra={"visit_id": visit_id})
+    if opened is not None:
+        session = sign(Purpose.CLINICIAN_SESSION, opened.to_claims(), now + SESSION_LIFETIME)
+        response.headers["Set-Cookie"] = set_cookie(CLINICIAN_COOKIE, session, f"/visits/{visit_id}/chat")
+        logger.info("clinician page opened", extra={"visit_id": visit_id, "key_id": opened.key_id})
     return response
 
 
@@ -245,11 +254,16 @@ def patient_preview(token: str, attachment_id: str) -> Response:
 
 
 def _clinician(visit_id: str) -> tuple[Participant, str]:
-    claims = verify(read_cookie(CLINICIAN_COOKIE), Purpose.CLINICIAN_SESSION, deps().clock.now())
-    if claims.get("visit") != visit_id:
+    """The session's clinician, on every call: the cookie's signature and expiry, its visit, and its API key."""
+    claims = _claims(verify(read_cookie(CLINICIAN_COOKIE), Purpose.CLINICIAN_SESSION, deps().clock.now()), visit_id)
+    return clinician_sessions.session_actor(claims, deps()), f"{base_path()}/visits/{visit_id}/chat"
+
+
+def _claims(signed: dict[str, str], visit_id: str) -> ClinicianClaims:
+    claims = ClinicianClaims.from_claims(signed)
+    if claims.visit_id != visit_id:
         raise Unauthenticated("No session: open the chat from the clinic's system again")
-    actor = visits.clinician(claims["clinic"], claims["clinician"], visit_id)
-    return actor, f"{base_path()}/visits/{visit_id}/chat"
+    return claims
 
 
 @bp.route("/visits/{visit_id}/chat/messages", methods=["GET"])
@@ -374,4 +388,8 @@ _REASONS_SV_EN = {
         "the file is damaged or not what its type says",
     ),
     RejectReason.NOT_RECEIVED: ("filen kom aldrig fram", "the file never arrived"),
+    RejectReason.AFTER_CLOSE: (
+        "filen kom fram efter att besöket avslutats",
+        "the file arrived after the visit was closed",
+    ),
 }

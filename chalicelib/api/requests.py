@@ -27,11 +27,23 @@ def current_request() -> Request:
 
 def current_clinic() -> str:
     """The id of the clinic whose API key the authorizer accepted."""
-    authorizer = (current_request().context or {}).get("authorizer") or {}
-    clinic_id = authorizer.get("principalId")
+    clinic_id = _authorizer().get("principalId")
     if not isinstance(clinic_id, str) or not clinic_id.startswith("cl_"):
         raise Unauthenticated("Send the API key as 'Authorization: Bearer <key>'")
     return clinic_id
+
+
+def current_key_id() -> str:
+    """The id of the API key the authorizer accepted (``api/auth.py`` puts it in its context)."""
+    key_id = _authorizer().get("key_id")
+    if not isinstance(key_id, str) or not key_id:
+        raise Unauthenticated("Send the API key as 'Authorization: Bearer <key>'")
+    return key_id
+
+
+def _authorizer() -> dict[str, Any]:
+    authorizer = (current_request().context or {}).get("authorizer") or {}
+    return authorizer if isinstance(authorizer, dict) else {}
 
 
 def json_object() -> dict[str, Any]:

@@ -59,13 +59,22 @@ def set_cookie(name: str, value: str, path: str) -> str:
 
 def read_cookie(name: str) -> str:
     """The value of one cookie of the current request; Unauthenticated when it is missing."""
-    header = current_request().headers.get("cookie") or ""
-    jar: SimpleCookie = SimpleCookie()
-    try:
-        jar.load(header)
-    except CookieError:
-        jar = SimpleCookie()
-    morsel = jar.get(name)
+    morsel = _cookies().get(name)
     if morsel is None or not morsel.value:
         raise Unauthenticated("No session: open the chat through its link")
     return morsel.value
+
+
+def has_cookie(name: str) -> bool:
+    """Whether the current request carries a (non-empty) cookie of this name."""
+    morsel = _cookies().get(name)
+    return morsel is not None and bool(morsel.value)
+
+
+def _cookies() -> SimpleCookie:
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(current_request().headers.get("cookie") or "")
+    except CookieError:
+        return SimpleCookie()
+    return jar

@@ -12,14 +12,14 @@ from chalice.app import Blueprint, Response
 from chalicelib.api import views
 from chalicelib.api.auth import clinic_key
 from chalicelib.api.errors import http_errors
-from chalicelib.api.requests import current_clinic, current_request, json_object, query_params
+from chalicelib.api.requests import current_clinic, current_key_id, current_request, json_object, query_params
 from chalicelib.api.responses import created, ok
 from chalicelib.api.sessions import sign
 from chalicelib.domain.errors import InvalidInput
-from chalicelib.domain.sessions import TICKET_LIFETIME, Purpose
+from chalicelib.domain.sessions import Purpose
 from chalicelib.domain.visits import clinician_id
 from chalicelib.observability import count, logger
-from chalicelib.services import attachments, chat, visits
+from chalicelib.services import attachments, chat, clinician_sessions, visits
 from chalicelib.services.visits import Participant
 from chalicelib.wiring import deps
 
@@ -129,12 +129,12 @@ def mark_saved(visit_id: str, attachment_id: str) -> Response:
 @bp.route("/visits/{visit_id}/chat-link", methods=["POST"], authorizer=clinic_key)
 @http_errors
 def chat_link(visit_id: str) -> Response:
-    """A link that opens the visit's chat page in the clinician's browser; open it within 5 minutes."""
-    actor = acting()
-    visit = visits.visit_for(actor, visit_id, deps())
-    expires_at = deps().clock.now() + TICKET_LIFETIME
-    claims = {"clinic": visit.clinic_id, "visit": visit.visit_id, "clinician": actor.clinician or ""}
-    ticket = sign(Purpose.CLINICIAN_TICKET, claims, expires_at)
+    """A link that opens the visit's chat page in the clinician's browser: once, within 5 minutes.
+
+    The page's session lasts only while the API key this request was made with is not revoked.
+    """
+    claims, expires_at = clinician_sessions.chat_ticket(acting(), visit_id, current_key_id(), deps())
+    ticket = sign(Purpose.CLINICIAN_TICKET, claims.to_claims(), expires_at)
     url = f"{deps().visit_policy.public_base_url}/visits/{visit_id}/chat?ticket={ticket}"
     return created({"url": url, "expires_at": expires_at.isoformat()})
 

@@ -88,6 +88,10 @@ class ApiKey:
         """Raise unless ``secret`` is this key's secret and the key is not revoked."""
         if not hmac.compare_digest(self.secret_hash, hash_secret(secret)):
             raise Unauthenticated("The API key is not valid")
+        self.ensure_active()
+
+    def ensure_active(self) -> None:
+        """Raise Forbidden once the key is revoked (for what was done with it before: a chat session)."""
         if self.revoked_at is not None:
             raise Forbidden("The API key has been revoked")
 

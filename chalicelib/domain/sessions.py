@@ -1,8 +1,12 @@
 """Signed, expiring claims: the chat pages' session cookies and the clinician's one-time chat links.
 
 A value is ``<claims>.<signature>``: the claims as compact JSON in base64url, signed with HMAC-SHA256
-under the deployment's session key. Nothing is stored server-side, so a session ends when it expires
-(or when the key is rotated). Claims hold opaque ids only: they travel in URLs and cookies.
+under the deployment's session key. Claims hold opaque ids only: they travel in URLs and cookies.
+
+A patient's session ends when it expires (or when the key is rotated). A clinician's is more than a
+signature: its ticket (the chat link) carries a random id that may be used once (``services`` record its
+use), and it names the clinic's API key it was made with, which every request checks again, so revoking
+that key ends the session at once (``ClinicianClaims``).
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ import base64
 import hashlib
 import hmac
 import json
+import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -20,6 +26,9 @@ from chalicelib.domain.errors import Unauthenticated
 SESSION_LIFETIME = timedelta(hours=12)
 #: A clinician's chat link must be opened this soon after it was made.
 TICKET_LIFETIME = timedelta(minutes=5)
+#: A used ticket is remembered this long past the latest it could expire (clocks of two Lambdas may differ).
+USED_TICKET_MARGIN = timedelta(minutes=5)
+_TICKET_ID_BYTES = 16  # 128 random bits
 
 
 class Purpose(StrEnum):
@@ -29,6 +38,47 @@ class Purpose(StrEnum):
     CLINICIAN_TICKET = "clinician-ticket"
     CLINICIAN_SESSION = "clinician-session"
     SHARE_UNLOCKED = "share-unlocked"
+
+
+@dataclass(frozen=True)
+class ClinicianClaims:
+    """What a clinician's chat link (its ticket) and the session it opens stand for."""
+
+    clinic_id: str
+    visit_id: str
+    clinician: str
+    key_id: str
+    """The clinic's API key the link was asked for with: the session lasts only while it is not revoked."""
+    ticket_id: str
+    """Random, ≥128 bits: the ticket works once."""
+
+    def to_claims(self) -> dict[str, str]:
+        """The claims to sign."""
+        return {
+            "clinic": self.clinic_id,
+            "visit": self.visit_id,
+            "clinician": self.clinician,
+            "key": self.key_id,
+            "ticket": self.ticket_id,
+        }
+
+    @classmethod
+    def from_claims(cls, claims: dict[str, str]) -> ClinicianClaims:
+        """The claims of a verified ticket or session; Unauthenticated when one is missing (an older cookie)."""
+        try:
+            return cls(claims["clinic"], claims["visit"], claims["clinician"], claims["key"], claims["ticket"])
+        except KeyError as err:
+            raise Unauthenticated("The session is not valid; open the chat from the clinic's system again") from err
+
+    @property
+    def ticket_use(self) -> str:
+        """The ticket's entry in the record of single uses."""
+        return f"clinician-ticket:{self.ticket_id}"
+
+
+def new_ticket_id() -> str:
+    """A fresh random ticket id."""
+    return secrets.token_urlsafe(_TICKET_ID_BYTES)
 
 
 def sign(purpose: Purpose, claims: dict[str, str], key: bytes, expires_at: datetime) -> str:

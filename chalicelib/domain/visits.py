@@ -12,6 +12,7 @@ with it. Rows can outlive their expiry (TTL deletes late, moto never), so every 
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
 import unicodedata
@@ -37,6 +38,10 @@ MAX_TEXT_LENGTH = 4000
 MAX_FILENAME_LENGTH = 255
 #: An attachment whose file has not arrived this long after it was announced never will.
 UPLOAD_WINDOW = timedelta(minutes=30)
+#: An upload form is used at once (the page posts the file right after announcing it) …
+UPLOAD_FORM_START = timedelta(seconds=60)
+#: … and may need as long as a weak mobile uplink (256 kbit/s) takes to send the declared size.
+SLOW_UPLINK_BYTES_PER_SECOND = 32 * 1024
 _CLINICIAN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,63}$")
 
 
@@ -88,6 +93,14 @@ class Visit:
         if self.status is VisitStatus.CLOSED:
             raise Conflict("The visit is closed; nothing more can be sent")
 
+    def took_upload(self, arrived_at: datetime) -> bool:
+        """Whether a file that reached the chat bucket at ``arrived_at`` belongs to the visit.
+
+        An upload form handed out before the close still works after it, but the closing clinician has
+        been reminded of the kept files by then: a file arriving later must not join them.
+        """
+        return self.closed_at is None or arrived_at < self.closed_at
+
     def close(self, clinician: str, now: datetime, retention_days: int) -> Visit:
         """The visit closed by ``clinician`` at ``now``; closing a closed visit changes nothing."""
         self.ensure_readable(now)
@@ -122,6 +135,7 @@ class RejectReason(StrEnum):
     EMPTY = "empty"
     UNREADABLE = "unreadable"
     NOT_RECEIVED = "not_received"
+    AFTER_CLOSE = "after_close"
 
     @property
     def text(self) -> str:
@@ -136,6 +150,7 @@ _REASONS = {
     RejectReason.EMPTY: "the file is empty",
     RejectReason.UNREADABLE: "the file is damaged or not what its type says",
     RejectReason.NOT_RECEIVED: "the file never arrived",
+    RejectReason.AFTER_CLOSE: "the file arrived after the visit was closed",
 }
 
 
@@ -211,6 +226,16 @@ def new_visit_id() -> str:
 def new_attachment_id() -> str:
     """A fresh opaque attachment id."""
     return f"at_{secrets.token_hex(10)}"
+
+
+def upload_form_lifetime(size: int) -> timedelta:
+    """How long the upload form of a file of ``size`` bytes works: no longer than sending it needs.
+
+    A form outlives anything the visit does (closing cannot recall it), so it is kept short: a minute to
+    start, plus the declared size over a weak mobile uplink, since S3 does not document whether it
+    checks the policy's expiry when the POST starts or when the file has arrived (10 MiB: 6 min 20 s).
+    """
+    return UPLOAD_FORM_START + timedelta(seconds=math.ceil(size / SLOW_UPLINK_BYTES_PER_SECOND))
 
 
 def visit_expiry(created_at: datetime, retention_days: int) -> datetime:

@@ -17,32 +17,39 @@ Family = Literal["image", "video", "document", "audio", "other"]
 # 10 MiB: the largest attachment, in bytes, either way.
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 
-# Sniffed MIME type → family. Exactly the types the chat accepts.
-ALLOWED_TYPES: MappingProxyType[str, Family] = MappingProxyType(
+# Sniffed MIME type → (family, the one extension a file of this type is served under). Exactly the types
+# the chat accepts. The extension is ours, not the sender's: systems decide by the name's extension what
+# opening a file does (Windows runs ``.hta`` and ``.bat``), and the type was decided from the bytes.
+_ALLOWED: MappingProxyType[str, tuple[Family, str]] = MappingProxyType(
     {
-        "application/pdf": "document",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "document",  # docx
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "document",  # xlsx
-        "application/vnd.openxmlformats-officedocument.presentationml.presentation": "document",  # pptx
-        "application/vnd.oasis.opendocument.text": "document",  # odt
-        "application/vnd.oasis.opendocument.spreadsheet": "document",  # ods
-        "application/vnd.oasis.opendocument.presentation": "document",  # odp
-        "application/msword": "document",  # doc
-        "application/vnd.ms-excel": "document",  # xls
-        "application/vnd.ms-powerpoint": "document",  # ppt
-        "application/rtf": "document",
-        "text/plain": "document",
-        "image/jpeg": "image",
-        "image/png": "image",
-        "image/gif": "image",
-        "image/webp": "image",
-        "image/heic": "image",
-        "image/heif": "image",
-        "video/mp4": "video",
-        "video/quicktime": "video",
-        "video/webm": "video",
+        "application/pdf": ("document", ".pdf"),
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ("document", ".docx"),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ("document", ".xlsx"),
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation": ("document", ".pptx"),
+        "application/vnd.oasis.opendocument.text": ("document", ".odt"),
+        "application/vnd.oasis.opendocument.spreadsheet": ("document", ".ods"),
+        "application/vnd.oasis.opendocument.presentation": ("document", ".odp"),
+        "application/msword": ("document", ".doc"),
+        "application/vnd.ms-excel": ("document", ".xls"),
+        "application/vnd.ms-powerpoint": ("document", ".ppt"),
+        "application/rtf": ("document", ".rtf"),
+        "text/plain": ("document", ".txt"),
+        "image/jpeg": ("image", ".jpg"),
+        "image/png": ("image", ".png"),
+        "image/gif": ("image", ".gif"),
+        "image/webp": ("image", ".webp"),
+        "image/heic": ("image", ".heic"),
+        "image/heif": ("image", ".heif"),
+        "video/mp4": ("video", ".mp4"),
+        "video/quicktime": ("video", ".mov"),
+        "video/webm": ("video", ".webm"),
     }
 )
+
+#: Sniffed MIME type → family, for exactly the allowed types.
+ALLOWED_TYPES: MappingProxyType[str, Family] = MappingProxyType({m: family for m, (family, _) in _ALLOWED.items()})
+#: Allowed MIME type → the extension its files are served under.
+EXTENSIONS: MappingProxyType[str, str] = MappingProxyType({m: extension for m, (_, extension) in _ALLOWED.items()})
 
 # Other spellings browsers and operating systems declare for the same allowed types.
 DECLARED_ALIASES: MappingProxyType[str, str] = MappingProxyType(
@@ -77,3 +84,8 @@ def classify_declared(content_type: str) -> Family | None:
     mime = content_type.split(";", 1)[0].strip().lower()
     mime = DECLARED_ALIASES.get(mime, mime)
     return ALLOWED_TYPES.get(mime)
+
+
+def extension_of(mime: str) -> str:
+    """The extension a file of an allowed type is served under (``.txt`` for text/plain); KeyError otherwise."""
+    return EXTENSIONS[mime.split(";", 1)[0].strip().lower()]

@@ -1,6 +1,6 @@
-"""H.264 MP4 from a stream of display frames, for cine loops that play in a browser ``<video>``.
+"""Videos: H.264 MP4 from a stream of display frames (cine loops), and chat videos without their metadata.
 
-Choices, and why:
+Encoding (``encode_mp4``), for cine loops that play in a browser ``<video>``; choices, and why:
 
 * libx264, High profile, yuv420p: the one combination every browser decodes in hardware and software.
 * Width and height made even by repeating the last row/column (4:2:0 chroma needs even sizes);
@@ -12,6 +12,8 @@ Choices, and why:
 * Frames are encoded as they arrive; only x264's short look-ahead (10 frames) is held, never the cine.
   B-frames are allowed (every H.264 decoder in browsers supports them); presentation timestamps are
   set explicitly, one tick per frame in a 1/fps time base, so the muxer writes correct ctts/edit lists.
+
+Stripping (``strip_video_metadata``), for videos sent in the chat: see its docstring.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.media.errors import MediaError
+from chalicelib.media.errors import MediaError, UnreadableMedia
 from chalicelib.media.sources import LocalPath
 
 if TYPE_CHECKING:
@@ -115,3 +117,58 @@ def _even(pixels: NDArray[np.uint8]) -> NDArray[Any]:
         return np.ascontiguousarray(pixels)
     padding = [(0, pad_rows), (0, pad_columns)] + [(0, 0)] * (pixels.ndim - 2)
     return np.pad(pixels, padding, mode="edge")
+
+
+# Sniffed MIME type of a chat video → the FFmpeg muxer that writes the same container again.
+_MUXERS = {"video/mp4": "mp4", "video/quicktime": "mov", "video/webm": "webm"}
+# Muxer options: no "encoder" tag naming our FFmpeg; the index first, so the browser plays while it loads.
+_MUXER_OPTIONS = {
+    "mp4": {"fflags": "+bitexact", "movflags": "+faststart"},
+    "mov": {"fflags": "+bitexact", "movflags": "+faststart"},
+    "webm": {"fflags": "+bitexact"},
+}
+
+
+def strip_video_metadata(src: LocalPath, dst: LocalPath, mime: str) -> None:
+    """Write the video at ``src`` to ``dst`` in the same container, keeping only its pictures and sound.
+
+    Phones store where and when a video was shot, and with what, as container and track metadata
+    (QuickTime ``©xyz`` and ``com.apple.quicktime.location.ISO6709``, ``make``, ``model``,
+    ``creation_time``…) and in data and timecode tracks. The streams are copied packet by packet into a
+    new container (FFmpeg's ``-map 0:v -map 0:a -map_metadata -1 -c copy``): every video track (cover
+    art excepted) and every audio track, bit for bit, nothing re-encoded; no metadata, chapters, data,
+    timecode or subtitle tracks. The display rotation is not metadata but part of a track's codec
+    parameters, so a video shot upright stays upright.
+
+    Sound stays: the sender recorded it knowingly and it is often what the clinic needs to hear (a
+    cough, breathing, speech); the chat's refusal of audio files is about voice messages, and a file
+    with sound but no pictures is still refused as audio by the sniffer before it gets here.
+
+    Raises UnreadableMedia when the file has no video track or FFmpeg cannot copy it.
+    """
+    import av
+
+    muxer = _MUXERS.get(mime)
+    if muxer is None:
+        raise UnreadableMedia("not a video the chat keeps")
+    try:
+        with av.open(str(src), mode="r") as source:
+            pictures = [s for s in source.streams.video if not s.disposition & av.stream.Disposition.attached_pic]
+            if not pictures:
+                raise UnreadableMedia("no video track")
+            with av.open(str(dst), mode="w", format=muxer, options=_MUXER_OPTIONS[muxer]) as target:
+                # opaque=True copies the stream's codec context: without it PyAV 14 builds a fresh encoder
+                # for a video template whose parameters replace the source's, and the copy does not play
+                # (PyAV-Org/PyAV#1903). Metadata is not copied either way.
+                copies: dict[int, av.VideoStream | av.AudioStream] = {
+                    s.index: target.add_stream_from_template(s, opaque=True) for s in pictures
+                }
+                copies.update({s.index: target.add_stream_from_template(s, opaque=True) for s in source.streams.audio})
+                for packet in source.demux([source.streams[index] for index in copies]):
+                    # The demuxer ends each stream with an empty flush packet, which has no timestamp.
+                    if packet.size == 0:
+                        continue
+                    packet.stream = copies[packet.stream.index]
+                    target.mux(packet)
+    except (av.FFmpegError, OSError, ValueError, EOFError) as err:
+        raise UnreadableMedia("not a readable video") from err

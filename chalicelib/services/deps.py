@@ -17,6 +17,7 @@ from chalicelib.services.ports import (
     ObjectStore,
     SendingCounter,
     ShareRepository,
+    SingleUse,
     SmsSender,
     StudyIndex,
     Thumbnailer,
@@ -78,6 +79,7 @@ class Deps:
     idempotency: BasePersistenceLayer
     access_log: AccessLog
     sending: SendingCounter
+    """E-mails and texts sent per clinic and day (the daily quota)."""
     message_index: MessageIndex
     """Provider message ids → deliveries, for SES and SNS delivery events."""
-    """E-mails and texts sent per clinic and day (the daily quota)."""
+    single_use: SingleUse

@@ -53,6 +53,18 @@ class ApiKeyRepository(Protocol):
         ...
 
 
+class SingleUse(Protocol):
+    """What may be used once only (a clinician's chat ticket…): the first use is recorded, any later refused."""
+
+    def use(self, use_id: str, keep_until: datetime) -> None:
+        """Record the use of ``use_id``, remembered at least until ``keep_until``.
+
+        Atomic: of any number of uses of one id, at once or one after another, exactly one returns; the
+        others raise Conflict.
+        """
+        ...
+
+
 @dataclass(frozen=True)
 class PresignedPost:
     """A browser- or client-usable S3 POST: send ``fields`` plus the file as multipart/form-data to ``url``."""
@@ -99,9 +111,20 @@ class ObjectStore(Protocol):
         ...
 
     def presigned_get(
-        self, bucket: str, key: str, *, expires_s: int, filename: str | None = None, inline: bool = True
+        self,
+        bucket: str,
+        key: str,
+        *,
+        expires_s: int,
+        filename: str | None = None,
+        inline: bool = True,
+        content_type: str | None = None,
     ) -> str:
-        """A pre-signed GET URL valid ``expires_s`` seconds, with a Content-Disposition when a name is given."""
+        """A pre-signed GET URL valid ``expires_s`` seconds.
+
+        The response says ``Content-Disposition`` with ``filename`` when one is given, and ``Content-Type``
+        ``content_type`` when one is given, whatever the object was stored with.
+        """
         ...
 
 
@@ -323,8 +346,12 @@ class MessageRepository(Protocol):
         """Every message of the visit that carries an attachment, in order."""
         ...
 
-    def save_attachment(self, visit_id: str, seq: int, attachment: Attachment) -> None:
-        """Store what became of an attachment (status, checked type, saved); raises NotFound."""
+    def save_attachment(self, read: Message, attachment: Attachment) -> None:
+        """Store what became of the attachment of ``read``, the message as it was read (status, checked type, saved).
+
+        Only onto the row as read: raises StaleWrite when its attachment's status or saved mark, or its
+        expiry (a close gives every message a new one), changed since; NotFound when there is no such file.
+        """
         ...
 
     def expire(self, visit_id: str, expires_at: datetime) -> None:

@@ -17,7 +17,7 @@ from chalicelib.services.attachments import check_upload
 from chalicelib.settings import settings
 from chalicelib.wiring import deps
 from chalicelib.workers.batch import each_record
-from chalicelib.workers.ingest import object_keys
+from chalicelib.workers.ingest import created_objects
 
 bp = Blueprint(__name__)
 
@@ -30,8 +30,8 @@ def attachment_worker(event: SQSEvent) -> dict[str, Any]:
 
 
 def _handle(body: str) -> None:
-    for key in object_keys(json.loads(body)):
-        message = check_upload(key, deps())
+    for key, arrived_at in created_objects(json.loads(body), deps().clock.now()):
+        message = check_upload(key, arrived_at, deps())
         if message is None or message.attachment is None:
             logger.info("attachment: object outside the upload layout or without a message ignored")
             continue

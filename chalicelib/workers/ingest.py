@@ -8,6 +8,7 @@ one by one (ReportBatchItemFailures), so one bad message never holds back the ba
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -41,8 +42,27 @@ def _handle(body: str) -> None:
 
 def object_keys(notification: dict[str, Any]) -> list[str]:
     """The object keys of an S3 event notification (none for S3's test event)."""
+    return [unquote_plus(r["s3"]["object"]["key"]) for r in _created(notification)]
+
+
+def created_objects(notification: dict[str, Any], now: datetime) -> list[tuple[str, datetime]]:
+    """Each new object of an S3 event notification: its key, and when S3 had stored it.
+
+    That time is the record's ``eventTime`` (S3 sets it when it has finished storing the object); a
+    record without a readable one gets ``now``, which, read after the event, is never earlier.
+    """
     return [
-        unquote_plus(r["s3"]["object"]["key"])
-        for r in notification.get("Records", [])
-        if str(r.get("eventName", "")).startswith("ObjectCreated")
+        (unquote_plus(r["s3"]["object"]["key"]), _event_time(r.get("eventTime"), now)) for r in _created(notification)
     ]
+
+
+def _created(notification: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r for r in notification.get("Records", []) if str(r.get("eventName", "")).startswith("ObjectCreated")]
+
+
+def _event_time(raw: object, now: datetime) -> datetime:
+    try:
+        at = datetime.fromisoformat(str(raw))
+    except ValueError:
+        return now
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)

@@ -283,3 +283,39 @@ def test_no_link_token_or_patient_value_reaches_the_logs(
     assert token not in logs
     assert cookie.split("=", 1)[1] not in logs
     assert patient_data.leaked(logs) == []
+
+
+def test_a_reload_of_the_clinicians_page_checks_its_session(client: Client, deps: Deps, key: str) -> None:
+    visit_id, _ = new_visit(client, deps, key)
+    other_visit, _ = new_visit(client, deps, key)
+    _, cookie = open_clinician(client, key, visit_id)
+    reload = client.http.get(f"/visits/{visit_id}/chat", headers={"Cookie": cookie, "Accept-Language": "sv"})
+    assert reload.status_code == 200
+    assert "Kliniken Väst" in reload.body.decode()
+    assert "Set-Cookie" not in reload.headers  # the session is not renewed by a reload
+    for stale in (cookie, "ps_clinician=eyJ2aXNpdCI6InZpX3gifQ.c2ln"):
+        refused = client.http.get(f"/visits/{other_visit}/chat", headers={"Cookie": stale, "Accept-Language": "sv"})
+        assert refused.status_code == 401
+        assert "Länken har använts eller gått ut" in refused.body.decode()
+    bare = client.http.get(f"/visits/{visit_id}/chat")  # no session at all: the page without data
+    assert bare.status_code == 200
+    assert "Kliniken Väst" not in bare.body.decode()
+
+
+def test_a_chat_link_opens_one_session_and_names_the_key_it_was_asked_for_with(
+    client: Client, deps: Deps, key: str
+) -> None:
+    from chalicelib.api.sessions import verify
+    from chalicelib.domain.sessions import Purpose
+
+    visit_id, _ = new_visit(client, deps, key)
+    url = client.http.post(f"/visits/{visit_id}/chat-link", headers=api(key)).json_body["url"]
+    ticket = url.split("ticket=", 1)[1]
+    claims = verify(ticket, Purpose.CLINICIAN_TICKET, deps.clock.now())
+    assert claims["key"] == key.split("_")[1]
+    assert len(claims["ticket"]) >= 22
+    path = url.removeprefix("https://share.example.org")
+    assert client.http.get(path).status_code == 200
+    again = client.http.get(path)
+    assert again.status_code == 401
+    assert "Set-Cookie" not in again.headers

@@ -195,7 +195,7 @@ def test_announcing_a_file_gives_a_presigned_post_and_a_pending_message(
         "fields": {
             "key": f"attachments/{visit.clinic_id}/{visit_id}/{aid}/upload",
             "max_bytes": str(10 * MB),
-            "expires_s": "600",
+            "expires_s": "124",  # a minute to start, and 2 MiB at 256 kbit/s
             "Content-Type": "image/jpeg",
         },
     }
@@ -248,7 +248,7 @@ def make_ready(deps: Deps, visit_id: str, aid: str, family: str = "image", mime:
     message = deps.messages.attachment(visit_id, aid)
     assert message.attachment is not None
     ready = message.attachment.ready(mime, family, 1000, has_preview=family != "document")  # type: ignore[arg-type]
-    deps.messages.save_attachment(visit_id, message.seq, ready)
+    deps.messages.save_attachment(message, ready)
 
 
 def test_downloads_redirect_to_short_presigned_urls(client: Client, deps: Deps, keys: tuple[str, str]) -> None:
@@ -267,15 +267,15 @@ def test_downloads_redirect_to_short_presigned_urls(client: Client, deps: Deps, 
     assert image.status_code == 302
     assert image.headers["Location"] == (
         f"memory://chat-bucket/attachments/{clinic}/{visit_id}/{photo}/file?expires=300"
-        "&disposition=inline:bild%20%C3%B6.jpg"
+        "&disposition=inline:bild%20%C3%B6.jpg&type=image%2Fjpeg"
     )
     assert image.headers["Cache-Control"] == "no-store"
     document = call(client, "get", f"/visits/{visit_id}/attachments/{letter}", keys[0])
-    assert document.headers["Location"].endswith("&disposition=attachment:remiss.pdf")
+    assert document.headers["Location"].endswith("&disposition=attachment:remiss.pdf&type=application%2Fpdf")
     preview = call(client, "get", f"/visits/{visit_id}/attachments/{photo}/preview", keys[0])
     assert (
         preview.headers["Location"]
-        == f"memory://chat-bucket/attachments/{clinic}/{visit_id}/{photo}/preview.jpg?expires=300"
+        == f"memory://chat-bucket/attachments/{clinic}/{visit_id}/{photo}/preview.jpg?expires=300&type=image%2Fjpeg"
     )
     assert call(client, "get", f"/visits/{visit_id}/attachments/{letter}/preview", keys[0]).status_code == 404
 
@@ -289,7 +289,7 @@ def test_a_rejected_file_is_gone_and_says_why(client: Client, deps: Deps, keys: 
     aid = announce(client, keys[0], visit_id).json_body["attachment_id"]
     message = deps.messages.attachment(visit_id, aid)
     assert message.attachment is not None
-    deps.messages.save_attachment(visit_id, message.seq, message.attachment.rejected(RejectReason.AUDIO))
+    deps.messages.save_attachment(message, message.attachment.rejected(RejectReason.AUDIO))
     assert call(client, "get", f"/visits/{visit_id}/attachments/{aid}", keys[0]).status_code == 410
     (listed,) = call(client, "get", f"/visits/{visit_id}/messages", keys[0]).json_body["messages"]
     assert listed["attachment"]["status"] == "rejected"
@@ -314,7 +314,7 @@ def test_closing_reminds_of_every_kept_file_and_marks_them_saved(
     make_ready(deps, visit_id, kept)
     message = deps.messages.attachment(visit_id, refused)
     assert message.attachment is not None
-    deps.messages.save_attachment(visit_id, message.seq, message.attachment.rejected(RejectReason.TYPE))
+    deps.messages.save_attachment(message, message.attachment.rejected(RejectReason.TYPE))
     unsaved = call(client, "get", f"/visits/{visit_id}", keys[0]).json_body["files"]["unsaved"]
     assert [f["attachment_id"] for f in unsaved] == [kept]
 

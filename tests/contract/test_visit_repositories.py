@@ -13,7 +13,6 @@ from chalicelib.domain.errors import Conflict, NotFound, StaleWrite
 from chalicelib.domain.links import new_token, token_hash
 from chalicelib.domain.visits import (
     Attachment,
-    AttachmentStatus,
     Message,
     RejectReason,
     Role,
@@ -138,18 +137,57 @@ def test_attachments_are_found_by_id_updated_and_expire_with_the_visit(real_or_f
     with pytest.raises(NotFound):
         real_or_fake.messages.attachment(visit.visit_id, new_attachment_id())
 
-    ready = attachment.ready("image/jpeg", "image", 1200, has_preview=True).saved("dr.berg", visit.created_at)
-    real_or_fake.messages.save_attachment(visit.visit_id, 2, ready)
-    assert real_or_fake.messages.attachment(visit.visit_id, attachment.attachment_id).attachment == ready
-    rejected = attachment.rejected(RejectReason.AUDIO)
-    real_or_fake.messages.save_attachment(visit.visit_id, 2, rejected)
-    stored = real_or_fake.messages.attachment(visit.visit_id, attachment.attachment_id).attachment
-    assert stored == rejected
-    assert stored is not None
-    assert stored.status is AttachmentStatus.REJECTED
+    ready = attachment.ready("image/jpeg", "image", 1200, has_preview=True)
+    real_or_fake.messages.save_attachment(found, ready)
+    found = real_or_fake.messages.attachment(visit.visit_id, attachment.attachment_id)
+    assert found.attachment == ready
+    saved = ready.saved("dr.berg", visit.created_at)
+    real_or_fake.messages.save_attachment(found, saved)
+    assert real_or_fake.messages.attachment(visit.visit_id, attachment.attachment_id).attachment == saved
     with pytest.raises(NotFound):
-        real_or_fake.messages.save_attachment(visit.visit_id, 1, rejected)
+        real_or_fake.messages.save_attachment(message(visit, 1, text="hej"), saved)
+    with pytest.raises(NotFound):
+        real_or_fake.messages.save_attachment(
+            message(visit, 2, attachment=Attachment(new_attachment_id(), "x.jpg", "image/jpeg", 1)), saved
+        )
 
     later = visit.expires_at + timedelta(days=3)
     real_or_fake.messages.expire(visit.visit_id, later)
     assert {m.expires_at for m in real_or_fake.messages.after(visit.visit_id, 0, 10)} == {later}
+
+
+def test_a_verdict_is_written_only_onto_the_message_as_it_was_read(real_or_fake: Deps) -> None:
+    visit = a_visit()
+    attachment = Attachment(new_attachment_id(), "film.mov", "video/quicktime", 1234)
+    real_or_fake.messages.add(message(visit, 1, attachment=attachment))
+    read = real_or_fake.messages.attachment(visit.visit_id, attachment.attachment_id)
+    ready = attachment.ready("video/quicktime", "video", 1200, has_preview=True)
+
+    # Another run judged the file since it was read.
+    real_or_fake.messages.save_attachment(read, attachment.rejected(RejectReason.AUDIO))
+    with pytest.raises(StaleWrite):
+        real_or_fake.messages.save_attachment(read, ready)
+
+    # The visit was closed since it was read: every message has a new expiry.
+    fresh = real_or_fake.messages.attachment(visit.visit_id, attachment.attachment_id)
+    real_or_fake.messages.expire(visit.visit_id, visit.created_at + timedelta(days=30))
+    with pytest.raises(StaleWrite):
+        real_or_fake.messages.save_attachment(fresh, ready)
+    stored = real_or_fake.messages.attachment(visit.visit_id, attachment.attachment_id)
+    assert stored.attachment is not None
+    assert stored.attachment.reason is RejectReason.AUDIO  # neither stale write changed anything
+
+
+def test_two_clinicians_marking_a_file_saved_at_once_cannot_both_win(real_or_fake: Deps) -> None:
+    visit = a_visit()
+    attachment = Attachment(new_attachment_id(), "bild.jpg", "image/jpeg", 1234).ready(
+        "image/jpeg", "image", 1200, has_preview=True
+    )
+    real_or_fake.messages.add(message(visit, 1, attachment=attachment))
+    read = real_or_fake.messages.attachment(visit.visit_id, attachment.attachment_id)
+    real_or_fake.messages.save_attachment(read, attachment.saved("dr.berg", visit.created_at))
+    with pytest.raises(StaleWrite):
+        real_or_fake.messages.save_attachment(read, attachment.saved("dr.holm", visit.created_at))
+    stored = real_or_fake.messages.attachment(visit.visit_id, attachment.attachment_id).attachment
+    assert stored is not None
+    assert stored.saved_by == "dr.berg"

@@ -147,6 +147,20 @@ def test_documents_download_as_attachments_under_their_own_name(visit: Visit, fi
     )
 
 
+def test_a_text_file_downloads_as_text_under_the_extension_of_its_type(visit: Visit) -> None:
+    attachment_id = visit.send_file("provsvar.hta", "text/plain", b"Provsvar\r\nHb 134 g/L\r\n")
+    assert visit.settled(attachment_id)["status"] == "ready"
+    location = visit.as_patient("GET", f"/attachments/{attachment_id}").headers["Location"]
+    # The type and the name are S3's response overrides, signed into the URL.
+    assert "response-content-type=text%2Fplain" in location
+    assert "response-content-disposition=attachment" in location
+    served = requests.get(location, timeout=30)
+    assert served.headers["Content-Type"] == "text/plain"
+    assert served.headers["Content-Disposition"] == (
+        "attachment; filename=\"provsvar.txt\"; filename*=UTF-8''provsvar.txt"
+    )
+
+
 def test_messages_go_both_ways_in_order(visit: Visit) -> None:
     visit.clinic("POST", "/messages", {"text": "Hej! Skicka gärna en bild."})
     visit.as_patient("POST", "/messages", {"text": "<b>Här</b> kommer den"})
@@ -218,6 +232,19 @@ def test_closing_reminds_of_the_files_and_stops_the_chat(stack: Stack, files: di
     assert visit.as_patient("GET", "/messages").json()["visit"]["status"] == "closed"
     assert visit.clinic("POST", f"/attachments/{kept}/saved").json()["attachment"]["saved"] is True
     assert visit.clinic("GET", "").json()["files"] == {"kept": 1, "unsaved": []}
+
+
+def test_a_form_handed_out_before_the_close_adds_nothing_after_it(stack: Stack, files: dict[str, bytes]) -> None:
+    visit = start_visit(stack)
+    announced = visit.announce("sent.jpg", "image/jpeg", len(files["jpeg"]))
+    assert announced.status_code == 201
+    assert visit.clinic("POST", "/close").json()["reminder"]["files"] == []
+    form = announced.json()["upload"]
+    sent = requests.post(form["url"], data=form["fields"], files={"file": ("sent.jpg", files["jpeg"])}, timeout=60)
+    assert sent.status_code in (200, 201, 204)  # S3 still takes it: the form has not expired
+    settled = visit.settled(announced.json()["attachment_id"])
+    assert (settled["status"], settled["reason_code"]) == ("rejected", "after_close")
+    assert visit.clinic("GET", "").json()["files"] == {"kept": 0, "unsaved": []}
 
 
 def test_nothing_the_chat_did_reached_the_logs(stack: Stack, tmp_path: Path) -> None:

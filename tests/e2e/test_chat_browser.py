@@ -152,7 +152,7 @@ def test_pages_without_a_session_say_so(stack: Stack, browser: Any) -> None:
     page.goto(f"{stack.base_url}/visits/{visit.visit_id}/chat")
     expect(page.locator("#notice")).to_have_text("The session has expired. Open the link to the chat again.")
     page.goto(f"{stack.base_url}/visits/{visit.visit_id}/chat?ticket=forged.ticket")
-    expect(page.locator("h1")).to_have_text("The link has expired")
+    expect(page.locator("h1")).to_have_text("The link has been used or has expired")
     response = page.goto(f"{stack.base_url}/v/{'x' * 43}")
     assert response is not None
     assert response.status == 404

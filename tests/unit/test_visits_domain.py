@@ -20,6 +20,7 @@ from chalicelib.domain.visits import (
     declared_size,
     declared_type,
     parse_upload_key,
+    upload_form_lifetime,
     upload_key,
     visit_expiry,
 )
@@ -49,6 +50,23 @@ def test_closing_starts_the_retention_and_is_idempotent() -> None:
         closed.ensure_open(NOW + timedelta(days=3))
     with pytest.raises(Gone):
         closed.ensure_readable(NOW + timedelta(days=9))
+
+
+def test_an_upload_arriving_after_the_close_is_not_the_visits() -> None:
+    visit = a_visit()
+    assert visit.took_upload(NOW + timedelta(days=20))  # open: any time
+    closed = visit.close("dr.holm", NOW + timedelta(hours=1), retention_days=30)
+    assert closed.took_upload(NOW + timedelta(minutes=59, seconds=59))
+    assert not closed.took_upload(NOW + timedelta(hours=1))
+    assert not closed.took_upload(NOW + timedelta(hours=1, milliseconds=1))
+
+
+@pytest.mark.parametrize(
+    ("size", "seconds"),
+    [(1, 61), (32 * 1024, 61), (32 * 1024 + 1, 62), (2 * 1024 * 1024, 124), (10 * 1024 * 1024, 380)],
+)
+def test_an_upload_form_lasts_a_minute_plus_the_size_over_a_weak_uplink(size: int, seconds: int) -> None:
+    assert upload_form_lifetime(size) == timedelta(seconds=seconds)
 
 
 def test_a_file_that_never_arrives_settles_as_rejected() -> None:

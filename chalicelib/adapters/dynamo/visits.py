@@ -203,9 +203,11 @@ class DynamoMessageRepository:
         rows = MessageModel.by_attachment.query(visit_id, consistent_read=True)
         return sorted((_message(r) for r in rows), key=lambda m: m.seq)
 
-    def save_attachment(self, visit_id: str, seq: int, attachment: Attachment) -> None:
-        a = attachment
-        row = MessageModel(visit_id, seq)
+    def save_attachment(self, read: Message, attachment: Attachment) -> None:
+        a, before = attachment, read.attachment
+        if before is None or before.attachment_id != a.attachment_id:
+            raise NotFound("No such file")
+        row = MessageModel(read.visit_id, read.seq)
         actions: list[Any] = [
             MessageModel.status.set(a.status.value),
             _set_or_remove(MessageModel.reason, a.reason.value if a.reason else None),
@@ -216,12 +218,24 @@ class DynamoMessageRepository:
             _set_or_remove(MessageModel.saved_at, a.saved_at),
             _set_or_remove(MessageModel.saved_by, a.saved_by),
         ]
+        as_read = (
+            (MessageModel.attachment_id == a.attachment_id)
+            & (MessageModel.status == before.status.value)
+            & (MessageModel.expires_at == read.expires_at)
+            & (
+                MessageModel.saved_at.does_not_exist()
+                if before.saved_at is None
+                else MessageModel.saved_at == before.saved_at
+            )
+        )
         try:
-            row.update(actions=actions, condition=MessageModel.attachment_id == a.attachment_id)
+            row.update(actions=actions, condition=as_read)
         except UpdateError as err:
-            if is_conditional_failure(err):
+            if not is_conditional_failure(err):
+                raise
+            if self.attachment(read.visit_id, a.attachment_id).seq != read.seq:  # NotFound when it is gone
                 raise NotFound("No such file") from err
-            raise
+            raise StaleWrite("The file's message has changed since it was read") from err
 
     def expire(self, visit_id: str, expires_at: datetime) -> None:
         for row in MessageModel.query(visit_id, consistent_read=True, attributes_to_get=["visit_id", "seq"]):

@@ -181,6 +181,73 @@ def encode_video(
     return path.read_bytes()
 
 
+# Where and with what a phone video was shot, as a phone writes it (ISO 6709 position: Stockholm).
+VIDEO_POSITION = "+59.3293+018.0686"
+VIDEO_MAKE = "Fabrikat-Kamera-AB"
+VIDEO_MODEL = "Modell-Telefon-15"
+VIDEO_SHOT_AT = "2026-05-01T10:11:12.000000Z"
+
+
+def phone_video(path: Path, container: str = "mov", *, mdta: bool = False, rotation: int = 0) -> bytes:
+    """A short video with sound, a timecode track and what a phone stores about it.
+
+    Container tags ``location`` (written as QuickTime's ``©xyz`` atom), ``make``, ``model`` and
+    ``creation_time``, the same on the tracks, and a ``timecode`` that makes a tmcd data track. With
+    ``mdta``, the tags are written as Apple's ``mdta`` keys instead (``com.apple.quicktime.*``, as iPhones
+    do). ``rotation`` (90 or 270) sets the video track's display matrix, as a phone held upright does.
+    """
+    position = f"{VIDEO_POSITION}+012.000/" if mdta else f"{VIDEO_POSITION}/"
+    tags = (
+        {
+            "com.apple.quicktime.location.ISO6709": position,
+            "com.apple.quicktime.make": VIDEO_MAKE,
+            "com.apple.quicktime.model": VIDEO_MODEL,
+            "com.apple.quicktime.creationdate": VIDEO_SHOT_AT,
+        }
+        if mdta
+        else {"location": position, "make": VIDEO_MAKE, "model": VIDEO_MODEL}
+    )
+    options = {"movflags": "+use_metadata_tags"} if mdta else {}
+    with av.open(str(path), mode="w", format=container, options=options) as output:
+        output.metadata.update({**tags, "creation_time": VIDEO_SHOT_AT})
+        video = output.add_stream("libx264", rate=10)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        video.metadata.update({"creation_time": VIDEO_SHOT_AT, "timecode": "10:11:12:00"})
+        audio = output.add_stream("aac", rate=44100)
+        audio.layout = "mono"
+        audio.metadata["creation_time"] = VIDEO_SHOT_AT
+        for index in range(10):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 20 * index, np.uint8), format="rgb24")
+            frame.pts = index
+            frame.time_base = Fraction(1, 10)
+            output.mux(video.encode(frame))
+        output.mux(video.encode(None))
+        samples_per_frame = audio.codec_context.frame_size
+        for index in range(20):
+            tone = (np.sin(np.arange(samples_per_frame) / 7.0) * 0.3).astype(np.float32)[None, :]
+            sound = av.AudioFrame.from_ndarray(tone, format="fltp", layout="mono")
+            sound.sample_rate = 44100
+            sound.pts = index * samples_per_frame
+            output.mux(audio.encode(sound))
+        output.mux(audio.encode(None))
+    if rotation:
+        _rotate(path, rotation)
+    return path.read_bytes()
+
+
+def _rotate(path: Path, degrees: int) -> None:
+    """Set the first track's display matrix (tkhd, version 0) to a rotation of 90 or 270 degrees."""
+    data = bytearray(path.read_bytes())
+    tkhd = data.index(b"tkhd")
+    # After the box type: version/flags, creation, modification, track id, reserved, duration (4 bytes each),
+    # reserved (8), layer, alternate group, volume, reserved (2 each): 40 bytes, then the 3×3 matrix.
+    matrix = tkhd + 4 + 40
+    one, w = 1 << 16, 1 << 30
+    a, b = {90: (0, one), 270: (0, -one)}[degrees]
+    data[matrix : matrix + 36] = struct.pack(">9i", a, b, 0, -b, a, 0, 0, 0, w)
+    path.write_bytes(bytes(data))
+
+
 # ---------------------------------------------------------------- documents
 
 

@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 
 from chalicelib.media.dicom_render import iter_display_frames, read_header, render_cine_mp4, thumbnail
-from chalicelib.media.errors import MediaError
-from chalicelib.media.video import encode_mp4
+from chalicelib.media.errors import MediaError, UnreadableMedia
+from chalicelib.media.video import encode_mp4, strip_video_metadata
 
+from . import samples
 from .samples import pydicom_file, rgb_cine
 
 
@@ -122,3 +123,102 @@ def test_memory_stays_bounded_by_a_few_frames(tmp_path: Path) -> None:
     frame_bytes = pixel_bytes // 40
     assert video_peak < pixel_bytes / 4, video_peak  # holding the cine would be 36.9 MB
     assert thumbnail_peak < 8 * frame_bytes, thumbnail_peak
+
+
+# ---------------------------------------------------------------- chat videos without their metadata
+
+PHONE_TAGS = ("location", "make", "model", "creation_time", "com.apple.quicktime", "timecode")
+
+
+def tags(path: Path) -> dict[str, str]:
+    """Every tag FFmpeg reads from the container and its tracks, as ``where:name``."""
+    with av.open(str(path)) as container:
+        found = {f"container:{k}": v for k, v in container.metadata.items()}
+        for stream in container.streams:
+            found.update({f"{stream.type}{stream.index}:{k}": v for k, v in stream.metadata.items()})
+        return found
+
+
+def phone_tags(path: Path) -> dict[str, str]:
+    return {k: v for k, v in tags(path).items() if any(tag in k for tag in PHONE_TAGS)}
+
+
+def packets(path: Path, kind: str) -> list[bytes]:
+    with av.open(str(path)) as container:
+        streams = [s for s in container.streams if s.type == kind]
+        return [bytes(p) for p in container.demux(streams) if p.size]
+
+
+def pictures(path: Path) -> tuple[list[np.ndarray], int]:
+    """The decoded frames and their display rotation."""
+    with av.open(str(path)) as container:
+        frames = list(container.decode(video=0))
+        return [f.to_ndarray(format="rgb24") for f in frames], frames[0].rotation
+
+
+def movie_time(path: Path) -> int:
+    """The creation time in the movie header (mvhd, version 0), in seconds since 1904."""
+    data = path.read_bytes()
+    (seconds,) = struct.unpack_from(">I", data, data.index(b"mvhd") + 8)
+    return int(seconds)
+
+
+@pytest.mark.parametrize("mdta", [False, True], ids=["udta", "mdta"])
+def test_a_phone_video_loses_where_when_and_with_what_it_was_shot(tmp_path: Path, mdta: bool) -> None:
+    source, cleaned = tmp_path / "in.mov", tmp_path / "out.mov"
+    original = samples.phone_video(source, mdta=mdta)
+    assert samples.VIDEO_POSITION.encode() in original
+    assert samples.VIDEO_MAKE.encode() in original
+    assert phone_tags(source), "the sample must carry what a phone writes"
+    assert movie_time(source) > 0
+    with av.open(str(source)) as container:
+        assert [s.type for s in container.streams] == ["video", "audio", "data"]  # data: the timecode track
+
+    strip_video_metadata(source, cleaned, "video/quicktime")
+
+    stripped = cleaned.read_bytes()
+    for marker in (samples.VIDEO_POSITION, samples.VIDEO_MAKE, samples.VIDEO_MODEL, "\xa9xyz", "com.apple", "tmcd"):
+        assert marker.encode("latin-1") not in stripped, marker
+    assert phone_tags(cleaned) == {}
+    assert movie_time(cleaned) == 0
+    with av.open(str(cleaned)) as container:
+        assert container.format.name.startswith("mov")
+        assert [s.type for s in container.streams] == ["video", "audio"]  # the timecode track is gone
+    # Pictures and sound are copied bit for bit: nothing was re-encoded.
+    assert packets(cleaned, "video") == packets(source, "video")
+    assert packets(cleaned, "audio") == packets(source, "audio")
+    assert np.array_equal(np.stack(pictures(cleaned)[0]), np.stack(pictures(source)[0]))
+
+
+@pytest.mark.parametrize("degrees", [90, 270])
+def test_a_video_shot_upright_stays_upright(tmp_path: Path, degrees: int) -> None:
+    source = tmp_path / "in.mov"
+    samples.phone_video(source, rotation=degrees)
+    strip_video_metadata(source, tmp_path / "out.mov", "video/quicktime")
+    assert pictures(tmp_path / "out.mov")[1] == pictures(source)[1] != 0
+
+
+@pytest.mark.parametrize(
+    ("container", "mime", "codec"), [("mp4", "video/mp4", "libx264"), ("webm", "video/webm", "libvpx-vp9")]
+)
+def test_mp4_and_webm_keep_their_container_and_frames(tmp_path: Path, container: str, mime: str, codec: str) -> None:
+    source, cleaned = tmp_path / f"in.{container}", tmp_path / f"out.{container}"
+    samples.encode_video(source, container=container, codec=codec)
+    strip_video_metadata(source, cleaned, mime)
+    assert packets(cleaned, "video") == packets(source, "video")
+    assert not any("encoder" in k.lower() and "Lavf6" in v for k, v in tags(cleaned).items())
+    with av.open(str(cleaned)) as output:
+        assert container in output.format.name
+
+
+def test_a_file_without_pictures_or_not_a_video_is_unreadable(tmp_path: Path) -> None:
+    sound = tmp_path / "a.m4a"
+    samples.encode_audio(sound, "mp4", "aac", 44100)
+    with pytest.raises(UnreadableMedia):
+        strip_video_metadata(sound, tmp_path / "out.mp4", "video/mp4")
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(samples.encode_video(tmp_path / "v.mp4")[:300])
+    with pytest.raises(UnreadableMedia):
+        strip_video_metadata(broken, tmp_path / "out2.mp4", "video/mp4")
+    with pytest.raises(UnreadableMedia):
+        strip_video_metadata(tmp_path / "v.mp4", tmp_path / "out3.mkv", "video/x-matroska")
