@@ -178,8 +178,13 @@ class InMemoryStudyIndex:
         found = [i for (c, s, _), i in self.instance_rows.items() if (c, s) == (clinic_id, study_instance_uid)]
         return sorted(found, key=instance_order)
 
-    def put_study(self, study: Study) -> None:
-        self.study_rows[(study.clinic_id, study.study_instance_uid)] = study
+    def put_study(self, study: Study) -> Study:
+        key = (study.clinic_id, study.study_instance_uid)
+        current = self.study_rows.get(key)
+        if (current.version if current is not None else 0) != study.version:
+            raise StaleWrite("The study summary has been written since it was read")
+        self.study_rows[key] = stored = replace(study, version=study.version + 1)
+        return stored
 
     def get_study(self, clinic_id: str, study_instance_uid: str) -> Study:
         try:

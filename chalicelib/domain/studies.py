@@ -68,6 +68,9 @@ class Study:
     patient_telephone_numbers: tuple[str, ...]
     patient_emails: tuple[str, ...]
     updated_at: datetime
+    #: How many times the summary has been written: ingest workers indexing one study side by side each
+    #: write it conditionally on the version they read before reading the instances.
+    version: int = 0
 
 
 def instance_order(instance: Instance) -> tuple[int, str, int, str]:

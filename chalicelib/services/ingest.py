@@ -8,10 +8,10 @@ moved to quarantine and its upload says why.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from chalicelib.domain.dicom_header import Unreadable, read_header
-from chalicelib.domain.errors import InvalidInput, NotFound
+from chalicelib.domain.errors import InvalidInput, NotFound, StaleWrite
 from chalicelib.domain.studies import (
     MAX_FILES_PER_UPLOAD,
     UPLOAD_RECORD_DAYS,
@@ -30,6 +30,7 @@ from chalicelib.domain.studies import (
 )
 from chalicelib.services.deps import Deps
 from chalicelib.services.ports import PresignedPost
+from chalicelib.services.versioned import WRITE_ATTEMPTS
 
 #: A pre-signed upload is valid this long.
 UPLOAD_URL_SECONDS = 3600
@@ -81,6 +82,26 @@ def store_instances(clinic_id: str, parts: list[bytes], deps: Deps, *, study_ins
     return replace(upload, files=tuple(files))
 
 
+def refresh_summary(clinic_id: str, study_instance_uid: str, now: datetime, deps: Deps) -> Study:
+    """Write the study's summary from its instances as stored now.
+
+    Workers index a study's instances side by side: the summary's version is read before the instances,
+    and the write is conditional on it, so a summary made from a list that missed another worker's
+    instance is refused and made again from a fresh one.
+    """
+    for _ in range(WRITE_ATTEMPTS):
+        try:
+            version = deps.studies.get_study(clinic_id, study_instance_uid).version
+        except NotFound:
+            version = 0
+        study = summarize(clinic_id, deps.studies.instances(clinic_id, study_instance_uid), now)
+        try:
+            return deps.studies.put_study(replace(study, version=version))
+        except StaleWrite:
+            continue
+    raise StaleWrite("The study is being indexed by other workers; the upload is tried again")
+
+
 def ingest_object(object_key: str, deps: Deps) -> UploadedFile | None:
     """The ingest worker's job for one new object: index it and render its thumbnail.
 
@@ -123,8 +144,7 @@ def index_file(
         deps.objects.delete(bucket, previous.object_key)
         if previous.thumbnail_key is not None:
             deps.studies.put_instance(replace(instance, thumbnail_key=previous.thumbnail_key))
-    study = summarize(clinic_id, deps.studies.instances(clinic_id, header.study_instance_uid), now)
-    deps.studies.put_study(study)
+    refresh_summary(clinic_id, header.study_instance_uid, now, deps)
     stored = replace(
         file,
         status=FileStatus.STORED,

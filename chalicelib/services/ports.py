@@ -139,8 +139,11 @@ class StudyIndex(Protocol):
         """Every instance of a study, ordered by series and instance number."""
         ...
 
-    def put_study(self, study: Study) -> None:
-        """Store a study summary."""
+    def put_study(self, study: Study) -> Study:
+        """Store a study summary made from the one read at ``study.version`` (0: none yet); the stored one.
+
+        Raises StaleWrite when another summary was written since.
+        """
         ...
 
     def get_study(self, clinic_id: str, study_instance_uid: str) -> Study:

@@ -12,7 +12,7 @@ import requests
 
 from chalicelib import wiring
 from chalicelib.domain.dicom_header import read_header
-from chalicelib.domain.errors import NotFound
+from chalicelib.domain.errors import NotFound, StaleWrite
 from chalicelib.domain.studies import (
     DateRange,
     FileStatus,
@@ -20,9 +20,9 @@ from chalicelib.domain.studies import (
     StudyQuery,
     Upload,
     UploadedFile,
-    summarize,
     upload_key,
 )
+from chalicelib.services import ingest
 from chalicelib.services.deps import Deps
 from tests import dicom_files, patient_data
 from tests.fakes import FakeClock
@@ -37,7 +37,7 @@ def index_study(deps: Deps, clinic: str, **kwargs: object) -> str:
     header = read_header(io.BytesIO(data))
     instance = Instance(clinic, header, f"uploads/{clinic}/x/{header.sop_instance_uid}", len(data), clock.now())
     deps.studies.put_instance(instance)
-    deps.studies.put_study(summarize(clinic, deps.studies.instances(clinic, header.study_instance_uid), clock.now()))
+    ingest.refresh_summary(clinic, header.study_instance_uid, clock.now(), deps)
     return header.study_instance_uid
 
 
@@ -52,6 +52,20 @@ def test_instances_round_trip_and_replacement(real_or_fake: Deps) -> None:
     assert deps.studies.put_instance(second) == first
     assert deps.studies.instances(CLINIC, "1.2.3") == [second]
     assert deps.studies.instances(OTHER, "1.2.3") == []
+
+
+def test_a_summary_made_from_an_outdated_read_is_refused(real_or_fake: Deps) -> None:
+    deps = real_or_fake
+    uid = index_study(deps, CLINIC, study_uid="4.5.7")
+    stored = deps.studies.get_study(CLINIC, uid)
+    assert stored.version == 1
+    newer = deps.studies.put_study(replace(stored, number_of_instances=2))
+    assert newer.version == 2
+    with pytest.raises(StaleWrite):
+        deps.studies.put_study(replace(stored, number_of_instances=1))  # read at version 1
+    with pytest.raises(StaleWrite):
+        deps.studies.put_study(replace(stored, version=0))  # "new", but it exists
+    assert deps.studies.get_study(CLINIC, uid) == newer
 
 
 def test_studies_round_trip_and_are_scoped_to_the_clinic(real_or_fake: Deps) -> None:

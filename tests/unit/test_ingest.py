@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
 
 from chalicelib.domain.errors import InvalidInput, NotFound
-from chalicelib.domain.studies import FileStatus, StudyQuery, quarantine_key
+from chalicelib.domain.studies import FileStatus, Instance, StudyQuery, quarantine_key
 from chalicelib.services import ingest
 from chalicelib.services.deps import Deps
 from tests import dicom_files, patient_data
-from tests.fakes import FakeClock, FakeThumbnailer, InMemoryObjectStore
+from tests.fakes import FakeClock, FakeThumbnailer, InMemoryObjectStore, InMemoryStudyIndex
 
 CLINIC, OTHER = "cl_00000000000000a1", "cl_00000000000000b2"
 
@@ -164,3 +165,29 @@ def test_study_detail_has_short_lived_thumbnail_urls(deps: Deps) -> None:
     detail = ingest.study_detail(CLINIC, "6.6", deps)
     (url,) = detail.thumbnail_urls.values()
     assert f"expires={ingest.THUMBNAIL_URL_SECONDS}" in url
+
+
+class OtherWorkerBetween(InMemoryStudyIndex):
+    """A study index where another worker stores an instance of the study just after ours reads the list."""
+
+    def __init__(self, other: Callable[[], None]) -> None:
+        super().__init__()
+        self.other: Callable[[], None] | None = other
+
+    def instances(self, clinic_id: str, study_instance_uid: str) -> list[Instance]:
+        read = super().instances(clinic_id, study_instance_uid)
+        if self.other is not None:
+            other, self.other = self.other, None
+            other()
+        return read
+
+
+def test_two_workers_indexing_one_study_side_by_side_count_both_instances(deps: Deps) -> None:
+    study = "1.2.826.0.1.3680043.8.498.77"
+    first, second = (dicom_files.instance(study_uid=study, series_uid=f"{study}.{n}") for n in (1, 2))
+    index = OtherWorkerBetween(lambda: ingest.store_instances(CLINIC, [second], racing))
+    racing = replace(deps, studies=index)
+    ingest.store_instances(CLINIC, [first], racing)
+    summary = index.get_study(CLINIC, study)
+    assert summary.number_of_instances == 2  # not the one our worker saw before the other's write
+    assert summary.number_of_series == 2

@@ -8,7 +8,7 @@ exact patient id, exact accession number and study date range, each inside one c
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import TypeVar
 
 from pynamodb.attributes import (
@@ -18,13 +18,14 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, PutError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib.adapters.dynamo.base import BaseModel, TableMeta, deployed_name
+from chalicelib.adapters.dynamo.errors import is_conditional_failure
 from chalicelib.domain.dicom_header import Header
-from chalicelib.domain.errors import NotFound
+from chalicelib.domain.errors import NotFound, StaleWrite
 from chalicelib.domain.studies import (
     FileStatus,
     Instance,
@@ -111,6 +112,7 @@ class StudyModel(BaseModel):
     patient_telephone_numbers = ListAttribute(of=UnicodeAttribute, default=list)
     patient_emails = ListAttribute(of=UnicodeAttribute, default=list)
     updated_at = UTCDateTimeAttribute()
+    version = NumberAttribute(null=True)  # Study.version: every summary write is conditional on it
 
     by_family_name = _ByFamilyName()
     by_given_name = _ByGivenName()
@@ -178,9 +180,10 @@ class DynamoStudyIndex:
         rows = InstanceModel.query(f"{clinic_id}#{study_instance_uid}", consistent_read=True)
         return sorted((_instance(r) for r in rows), key=instance_order)
 
-    def put_study(self, study: Study) -> None:
+    def put_study(self, study: Study) -> Study:
+        stored = replace(study, version=study.version + 1)
         family, given = name_keys(study.patient_name)
-        StudyModel(
+        row = StudyModel(
             study.clinic_id,
             study.study_instance_uid,
             name_family=family,
@@ -191,8 +194,20 @@ class DynamoStudyIndex:
             modalities=list(study.modalities),
             patient_telephone_numbers=list(study.patient_telephone_numbers),
             patient_emails=list(study.patient_emails),
+            version=stored.version,
             **{k: getattr(study, k) for k in _STUDY_SCALARS},
-        ).save()
+        )
+        if study.version == 0:
+            read_at = StudyModel.study_uid.does_not_exist() | StudyModel.version.does_not_exist()
+        else:
+            read_at = StudyModel.version == study.version
+        try:
+            row.save(condition=read_at)
+        except PutError as err:
+            if is_conditional_failure(err):
+                raise StaleWrite("The study summary has been written since it was read") from err
+            raise
+        return stored
 
     def get_study(self, clinic_id: str, study_instance_uid: str) -> Study:
         row = _get_or_none(StudyModel, clinic_id, study_instance_uid)
@@ -327,6 +342,7 @@ def _study(row: StudyModel) -> Study:
         patient_telephone_numbers=tuple(str(p) for p in row.patient_telephone_numbers or ()),
         patient_emails=tuple(str(e) for e in row.patient_emails or ()),
         updated_at=row.updated_at,
+        version=int(row.version or 0),
     )
 
 
