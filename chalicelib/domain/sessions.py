@@ -44,7 +44,9 @@ def verify(value: str, purpose: Purpose, key: bytes, now: datetime) -> dict[str,
     Raises Unauthenticated for anything else (the message does not say which check failed).
     """
     payload, _, signature = value.partition(".")
-    if not payload or not hmac.compare_digest(signature, _signature(payload, key)):
+    # Compared as bytes: the value comes from a URL or a cookie and may hold any character.
+    given = signature.encode("utf-8", "surrogatepass")
+    if not payload or not hmac.compare_digest(given, _signature(payload, key).encode()):
         raise Unauthenticated("The session is not valid; open the link again")
     body = json.loads(_decode(payload))
     if body.get("purpose") != purpose.value or int(body.get("exp", 0)) <= now.timestamp():
@@ -53,7 +55,7 @@ def verify(value: str, purpose: Purpose, key: bytes, now: datetime) -> dict[str,
 
 
 def _signature(payload: str, key: bytes) -> str:
-    return _encode(hmac.new(key, payload.encode(), hashlib.sha256).digest())
+    return _encode(hmac.new(key, payload.encode("utf-8", "surrogatepass"), hashlib.sha256).digest())
 
 
 def _encode(data: bytes) -> str:
