@@ -13,12 +13,9 @@ from pynamodb.attributes import TTLAttribute
 from chalicelib import api
 from chalicelib.adapters import resources
 from chalicelib.settings import settings
+from tests.cfn import as_list, of_type
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
-    return {name: r for name, r in template["Resources"].items() if r.get("Type") == kind}
 
 
 def deployed(short_name: str) -> dict[str, str]:
@@ -192,7 +189,7 @@ def test_every_lambda_has_its_own_role_from_the_template_and_alarms(template: di
                     # SNS text messages to phone numbers have no resource to name.
                     assert set(statement["Action"]) <= {"sns:Publish", "sns:CheckIfPhoneNumberIsOptedOut"}
                     continue
-                for resource in statement["Resource"]:
+                for resource in as_list(statement["Resource"]):
                     text = json.dumps(resource)
                     # Wildcards only as the key part of an S3 object ARN under a named prefix.
                     assert "*" not in text or re.search(r"Bucket\.Arn\}/[a-z]+/\*", text), f"wildcard: {text}"
