@@ -2,22 +2,24 @@
 
 Used by ``make run`` (moto in server mode) and by the tests (in-process moto): both build exactly what
 ``chalicelib.adapters.resources`` lists, the same list the infrastructure test holds the CloudFormation
-template to.
+template to, and the signing key's secret, which the code reads as it does in AWS.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 from urllib.parse import urlparse
 
 from chalicelib.adapters import resources
 from chalicelib.adapters.aws import client
+from chalicelib.domain.keys import new_key_material
 from chalicelib.settings import Settings
 
 
 def create_all(cfg: Settings) -> None:
-    """Create every table, queue, bucket (with its notifications) and SES identity."""
+    """Create every table, queue, bucket (with its notifications), SES identity, and the signing key."""
     for model in resources.TABLES:
         if not model.exists():
             model.create_table(wait=True)
@@ -29,6 +31,13 @@ def create_all(cfg: Settings) -> None:
     ses = client("ses")
     for identity in resources.ses_identities(cfg):
         ses.verify_email_identity(EmailAddress=identity)
+    _create_signing_key(client("secretsmanager"), cfg)
+
+
+def _create_signing_key(secretsmanager: Any, cfg: Settings) -> None:
+    """The signing key's secret with a fresh random key, as infra/ generates it (kept if it exists)."""
+    with contextlib.suppress(secretsmanager.exceptions.ResourceExistsException):
+        secretsmanager.create_secret(Name=cfg.signing_secret, SecretString=new_key_material().decode())
 
 
 def _create_queue(sqs: Any, queue: resources.Queue, cfg: Settings) -> str:

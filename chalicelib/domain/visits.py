@@ -21,6 +21,7 @@ from enum import StrEnum
 
 from chalicelib.domain.contacts import Contact
 from chalicelib.domain.errors import Conflict, Gone, InvalidInput, TooLarge, UnsupportedMediaType
+from chalicelib.domain.links import LINK_RETIRED
 from chalicelib.media.attachment_types import (
     DECLARED_ALIASES,
     MAX_ATTACHMENT_BYTES,
@@ -92,8 +93,8 @@ class Delivery:
 
 #: A visit link is tried this often per contact (the first send and the delivery queue's retries).
 MAX_DELIVERY_ATTEMPTS = 3
-#: Provider answers no retry can change.
-FINAL_DELIVERY_FAILURES = frozenset({"MessageRejected", "InvalidParameter", "InvalidParameterValue"})
+#: Provider answers no retry can change, and a link that can no longer be re-made.
+FINAL_DELIVERY_FAILURES = frozenset({"MessageRejected", "InvalidParameter", "InvalidParameterValue", LINK_RETIRED})
 
 
 @dataclass(frozen=True)

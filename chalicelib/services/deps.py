@@ -15,6 +15,7 @@ from chalicelib.services.ports import (
     MessageRepository,
     ObjectStore,
     ShareRepository,
+    SigningKeys,
     SmsSender,
     StudyIndex,
     Thumbnailer,
@@ -37,10 +38,9 @@ class Buckets:
 
 @dataclass(frozen=True)
 class Site:
-    """Where this deployment's pages live and the key its links and cookies are signed with."""
+    """Where this deployment's pages live."""
 
     public_base_url: str
-    signing_key: bytes
 
 
 @dataclass(frozen=True)
@@ -75,3 +75,5 @@ class Deps:
     site: Site
     idempotency: BasePersistenceLayer
     access_log: AccessLog
+    keys: SigningKeys
+    """Signs and verifies links, sessions and fingerprints; read on first use (only signing functions may)."""

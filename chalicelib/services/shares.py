@@ -17,7 +17,7 @@ from pathlib import Path
 from chalicelib.domain.accounts import Clinic
 from chalicelib.domain.contacts import Contact, ContactKind, parse_contact, parse_contacts
 from chalicelib.domain.errors import DeliveryFailed, InvalidInput, StaleWrite
-from chalicelib.domain.links import new_nonce, token_hash
+from chalicelib.domain.links import LINK_RETIRED, LinkRetired, new_nonce, token_hash
 from chalicelib.domain.shares import (
     AccessKind,
     Delivery,
@@ -31,14 +31,15 @@ from chalicelib.domain.shares import (
     share_token,
 )
 from chalicelib.services.deps import Deps
+from chalicelib.services.keys import sent_token
 from chalicelib.services.ports import Email
 
 #: A delivery is tried this often before it is left failed (the history then shows the reason).
 MAX_DELIVERY_ATTEMPTS = 3
 #: A write that loses a race is redone on a fresh read this often before the caller hears of it (409).
 WRITE_ATTEMPTS = 5
-#: Provider answers that no retry can change.
-_PERMANENT = {"opted_out", "MessageRejected", "InvalidParameter", "InvalidParameterValue"}
+#: Provider answers that no retry can change, and a link that can no longer be re-made.
+_PERMANENT = {"opted_out", "MessageRejected", "InvalidParameter", "InvalidParameterValue", LINK_RETIRED}
 
 
 class DeliveriesPending(RuntimeError):
@@ -95,18 +96,32 @@ def send_study(clinic_id: str, study_instance_uid: str, request: SendRequest, de
         expires_at=now + lifetime(request.lifetime_days, clinic.link_lifetime_days),
         link_code_hash=clinic.link_code_hash,
     )
-    share = replace(share, token_hash=token_hash(share_token(deps.site.signing_key, share)))
+    share = replace(share, token_hash=token_hash(share_token(deps.keys.key_ring().current, share)))
     deps.shares.add(share)
     deps.jobs.send("share", {"share_id": share.share_id})
     return Sent(share, resent=False, warnings=_warnings(share))
 
 
 def resend(clinic_id: str, share_id: str, deps: Deps) -> Share:
-    """Send the same link to the same contacts again; its expiry does not move."""
+    """Send the same link to the same contacts again; its expiry does not move.
+
+    Raises LinkRetired (nothing is queued) when the link was made under a key retired since.
+    """
     now = deps.clock.now()
-    again = update(share_id, lambda share: ensure_same_clinic(share, clinic_id).resent(now), deps)
+
+    def send_again(share: Share) -> Share:
+        again = ensure_same_clinic(share, clinic_id).resent(now)
+        sent_share_token(share, deps)
+        return again
+
+    again = update(share_id, send_again, deps)
     deps.jobs.send("delivery", {"share_id": again.share_id})
     return again
+
+
+def sent_share_token(share: Share, deps: Deps) -> str:
+    """The share's link token as it was sent; LinkRetired when its key has been retired."""
+    return sent_token(share.token_hash, lambda key: share_token(key, share), deps)
 
 
 def delete(clinic_id: str, share_id: str, deps: Deps) -> Share:
@@ -222,7 +237,13 @@ def deliver(share_id: str, deps: Deps) -> Share:
     if share.deleted_at is not None or share.is_expired(now) or share.status is not ShareStatus.READY:
         return share
     clinic = deps.clinics.get(share.clinic_id)
-    link = f"{deps.site.public_base_url}/p/{share_token(deps.site.signing_key, share)}"
+    try:
+        link: str | None = f"{deps.site.public_base_url}/p/{sent_share_token(share, deps)}"
+    except LinkRetired:
+        from chalicelib.observability import logger
+
+        logger.warning("share link cannot be re-made: its key was retired", extra={"share_id": share.share_id})
+        link = None
     deliveries = tuple(_deliver_one(d, share, clinic, link, now, deps) if _due(d) else d for d in share.deliveries)
     outcomes = dict(zip(share.deliveries, deliveries, strict=True))
 
@@ -248,9 +269,17 @@ def _due(delivery: Delivery) -> bool:
     )
 
 
-def _deliver_one(delivery: Delivery, share: Share, clinic: Clinic, link: str, now: datetime, deps: Deps) -> Delivery:
+def _deliver_one(
+    delivery: Delivery, share: Share, clinic: Clinic, link: str | None, now: datetime, deps: Deps
+) -> Delivery:
+    """Send the link to one contact; ``link`` None: it cannot be re-made, so the delivery fails for good."""
     from chalicelib.observability import count
     from chalicelib.templating import render
+
+    attempts = delivery.attempts + 1
+    if link is None:
+        count("DeliveryFailed")
+        return replace(delivery, status=DeliveryStatus.FAILED, reason=LINK_RETIRED, attempts=attempts)
 
     words = {
         "clinic_name": clinic.name,
@@ -258,7 +287,6 @@ def _deliver_one(delivery: Delivery, share: Share, clinic: Clinic, link: str, no
         "expires_on": share.expires_at.date().isoformat(),
         "needs_password": share.locked_by_secret,
     }
-    attempts = delivery.attempts + 1
     try:
         if delivery.contact.kind is ContactKind.EMAIL:
             subject = "Dina bilder" if share.language == "sv" else "Your images"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from chalicelib.domain.accounts import Clinic
 from chalicelib.domain.contacts import ContactKind, parse_contacts
 from chalicelib.domain.errors import DeliveryFailed, Forbidden, InvalidInput, NotFound
-from chalicelib.domain.links import link_token, looks_like_token, new_nonce, token_hash
+from chalicelib.domain.links import LINK_RETIRED, LinkRetired, link_token, looks_like_token, new_nonce, token_hash
 from chalicelib.domain.visits import (
     AttachmentStatus,
     Delivery,
@@ -25,6 +25,7 @@ from chalicelib.domain.visits import (
     visit_expiry,
 )
 from chalicelib.services.deps import Deps
+from chalicelib.services.keys import sent_token
 from chalicelib.services.ports import Email
 from chalicelib.templating import LANGUAGES, render
 
@@ -106,7 +107,7 @@ def create_visit(actor: Participant, contacts: str, deps: Deps, *, language: str
     parsed = parse_contacts(contacts, clinic.country)
     now = deps.clock.now()
     visit_id, nonce = new_visit_id(), new_nonce()
-    token = link_token(deps.site.signing_key, "visit", visit_id, nonce)
+    token = link_token(deps.keys.key_ring().current, "visit", visit_id, nonce)
     visit = Visit(
         visit_id=visit_id,
         clinic_id=clinic.clinic_id,
@@ -130,19 +131,29 @@ class VisitDeliveriesPending(RuntimeError):
 
 
 def redeliver(visit_id: str, deps: Deps) -> Visit:
-    """The delivery worker's job for a visit: send the same link again to the contacts not reached."""
+    """The delivery worker's job for a visit: send the same link again to the contacts not reached.
+
+    A link made under a key retired since cannot be re-made: its deliveries due fail for good instead.
+    """
     visit = deps.visits.get(visit_id)
     if visit.status is not VisitStatus.OPEN or not visit.link_nonce or deps.clock.now() >= visit.expires_at:
         return visit
-    token = link_token(deps.site.signing_key, "visit", visit.visit_id, visit.link_nonce)
+    nonce = visit.link_nonce
+    try:
+        token: str | None = sent_token(visit.link_hash, lambda key: link_token(key, "visit", visit_id, nonce), deps)
+    except LinkRetired:
+        from chalicelib.observability import logger
+
+        logger.warning("visit link cannot be re-made: its key was retired", extra={"visit_id": visit_id})
+        token = None
     delivered = _send_due(visit, deps.clinics.get(visit.clinic_id), token, deps)
     if any(d.due for d in delivered.deliveries):
         raise VisitDeliveriesPending(visit_id)
     return delivered
 
 
-def _send_due(visit: Visit, clinic: Clinic, token: str, deps: Deps) -> Visit:
-    link = patient_link(token, deps)
+def _send_due(visit: Visit, clinic: Clinic, token: str | None, deps: Deps) -> Visit:
+    link = None if token is None else patient_link(token, deps)
     deliveries = tuple(
         replace(_deliver(d, clinic, link, visit.language, deps), attempts=d.attempts + 1) if d.due else d
         for d in visit.deliveries
@@ -153,7 +164,13 @@ def _send_due(visit: Visit, clinic: Clinic, token: str, deps: Deps) -> Visit:
     return delivered
 
 
-def _deliver(delivery: Delivery, clinic: Clinic, link: str, lang: str, deps: Deps) -> Delivery:
+def _deliver(delivery: Delivery, clinic: Clinic, link: str | None, lang: str, deps: Deps) -> Delivery:
+    """Send the link to one contact; ``link`` None: it cannot be re-made, so the delivery fails for good."""
+    if link is None:
+        from chalicelib.observability import count
+
+        count("DeliveryFailed")
+        return replace(delivery, status=DeliveryStatus.FAILED, reason=LINK_RETIRED)
     address = delivery.contact.address
     words = {"clinic_name": clinic.name, "link": link}
     try:
