@@ -111,7 +111,7 @@ def resend(clinic_id: str, share_id: str, deps: Deps) -> Share:
 
     def send_again(share: Share) -> Share:
         again = ensure_same_clinic(share, clinic_id).resent(now)
-        sent_share_token(share, deps)
+        sent_share_token(share, deps)  # LinkRetired here, before anything is changed or queued
         return again
 
     again = update(share_id, send_again, deps)
