@@ -58,7 +58,6 @@ def measure_imports(runs: int) -> tuple[float, float]:
     env = {
         **os.environ,
         "STAGE": "dev",
-        "SECRET_KEY": "bench-secret-key-bench-secret-key-bench",
         "AWS_DEFAULT_REGION": "eu-north-1",
         "POWERTOOLS_TRACE_DISABLED": "false",
         "PYTHONDONTWRITEBYTECODE": "",

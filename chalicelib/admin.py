@@ -1,4 +1,4 @@
-"""Operators' command line: ``python -m chalicelib.admin create-clinic NAME`` and friends.
+"""Operators' command line: ``python -m chalicelib.admin create-clinic NAME``, ``rotate-secret`` and friends.
 
 It talks to whatever AWS the environment names (``AWS_ENDPOINT_URL`` for the local stack, the usual
 credentials for a real account) and prints JSON. The plain-text API key is printed once, here, and
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from chalicelib.domain.errors import DomainError
-from chalicelib.services import accounts
+from chalicelib.services import accounts, keys
 from chalicelib.services.deps import Deps
 
 
@@ -28,6 +28,9 @@ def main(argv: Sequence[str] | None = None, deps: Deps | None = None) -> int:
     create_key.add_argument("clinic_id")
     revoke_key = commands.add_parser("revoke-key", help="revoke an API key at once")
     revoke_key.add_argument("key_id")
+    commands.add_parser(
+        "rotate-secret", help="rotate the signing key now (the previous one still verifies until the next rotation)"
+    )
     args = parser.parse_args(argv)
 
     if deps is None:
@@ -55,6 +58,8 @@ def _run(args: argparse.Namespace, deps: Deps) -> dict[str, Any]:
     if args.command == "create-key":
         issued = accounts.create_key(args.clinic_id, deps)
         return {"clinic_id": issued.key.clinic_id, "key_id": issued.key.key_id, "api_key": issued.plain_text}
+    if args.command == "rotate-secret":
+        return {"rotated": True, "version": keys.rotate_now(deps)}
     accounts.revoke_key(args.key_id, deps)
     return {"key_id": args.key_id, "revoked": True}
 

@@ -15,8 +15,8 @@ from functools import cache
 from chalicelib.domain.visits import DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS
 
 _PREFIX_RE = re.compile(r"^[a-z0-9][a-z0-9-]{2,40}$")
+_SECRET_ARN_RE = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$")
 _STAGES = ("local", "dev", "prod")
-_LOCAL_SECRET = "local-stack-secret-key-not-for-any-deployed-stage"  # noqa: S105 - local stack only
 
 
 class SettingsError(ValueError):
@@ -40,19 +40,10 @@ class Settings:
     chat_bucket: str
     service_name: str
     metrics_namespace: str
-    secret_key: bytes = b""
+    signing_secret: str
+    """The Secrets Manager secret (ARN or name) holding the signing key; the key itself is read at run time."""
     chat_retention_days: int = DEFAULT_RETENTION_DAYS
     """How long a closed visit's messages and files are kept (then DynamoDB TTL and the cleanup worker)."""
-
-    @property
-    def signing_key(self) -> bytes:
-        """Signs and derives what must be unguessable yet reproducible: link tokens, session cookies.
-
-        Checked on use, not at load: ``chalice package`` imports the app without the deployment's secret.
-        """
-        if not self.secret_key:
-            raise SettingsError("SECRET_KEY is not set (infra/ passes it from Secrets Manager)")
-        return self.secret_key
 
     @property
     def local_mode(self) -> bool:
@@ -91,11 +82,11 @@ def load(env: Mapping[str, str]) -> Settings:
     public_base_url = env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
     if not public_base_url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
         raise SettingsError("PUBLIC_BASE_URL must be an https:// URL (http only on localhost)")
-    secret_key = env.get("SECRET_KEY", "")
-    if not secret_key and stage == "local":
-        secret_key = _LOCAL_SECRET  # the local stack only: never a deployed stage
-    if secret_key and len(secret_key) < 32:
-        raise SettingsError("SECRET_KEY must be at least 32 characters (infra/ generates it in Secrets Manager)")
+    if "SECRET_KEY" in env:
+        raise SettingsError("SECRET_KEY must not be set: the key is read from Secrets Manager (SIGNING_SECRET_ARN)")
+    signing_secret = env.get("SIGNING_SECRET_ARN", "")
+    if signing_secret and not _SECRET_ARN_RE.match(signing_secret):
+        raise SettingsError("SIGNING_SECRET_ARN must be the ARN of a Secrets Manager secret, never a key")
     retention = env.get("CHAT_RETENTION_DAYS", str(DEFAULT_RETENTION_DAYS))
     if not retention.isdigit() or not 1 <= int(retention) <= MAX_RETENTION_DAYS:
         raise SettingsError(f"CHAT_RETENTION_DAYS must be a whole number of days, 1 to {MAX_RETENTION_DAYS}")
@@ -112,7 +103,8 @@ def load(env: Mapping[str, str]) -> Settings:
         chat_bucket=env.get("CHAT_BUCKET", f"{prefix}-chat"),
         service_name=env.get("POWERTOOLS_SERVICE_NAME", "patient-share"),
         metrics_namespace=env.get("POWERTOOLS_METRICS_NAMESPACE", "PatientShare"),
-        secret_key=secret_key.encode(),
+        # infra/ names the secret so; the functions that sign are given its ARN.
+        signing_secret=signing_secret or f"{prefix}-secret-key",
         chat_retention_days=int(retention),
     )
 

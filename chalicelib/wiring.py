@@ -33,6 +33,7 @@ def build() -> Deps:
     from chalicelib.adapters.dynamo.studies import DynamoStudyIndex, DynamoUploadRepository
     from chalicelib.adapters.dynamo.visits import DynamoMessageRepository, DynamoVisitRepository
     from chalicelib.adapters.s3 import S3ObjectStore
+    from chalicelib.adapters.secrets import SecretsManagerKeys
     from chalicelib.adapters.ses import SesMailer
     from chalicelib.adapters.sns import SnsSmsSender
     from chalicelib.adapters.sqs import SqsJobQueue
@@ -55,12 +56,13 @@ def build() -> Deps:
         visits=DynamoVisitRepository(),
         messages=DynamoMessageRepository(),
         visit_policy=VisitPolicy(cfg.public_base_url, cfg.chat_retention_days),
-        site=Site(public_base_url=cfg.public_base_url, signing_key=cfg.signing_key),
+        site=Site(public_base_url=cfg.public_base_url),
         idempotency=persistence_store(client("dynamodb")),
         access_log=DynamoAccessLog(),
         sending=DynamoSendingCounter(),
         message_index=DynamoMessageIndex(),
         single_use=DynamoSingleUse(),
+        keys=SecretsManagerKeys(lambda: client("secretsmanager"), cfg.signing_secret),
     )
 
 

@@ -2,22 +2,25 @@
 
 Used by ``make run`` (moto in server mode) and by the tests (in-process moto): both build exactly what
 ``chalicelib.adapters.resources`` lists, the same list the infrastructure test holds the CloudFormation
-template to.
+template to, and the signing key's secret, which the code reads as it does in AWS.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 from urllib.parse import urlparse
 
 from chalicelib.adapters import resources
 from chalicelib.adapters.aws import client
+from chalicelib.domain.keys import new_key_material
 from chalicelib.settings import Settings
 
 
 def create_all(cfg: Settings) -> None:
-    """Create every table, queue, bucket (with its notifications), SES identity and configuration set."""
+    """Create every table, queue, bucket (with its notifications), SES identity and configuration set, and the
+    signing key."""
     for model in resources.TABLES:
         if not model.exists():
             model.create_table(wait=True)
@@ -32,6 +35,13 @@ def create_all(cfg: Settings) -> None:
     # SES publishes no events on moto: the outbox's buttons inject them (local/outbox.py).
     if cfg.ses_configuration_set not in [c["Name"] for c in ses.list_configuration_sets()["ConfigurationSets"]]:
         ses.create_configuration_set(ConfigurationSet={"Name": cfg.ses_configuration_set})
+    _create_signing_key(client("secretsmanager"), cfg)
+
+
+def _create_signing_key(secretsmanager: Any, cfg: Settings) -> None:
+    """The signing key's secret with a fresh random key, as infra/ generates it (kept if it exists)."""
+    with contextlib.suppress(secretsmanager.exceptions.ResourceExistsException):
+        secretsmanager.create_secret(Name=cfg.signing_secret, SecretString=new_key_material().decode())
 
 
 def _create_queue(sqs: Any, queue: resources.Queue, cfg: Settings) -> str:

@@ -24,7 +24,11 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 
 pytest_plugins = ["tests.leak_check", "pytester"]
 
+import subprocess  # noqa: E402
+import sys  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
 from chalice.test import Client  # noqa: E402
@@ -106,3 +110,28 @@ def client() -> Iterator[Client]:
 
     with Client(app) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def package_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``chalice package`` with the infra template merged: ``deployment.zip`` and ``sam.yaml``."""
+    out = tmp_path_factory.mktemp("package") / "package"
+    # The package is built as a deployment would be: with the stage's own environment, not the tests'.
+    env = {k: v for k, v in os.environ.items() if k not in {"STAGE", "RESOURCE_PREFIX"}}
+    env["AWS_DEFAULT_REGION"] = "eu-north-1"
+    chalice = Path(sys.executable).with_name("chalice")
+    subprocess.run(
+        [str(chalice), "package", "--stage", "dev", "--template-format", "yaml",
+         "--merge-template", "infra/resources.yaml", str(out)],
+        cwd=Path(__file__).resolve().parents[1], env=env, check=True, capture_output=True,
+    )  # fmt: skip
+    return out
+
+
+@pytest.fixture(scope="session")
+def template(package_dir: Path) -> dict[str, Any]:
+    """The packaged CloudFormation template (``sam.yaml``), as cfn-lint reads it."""
+    from cfnlint.decode import cfn_yaml
+
+    loaded: dict[str, Any] = cfn_yaml.load(str(package_dir / "sam.yaml"))
+    return loaded

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import BinaryIO
@@ -18,6 +20,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePer
 from chalicelib.domain.accounts import ApiKey, Clinic
 from chalicelib.domain.deliveries import MessageOwner
 from chalicelib.domain.errors import Conflict, DeliveryFailed, NotFound, StaleWrite
+from chalicelib.domain.keys import KeyRing, KeyStage
 from chalicelib.domain.shares import AccessEvent, Attempts, Share
 from chalicelib.domain.studies import Instance, Study, StudyQuery, Upload, UploadedFile, instance_order, study_sort_key
 from chalicelib.domain.visits import Attachment, Message, Visit, VisitStatus
@@ -450,6 +453,59 @@ class InMemorySingleUse:
             self.used[use_id] = keep_until
 
 
+class FakeSigningKeys:
+    """The key's versions in a dict, labelled as Secrets Manager labels them.
+
+    ``key_ring`` serves the ring it read last until asked to ``refresh`` (forced reads rationed as the
+    adapter's are), as an instance of a Lambda serves the keys it cached.
+    """
+
+    def __init__(
+        self,
+        key: bytes = b"test-signing-key-" * 2,
+        *,
+        min_refresh_s: float = 30.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.values: dict[str, bytes | None] = {"v0": key}
+        self.labels: dict[KeyStage, str] = {KeyStage.CURRENT: "v0"}
+        self.min_refresh_s = min_refresh_s
+        self.monotonic = monotonic
+        self.cached: KeyRing | None = None
+        self.refreshed_at: float | None = None
+        self.reads = 0
+
+    def key_ring(self, *, refresh: bool = False) -> KeyRing:
+        now = self.monotonic()
+        if refresh and (self.refreshed_at is None or now - self.refreshed_at >= self.min_refresh_s):
+            self.refreshed_at = now
+            self.cached = None
+        if self.cached is None:
+            self.reads += 1
+            previous = self.labels.get(KeyStage.PREVIOUS)
+            current = self.values[self.labels[KeyStage.CURRENT]]
+            assert current is not None
+            self.cached = KeyRing(current, None if previous is None else self.values[previous])
+        return self.cached
+
+    def stages(self, version: str) -> frozenset[KeyStage]:
+        return frozenset(stage for stage, labelled in self.labels.items() if labelled == version)
+
+    def key(self, version: str) -> bytes | None:
+        return self.values.get(version)
+
+    def put_pending(self, version: str, key: bytes) -> None:
+        self.values[version] = key
+        self.labels[KeyStage.PENDING] = version
+
+    def promote(self, version: str) -> None:
+        if self.labels[KeyStage.CURRENT] != version:
+            self.labels[KeyStage.PREVIOUS] = self.labels[KeyStage.CURRENT]
+            self.labels[KeyStage.CURRENT] = version
+        if self.labels.get(KeyStage.PENDING) == version:
+            del self.labels[KeyStage.PENDING]
+
+
 BUCKETS = Buckets(ingest="ingest-bucket", share="share-bucket", chat="chat-bucket")
 VISIT_POLICY = VisitPolicy(public_base_url="https://share.example.org", retention_days=30)
 
@@ -472,12 +528,13 @@ def fake_deps(clock: FakeClock | None = None) -> Deps:
         visits=InMemoryVisitRepository(),
         messages=InMemoryMessageRepository(),
         visit_policy=VISIT_POLICY,
-        site=Site(public_base_url="https://share.example.test", signing_key=b"test-signing-key-" * 2),
+        site=Site(public_base_url="https://share.example.test"),
         idempotency=InMemoryIdempotencyStore(),
         access_log=InMemoryAccessLog(),
         sending=InMemorySendingCounter(),
         message_index=InMemoryMessageIndex(),
         single_use=InMemorySingleUse(),
+        keys=FakeSigningKeys(),
     )
 
 

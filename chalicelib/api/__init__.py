@@ -12,7 +12,7 @@ from chalice.app import Chalice
 
 from chalicelib.api import auth, chat, clinic, dicomweb, health, patient, requests, settings, shares, studies, visits
 from chalicelib.workers import attachments as attachment_worker
-from chalicelib.workers import chat_cleanup, delivery, delivery_events, share_cleanup, share_files
+from chalicelib.workers import chat_cleanup, delivery, delivery_events, rotation, share_cleanup, share_files
 from chalicelib.workers import ingest as ingest_worker
 
 #: The Blueprints of the media container image's functions.
@@ -39,6 +39,7 @@ def register(app: Chalice) -> None:
         delivery_events,
         share_cleanup,
         chat_cleanup,
+        rotation,
     ):
         app.register_blueprint(module.bp)
 

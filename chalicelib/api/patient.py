@@ -183,7 +183,7 @@ def download(token: str, index: str) -> Response:
 def _client() -> str:
     """A keyed hash of the caller's address, for the access log (the address itself is never kept)."""
     identity = (current_request().context or {}).get("identity") or {}
-    return client_fingerprint(deps().site.signing_key, str(identity.get("sourceIp") or "unknown"))
+    return client_fingerprint(deps().keys.key_ring().current, str(identity.get("sourceIp") or "unknown"))
 
 
 def _passed(opened: landing.Opened) -> frozenset[str]:

@@ -8,31 +8,30 @@
 
 Cookies are HttpOnly and SameSite=Strict (no other site can make a browser send them, which is what
 protects the pages' POSTs), and Secure unless the service runs on http://127.0.0.1 (the local stack).
-They are signed with a key derived from the deployment's secret key for this purpose only.
+They are signed with a key derived for this purpose only from the deployment's current signing key, and
+accepted under the current or the previous one (``domain.sessions``), so rotating the key ends no session.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import datetime
-from functools import cache
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import urlparse
 
 from chalicelib.api.requests import current_request
 from chalicelib.domain import sessions
 from chalicelib.domain.errors import Unauthenticated
-from chalicelib.domain.sessions import SESSION_LIFETIME, Purpose
+from chalicelib.domain.keys import KeyRing
+from chalicelib.domain.sessions import SESSION_LIFETIME, BadSignature, Purpose
 from chalicelib.settings import settings
+from chalicelib.wiring import deps
 
 PATIENT_COOKIE = "ps_patient"
 CLINICIAN_COOKIE = "ps_clinician"
 
 
-@cache
-def _key() -> bytes:
-    return hmac.new(settings().signing_key, b"patient-share chat sessions", hashlib.sha256).digest()
+def _keys(*, refresh: bool = False) -> KeyRing:
+    return deps().keys.key_ring(refresh=refresh).derived(b"patient-share chat sessions")
 
 
 def base_path() -> str:
@@ -41,13 +40,18 @@ def base_path() -> str:
 
 
 def sign(purpose: Purpose, claims: dict[str, str], expires_at: datetime) -> str:
-    """A signed value for ``purpose`` under the chat session key."""
-    return sessions.sign(purpose, claims, _key(), expires_at)
+    """A signed value for ``purpose`` under the current session key."""
+    return sessions.sign(purpose, claims, _keys(), expires_at)
 
 
 def verify(value: str, purpose: Purpose, now: datetime) -> dict[str, str]:
-    """The claims of a value signed for ``purpose``; Unauthenticated otherwise."""
-    return sessions.verify(value, purpose, _key(), now)
+    """The claims of a value signed for ``purpose`` under the current or previous key; Unauthenticated otherwise."""
+    try:
+        return sessions.verify(value, purpose, _keys(), now)
+    except BadSignature:
+        # Another instance may have signed it under a key this one has not read yet (a rotation in the last
+        # minutes): read the keys again (rationed by the port) before refusing.
+        return sessions.verify(value, purpose, _keys(refresh=True), now)
 
 
 def set_cookie(name: str, value: str, path: str) -> str:

@@ -21,11 +21,12 @@ from datetime import datetime
 from enum import StrEnum
 
 from chalicelib.domain.contacts import Contact, ContactKind
+from chalicelib.domain.links import LINK_RETIRED
 
 #: A message is tried this often per contact (the first send and the delivery queue's retries).
 MAX_ATTEMPTS = 3
-#: Provider answers that no retry can change.
-FINAL_FAILURES = frozenset({"MessageRejected", "InvalidParameter", "InvalidParameterValue", "opted_out"})
+#: Provider answers that no retry can change, and a link that can no longer be re-made (its key retired).
+FINAL_FAILURES = frozenset({"MessageRejected", "InvalidParameter", "InvalidParameterValue", "opted_out", LINK_RETIRED})
 
 
 class DeliveryStatus(StrEnum):

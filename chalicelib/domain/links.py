@@ -1,10 +1,12 @@
 """Secret links and secrets typed by people: how they are made, stored and checked.
 
-A link token is the HMAC-SHA256, under the deployment's secret key, of the record's id and a random
-128-bit nonce: 256 bits nobody can guess without the key, and reproducible by us, so a resend sends the
-very same link although only the token's SHA-256 hash is stored (a fast hash is right for that much
-entropy, and lets a request find its row by the hash). Passwords and codes that people type are short,
-so they are stored with scrypt and a salt, and checked in constant time.
+A link token is the HMAC-SHA256, under the deployment's current signing key, of the record's id and a
+random 128-bit nonce: 256 bits nobody can guess without the key, and reproducible by us, so a resend
+sends the very same link although only the token's SHA-256 hash is stored (a fast hash is right for that
+much entropy, and lets a request find its row by the hash). Opening a link needs no key, only the hash,
+so a rotation of the key never stops a link; re-making one for a resend needs the key it was made under,
+the current or the previous one (``token_under``). Passwords and codes that people type are short, so
+they are stored with scrypt and a salt, and checked in constant time.
 """
 
 from __future__ import annotations
@@ -13,8 +15,14 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
+
+from chalicelib.domain.errors import Conflict
+from chalicelib.domain.keys import KeyRing
 
 TOKEN_BYTES = 32
+#: A delivery's failure reason when its link can no longer be re-made (final: no retry can change it).
+LINK_RETIRED = "link_retired"
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 
 
@@ -37,6 +45,23 @@ def link_token(key: bytes, purpose: str, record_id: str, nonce: str) -> str:
 def token_hash(token: str) -> str:
     """The stored form of a link token, by which its row is found."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+class LinkRetired(Conflict):
+    """A link was made under a key older than the previous one: it still opens, but cannot be sent again."""
+
+
+def token_under(keys: KeyRing, stored_hash: str, make: Callable[[bytes], str]) -> str | None:
+    """The token ``make`` gives under whichever key of ``keys`` it was made with, found by ``stored_hash``.
+
+    None when no key of the ring gives it (the link is older than the previous key): sending anything
+    else would send a link that does not open.
+    """
+    for key in keys.verifying:
+        token = make(key)
+        if hmac.compare_digest(token_hash(token), stored_hash):
+            return token
+    return None
 
 
 def looks_like_token(token: str) -> bool:

@@ -1,12 +1,13 @@
 """Signed, expiring claims: the chat pages' session cookies and the clinician's one-time chat links.
 
 A value is ``<claims>.<signature>``: the claims as compact JSON in base64url, signed with HMAC-SHA256
-under the deployment's session key. Claims hold opaque ids only: they travel in URLs and cookies.
+under the current session key and accepted under the current or the previous one, so a rotation of the
+key ends no session (a second rotation ends those older than it). Nothing is stored server-side, so a
+session ends when it expires. Claims hold opaque ids only: they travel in URLs and cookies.
 
-A patient's session ends when it expires (or when the key is rotated). A clinician's is more than a
-signature: its ticket (the chat link) carries a random id that may be used once (``services`` record its
-use), and it names the clinic's API key it was made with, which every request checks again, so revoking
-that key ends the session at once (``ClinicianClaims``).
+A clinician's session is more than a signature: its ticket (the chat link) carries a random id that may
+be used once (``services`` record its use), and it names the clinic's API key it was made with, which
+every request checks again, so revoking that key ends the session at once (``ClinicianClaims``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from chalicelib.domain.errors import Unauthenticated
+from chalicelib.domain.keys import KeyRing
 
 #: A browser session lasts a working day; the patient gets a new one each time they open their link.
 SESSION_LIFETIME = timedelta(hours=12)
@@ -81,21 +83,28 @@ def new_ticket_id() -> str:
     return secrets.token_urlsafe(_TICKET_ID_BYTES)
 
 
-def sign(purpose: Purpose, claims: dict[str, str], key: bytes, expires_at: datetime) -> str:
-    """A signed value carrying ``claims`` for ``purpose`` until ``expires_at``."""
+class BadSignature(Unauthenticated):
+    """No key of the ring signed the value: forged, damaged, or signed under a key newer than the ring."""
+
+
+def sign(purpose: Purpose, claims: dict[str, str], keys: KeyRing, expires_at: datetime) -> str:
+    """A value carrying ``claims`` for ``purpose`` until ``expires_at``, signed with the current key."""
     body = {**claims, "purpose": purpose.value, "exp": int(expires_at.timestamp())}
     payload = _encode(json.dumps(body, separators=(",", ":"), sort_keys=True).encode())
-    return f"{payload}.{_signature(payload, key)}"
+    return f"{payload}.{_signature(payload, keys.current)}"
 
 
-def verify(value: str, purpose: Purpose, key: bytes, now: datetime) -> dict[str, str]:
-    """The claims of a value signed with ``key`` for ``purpose`` and not yet expired.
+def verify(value: str, purpose: Purpose, keys: KeyRing, now: datetime) -> dict[str, str]:
+    """The claims of a value signed with a key of ``keys`` for ``purpose`` and not yet expired.
 
-    Raises Unauthenticated for anything else (the message does not say which check failed).
+    Raises BadSignature when no key of the ring signed it, Unauthenticated for anything else (the
+    message does not say which check failed).
     """
     payload, _, signature = value.partition(".")
-    if not payload or not hmac.compare_digest(signature, _signature(payload, key)):
-        raise Unauthenticated("The session is not valid; open the link again")
+    # Compared as bytes: the value comes from a URL or a cookie and may hold any character.
+    given = signature.encode("utf-8", "surrogatepass")
+    if not payload or not any(hmac.compare_digest(given, _signature(payload, k).encode()) for k in keys.verifying):
+        raise BadSignature("The session is not valid; open the link again")
     body = json.loads(_decode(payload))
     if body.get("purpose") != purpose.value or int(body.get("exp", 0)) <= now.timestamp():
         raise Unauthenticated("The session has expired; open the link again")
@@ -103,7 +112,7 @@ def verify(value: str, purpose: Purpose, key: bytes, now: datetime) -> dict[str,
 
 
 def _signature(payload: str, key: bytes) -> str:
-    return _encode(hmac.new(key, payload.encode(), hashlib.sha256).digest())
+    return _encode(hmac.new(key, payload.encode("utf-8", "surrogatepass"), hashlib.sha256).digest())
 
 
 def _encode(data: bytes) -> str:

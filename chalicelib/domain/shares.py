@@ -236,7 +236,10 @@ class AccessEvent:
 
 
 def client_fingerprint(key: bytes, address: str) -> str:
-    """A keyed hash of a client address: the same visitor matches itself, and nobody can reverse it."""
+    """A keyed hash of a client address: the same visitor matches itself, and nobody can reverse it.
+
+    Made under the current key, so after a rotation of the key the same visitor hashes anew.
+    """
     import hashlib
     import hmac
 

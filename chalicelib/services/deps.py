@@ -17,6 +17,7 @@ from chalicelib.services.ports import (
     ObjectStore,
     SendingCounter,
     ShareRepository,
+    SigningKeys,
     SingleUse,
     SmsSender,
     StudyIndex,
@@ -40,10 +41,9 @@ class Buckets:
 
 @dataclass(frozen=True)
 class Site:
-    """Where this deployment's pages live and the key its links and cookies are signed with."""
+    """Where this deployment's pages live."""
 
     public_base_url: str
-    signing_key: bytes
 
 
 @dataclass(frozen=True)
@@ -83,3 +83,5 @@ class Deps:
     message_index: MessageIndex
     """Provider message ids → deliveries, for SES and SNS delivery events."""
     single_use: SingleUse
+    keys: SigningKeys
+    """Signs and verifies links, sessions and fingerprints; read on first use (only signing functions may)."""

@@ -88,3 +88,13 @@ def send(delivery: Delivery, message: Message, now: datetime, deps: Deps) -> Del
 def send_all(deliveries: tuple[Delivery, ...], message: Message, now: datetime, deps: Deps) -> tuple[Delivery, ...]:
     """Send ``message`` to every delivery that is due; the others stay as they are."""
     return tuple(send(d, message, now, deps) if d.due else d for d in deliveries)
+
+
+def unsendable(deliveries: tuple[Delivery, ...], reason: str, now: datetime) -> tuple[Delivery, ...]:
+    """Every delivery that is due, failed for good without sending (``reason``: why nothing can be sent)."""
+    from chalicelib.observability import count
+
+    due = [d for d in deliveries if d.due]
+    if due:
+        count("DeliveryUnsendable", len(due))
+    return tuple(d.tried(now, None, reason) if d.due else d for d in deliveries)

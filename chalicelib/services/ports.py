@@ -8,6 +8,7 @@ from typing import BinaryIO, Protocol
 
 from chalicelib.domain.accounts import ApiKey, Clinic
 from chalicelib.domain.deliveries import MessageOwner
+from chalicelib.domain.keys import KeyRing, KeyStage
 from chalicelib.domain.shares import AccessEvent, Attempts, Share
 from chalicelib.domain.studies import Instance, Study, StudyQuery, Upload, UploadedFile
 from chalicelib.domain.visits import Attachment, Message, Visit
@@ -359,4 +360,37 @@ class MessageRepository(Protocol):
 
     def expire(self, visit_id: str, expires_at: datetime) -> None:
         """Give every message of the visit a new expiry (when the visit closes)."""
+        ...
+
+
+class SigningKeys(Protocol):
+    """The deployment's signing key, kept in a secret store with versions (Secrets Manager).
+
+    Only the functions that sign or verify (the API, the share and delivery workers) and the rotation
+    function may read it; the key never passes through the environment.
+    """
+
+    def key_ring(self, *, refresh: bool = False) -> KeyRing:
+        """The current and previous keys, as read at most a few minutes ago.
+
+        ``refresh``: read them again now, for a caller that met a value no key of the ring explains (a
+        rotation since the last read). Forced reads are rationed: one made shortly before is served again,
+        so forged values cannot turn into a flood of reads.
+        """
+        ...
+
+    def stages(self, version: str) -> frozenset[KeyStage]:
+        """Where a version of the key stands (empty for a version the store does not know)."""
+        ...
+
+    def key(self, version: str) -> bytes | None:
+        """A version's key material; None while the version has none (a rotation's placeholder)."""
+        ...
+
+    def put_pending(self, version: str, key: bytes) -> None:
+        """Store ``key`` as the pending ``version`` (idempotent; a version holding a key is never given another)."""
+        ...
+
+    def promote(self, version: str) -> None:
+        """Make ``version`` current; the current one becomes the previous (idempotent)."""
         ...

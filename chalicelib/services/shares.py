@@ -17,7 +17,7 @@ from chalicelib.domain.accounts import Clinic
 from chalicelib.domain.contacts import Contact, parse_contact, parse_contacts
 from chalicelib.domain.deliveries import MessageOwner, OwnerKind, deliveries_for, sms_only
 from chalicelib.domain.errors import InvalidInput
-from chalicelib.domain.links import new_nonce, token_hash
+from chalicelib.domain.links import LINK_RETIRED, LinkRetired, new_nonce, token_hash
 from chalicelib.domain.shares import (
     HISTORY_AFTER_EXPIRY,
     AccessKind,
@@ -32,6 +32,7 @@ from chalicelib.domain.shares import (
 from chalicelib.services import notifier
 from chalicelib.services.accounts import reserve_messages
 from chalicelib.services.deps import Deps
+from chalicelib.services.keys import sent_token
 from chalicelib.services.versioned import update
 
 
@@ -90,20 +91,29 @@ def send_study(clinic_id: str, study_instance_uid: str, request: SendRequest, de
         expires_at=now + lifetime(request.lifetime_days, clinic.link_lifetime_days),
         link_code_hash=clinic.link_code_hash,
     )
-    share = replace(share, token_hash=token_hash(share_token(deps.site.signing_key, share)))
+    share = replace(share, token_hash=token_hash(share_token(deps.keys.key_ring().current, share)))
     deps.shares.add(share)
     deps.jobs.send("share", {"share_id": share.share_id})
     return Sent(share, resent=False, warnings=_warnings(share))
 
 
 def resend(clinic_id: str, share_id: str, deps: Deps) -> Share:
-    """Send the same link to the same contacts again; its expiry does not move."""
+    """Send the same link to the same contacts again; its expiry does not move.
+
+    Raises LinkRetired (nothing is queued) when the link was made under a key retired since.
+    """
     now = deps.clock.now()
     share = ensure_same_clinic(deps.shares.get(share_id), clinic_id).resent(now)  # refused before it counts
+    sent_share_token(share, deps)  # LinkRetired here, before anything is counted, changed or queued
     reserve_messages(deps.clinics.get(clinic_id), sum(1 for d in share.deliveries if d.due), deps)
     again = update(deps.shares, share_id, lambda share: ensure_same_clinic(share, clinic_id).resent(now))
     deps.jobs.send("delivery", {"share_id": again.share_id})
     return again
+
+
+def sent_share_token(share: Share, deps: Deps) -> str:
+    """The share's link token as it was sent; LinkRetired when its key has been retired."""
+    return sent_token(share.token_hash, lambda key: share_token(key, share), deps)
 
 
 def delete(clinic_id: str, share_id: str, deps: Deps) -> Share:
@@ -201,7 +211,15 @@ def deliver(share_id: str, deps: Deps) -> Share:
     if share.deleted_at is not None or share.is_expired(now) or share.status is not ShareStatus.READY:
         return share
     clinic = deps.clinics.get(share.clinic_id)
-    deliveries = notifier.send_all(share.deliveries, link_message(share, clinic, deps), now, deps)
+    try:
+        message = link_message(share, clinic, deps)
+    except LinkRetired:
+        from chalicelib.observability import logger
+
+        logger.warning("share link cannot be re-made: its key was retired", extra={"share_id": share.share_id})
+        deliveries = notifier.unsendable(share.deliveries, LINK_RETIRED, now)
+    else:
+        deliveries = notifier.send_all(share.deliveries, message, now, deps)
     outcomes = dict(zip(share.deliveries, deliveries, strict=True))
 
     def record(current: Share) -> Share:
@@ -219,10 +237,10 @@ def deliver(share_id: str, deps: Deps) -> Share:
 
 
 def link_message(share: Share, clinic: Clinic, deps: Deps) -> notifier.Message:
-    """The e-mail and text that carry a share's link."""
+    """The e-mail and text that carry a share's link; LinkRetired when the link cannot be re-made."""
     words = {
         "clinic_name": clinic.name,
-        "link": f"{deps.site.public_base_url}/p/{share_token(deps.site.signing_key, share)}",
+        "link": f"{deps.site.public_base_url}/p/{sent_share_token(share, deps)}",
         "expires_on": share.expires_at.date().isoformat(),
         "needs_password": share.locked_by_secret,
     }

@@ -13,7 +13,7 @@ from chalicelib.domain.accounts import Clinic
 from chalicelib.domain.contacts import parse_contacts
 from chalicelib.domain.deliveries import MessageOwner, OwnerKind, deliveries_for
 from chalicelib.domain.errors import Forbidden, InvalidInput, NotFound
-from chalicelib.domain.links import link_token, looks_like_token, new_nonce, token_hash
+from chalicelib.domain.links import LINK_RETIRED, LinkRetired, link_token, looks_like_token, new_nonce, token_hash
 from chalicelib.domain.visits import (
     AttachmentStatus,
     Message,
@@ -26,6 +26,7 @@ from chalicelib.domain.visits import (
 from chalicelib.services import notifier
 from chalicelib.services.accounts import reserve_messages
 from chalicelib.services.deps import Deps
+from chalicelib.services.keys import sent_token
 from chalicelib.services.versioned import update
 from chalicelib.templating import LANGUAGES
 
@@ -108,7 +109,7 @@ def create_visit(actor: Participant, contacts: str, deps: Deps, *, language: str
     reserve_messages(clinic, len(parsed), deps)
     now = deps.clock.now()
     visit_id, nonce = new_visit_id(), new_nonce()
-    token = link_token(deps.site.signing_key, "visit", visit_id, nonce)
+    token = link_token(deps.keys.key_ring().current, "visit", visit_id, nonce)
     visit = Visit(
         visit_id=visit_id,
         clinic_id=clinic.clinic_id,
@@ -132,22 +133,38 @@ class VisitDeliveriesPending(RuntimeError):
 
 
 def redeliver(visit_id: str, deps: Deps) -> Visit:
-    """The delivery worker's job for a visit: send the same link again to the contacts not reached."""
+    """The delivery worker's job for a visit: send the same link again to the contacts not reached.
+
+    A link made under a key retired since cannot be re-made: its deliveries due fail for good instead.
+    """
     visit = deps.visits.get(visit_id)
     if visit.status is not VisitStatus.OPEN or not visit.link_nonce or deps.clock.now() >= visit.expires_at:
         return visit
-    token = link_token(deps.site.signing_key, "visit", visit.visit_id, visit.link_nonce)
+    nonce = visit.link_nonce
+    try:
+        token: str | None = sent_token(visit.link_hash, lambda key: link_token(key, "visit", visit_id, nonce), deps)
+    except LinkRetired:
+        from chalicelib.observability import logger
+
+        logger.warning("visit link cannot be re-made: its key was retired", extra={"visit_id": visit_id})
+        token = None
     delivered = _send_due(visit, deps.clinics.get(visit.clinic_id), token, deps)
     if any(d.due for d in delivered.deliveries):
         raise VisitDeliveriesPending(visit_id)
     return delivered
 
 
-def _send_due(visit: Visit, clinic: Clinic, token: str, deps: Deps) -> Visit:
-    words = {"clinic_name": clinic.name, "link": patient_link(token, deps)}
-    owner = MessageOwner(OwnerKind.VISIT, visit.visit_id)
-    message = notifier.Message(notifier.Notice.VISIT_LINK, visit.language, clinic.name, words, owner, visit.expires_at)
-    deliveries = notifier.send_all(visit.deliveries, message, deps.clock.now(), deps)
+def _send_due(visit: Visit, clinic: Clinic, token: str | None, deps: Deps) -> Visit:
+    """Send the link to every contact due; ``token`` None: the link cannot be re-made, they fail for good."""
+    now = deps.clock.now()
+    if token is None:
+        deliveries = notifier.unsendable(visit.deliveries, LINK_RETIRED, now)
+    else:
+        words = {"clinic_name": clinic.name, "link": patient_link(token, deps)}
+        owner = MessageOwner(OwnerKind.VISIT, visit.visit_id)
+        lang = visit.language
+        message = notifier.Message(notifier.Notice.VISIT_LINK, lang, clinic.name, words, owner, visit.expires_at)
+        deliveries = notifier.send_all(visit.deliveries, message, now, deps)
     outcomes = dict(zip(visit.deliveries, deliveries, strict=True))
 
     # Sending takes time: the outcomes go onto the visit as it is now (it may have been closed meanwhile,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.parse
 from typing import Any
 
 import pytest
@@ -319,3 +320,15 @@ def test_a_chat_link_opens_one_session_and_names_the_key_it_was_asked_for_with(
     again = client.http.get(path)
     assert again.status_code == 401
     assert "Set-Cookie" not in again.headers
+
+
+@pytest.mark.parametrize("signature", ["%C3%A9", "%E2%82%AC%F0%9F%98%80"])
+def test_a_ticket_or_cookie_with_non_ascii_characters_is_refused_not_a_crash(
+    client: Client, deps: Deps, key: str, signature: str
+) -> None:
+    visit_id, token = new_visit(client, deps, key)
+    url = client.http.post(f"/visits/{visit_id}/chat-link", headers=api(key)).json_body["url"]
+    payload = url.split("ticket=", 1)[1].split(".", 1)[0]
+    assert client.http.get(f"/visits/{visit_id}/chat?ticket={payload}.{signature}").status_code == 401
+    forged = f"ps_patient={payload}.{urllib.parse.unquote(signature)}"
+    assert client.http.get(f"/v/{token}/messages", headers=json_headers(forged)).status_code == 401

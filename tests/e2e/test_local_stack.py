@@ -11,6 +11,7 @@ import boto3
 import pytest
 
 from tests import patient_data
+from tests.e2e.chat_helpers import start_visit
 from tests.e2e.conftest import READY_WITHIN_S, ROOT, Stack
 
 pytestmark = pytest.mark.e2e
@@ -111,3 +112,26 @@ def test_the_outbox_lists_email_and_sms_newest_first_with_links(stack: Stack) ->
 def test_the_demo_file_is_private(stack: Stack, tmp_path: Path) -> None:
     demo_file = Path(stack.env["LOCAL_STATE_DIR"]) / "demo.json"
     assert demo_file.stat().st_mode & 0o077 == 0
+
+
+def test_the_admin_command_rotates_the_signing_key_the_running_stack_reads(stack: Stack) -> None:
+    secrets = boto3.client(
+        "secretsmanager",
+        endpoint_url=stack.aws_endpoint,
+        region_name="eu-north-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    name = "patient-share-local-secret-key"  # make run's stage and prefix; no key in any environment
+    assert not {k for k in stack.env if "SECRET_KEY" in k or k == "SIGNING_SECRET_ARN"}
+    before = secrets.get_secret_value(SecretId=name, VersionStage="AWSCURRENT")["SecretString"]
+    assert len(before) >= 32
+    visit = start_visit(stack)  # a patient session, signed under the key before the rotation
+
+    code, rotated = admin(stack, "rotate-secret")
+    assert code == 0
+    after = secrets.get_secret_value(SecretId=name, VersionStage="AWSCURRENT")
+    assert after["VersionId"] == rotated["version"]
+    assert after["SecretString"] != before
+    assert secrets.get_secret_value(SecretId=name, VersionStage="AWSPREVIOUS")["SecretString"] == before
+    assert visit.as_patient("GET", "/messages").status_code == 200

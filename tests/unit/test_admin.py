@@ -5,6 +5,7 @@ import json
 import pytest
 
 from chalicelib import admin
+from chalicelib.domain.keys import KeyStage
 from chalicelib.services import accounts
 from chalicelib.services.deps import Deps
 
@@ -37,3 +38,19 @@ def test_errors_are_json_on_stderr_with_a_non_zero_exit(capsys: pytest.CaptureFi
     code, error = run(capsys, deps, "create-clinic", "  ")
     assert code == 1
     assert error["error"] == "InvalidInput"
+
+
+def test_rotate_secret_makes_a_new_current_key_and_keeps_the_old_one_verifying(
+    capsys: pytest.CaptureFixture[str], deps: Deps
+) -> None:
+    before = deps.keys.key_ring()
+    code, rotated = run(capsys, deps, "rotate-secret")
+    assert code == 0
+    assert rotated["rotated"] is True
+    assert deps.keys.stages(str(rotated["version"])) == {KeyStage.CURRENT}
+    after = deps.keys.key_ring(refresh=True)
+    assert after.current != before.current
+    assert after.previous == before.current
+    printed = json.dumps(rotated)
+    assert after.current.decode() not in printed  # the key itself is never printed
+    assert before.current.decode() not in printed

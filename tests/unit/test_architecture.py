@@ -85,3 +85,15 @@ def test_importing_the_api_loads_no_heavy_module() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""
+
+
+def test_the_signing_key_reader_loads_only_when_a_key_is_first_needed() -> None:
+    """Powertools' parameters utility and the Secrets Manager client cost every function nothing until one signs."""
+    code = (
+        "import sys, app\n"
+        "from chalicelib import wiring\n"
+        "wiring.build()\n"
+        "print(any(m.startswith('aws_lambda_powertools.utilities.parameters') for m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

@@ -4,6 +4,8 @@ import pytest
 
 from chalicelib.settings import SettingsError, load
 
+SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:patient-share-prod-secret-key-AbCdEf"
+
 
 def test_defaults_are_the_local_stack() -> None:
     cfg = load({})
@@ -23,13 +25,14 @@ def test_a_deployed_stage_reads_its_names() -> None:
             "PUBLIC_BASE_URL": "https://share.example.org/",
             "SHARE_BUCKET": "patient-share-prod-share-123",
             "AWS_REGION": "eu-west-1",
-            "SECRET_KEY": "x" * 40,
+            "SIGNING_SECRET_ARN": SECRET_ARN,
         }
     )
     assert not cfg.local_mode
     assert cfg.public_base_url == "https://share.example.org"
     assert cfg.share_bucket == "patient-share-prod-share-123"
     assert cfg.region == "eu-west-1"
+    assert cfg.signing_secret == SECRET_ARN
 
 
 @pytest.mark.parametrize(
@@ -42,7 +45,9 @@ def test_a_deployed_stage_reads_its_names() -> None:
             "AWS_ENDPOINT_URL",
         ),
         ({"STAGE": "prod", "PUBLIC_BASE_URL": "http://share.example.org"}, "PUBLIC_BASE_URL"),
-        ({"STAGE": "prod", "PUBLIC_BASE_URL": "https://x.org", "SECRET_KEY": "short"}, "SECRET_KEY"),
+        # The key itself never comes from the environment, under its old name or as the secret's "ARN".
+        ({"STAGE": "prod", "PUBLIC_BASE_URL": "https://x.org", "SECRET_KEY": "k" * 64}, "SECRET_KEY"),
+        ({"STAGE": "prod", "PUBLIC_BASE_URL": "https://x.org", "SIGNING_SECRET_ARN": "k" * 64}, "SIGNING_SECRET_ARN"),
     ],
 )
 def test_bad_settings_fail_at_once_naming_the_variable(env: dict[str, str], names: str) -> None:
@@ -50,11 +55,9 @@ def test_bad_settings_fail_at_once_naming_the_variable(env: dict[str, str], name
         load(env)
 
 
-def test_a_deployed_stage_without_its_secret_fails_when_the_secret_is_needed() -> None:
-    cfg = load({"STAGE": "prod", "PUBLIC_BASE_URL": "https://x.org"})
-    with pytest.raises(SettingsError, match="SECRET_KEY"):
-        _ = cfg.signing_key
-    assert load({}).signing_key
+def test_without_its_arn_the_signing_key_secret_is_found_by_the_name_infra_gives_it() -> None:
+    assert load({}).signing_secret == "patient-share-local-secret-key"
+    assert load({"STAGE": "prod", "PUBLIC_BASE_URL": "https://x.org"}).signing_secret == "patient-share-prod-secret-key"
 
 
 def test_chat_retention_is_30_days_unless_set_and_bounded() -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from chalicelib.domain import sessions
 from chalicelib.domain.errors import Conflict, Gone, InvalidInput, TooLarge, Unauthenticated, UnsupportedMediaType
+from chalicelib.domain.keys import KeyRing
 from chalicelib.domain.sessions import Purpose
 from chalicelib.domain.visits import (
     UPLOAD_WINDOW,
@@ -27,7 +28,7 @@ from chalicelib.domain.visits import (
 from tests.fakes import FakeClock
 
 NOW = FakeClock().now()
-KEY = b"k" * 32
+KEY = KeyRing(b"k" * 32)
 
 
 def a_visit() -> Visit:
@@ -171,4 +172,4 @@ def test_a_value_signed_for_one_purpose_or_key_is_refused_for_another() -> None:
     with pytest.raises(Unauthenticated):
         sessions.verify(ticket, Purpose.CLINICIAN_SESSION, KEY, NOW)
     with pytest.raises(Unauthenticated):
-        sessions.verify(ticket, Purpose.CLINICIAN_TICKET, b"other" * 8, NOW)
+        sessions.verify(ticket, Purpose.CLINICIAN_TICKET, KeyRing(b"other" * 8), NOW)
