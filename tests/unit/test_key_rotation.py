@@ -12,10 +12,10 @@ import pytest
 
 from chalicelib import wiring
 from chalicelib.domain import links, sessions
+from chalicelib.domain.deliveries import DeliveryStatus
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.keys import KeyRing, KeyStage, WeakKey, new_key_material
 from chalicelib.domain.sessions import BadSignature, Purpose
-from chalicelib.domain.deliveries import DeliveryStatus
 from chalicelib.domain.shares import share_token
 from chalicelib.services import accounts, ingest, keys, shares, visits
 from chalicelib.services.deps import Deps
