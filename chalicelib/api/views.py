@@ -49,7 +49,14 @@ def visit(detail: VisitDetail, base: str) -> dict[str, Any]:
     return {
         **visit_status(v),
         "contacts": [
-            {"position": d.position, "kind": d.contact.kind.value, "status": d.status.value, "reason": d.reason}
+            {
+                "position": d.position,
+                "kind": d.contact.kind.value,
+                "status": d.status.value,
+                "bounce": d.bounce.value if d.bounce else None,
+                "reason": d.reason,
+                "updated_at": d.updated_at.isoformat() if d.updated_at else None,
+            }
             for d in v.deliveries
         ],
         "files": {

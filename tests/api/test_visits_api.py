@@ -58,9 +58,10 @@ def test_a_visit_sends_its_link_by_email_and_sms(client: Client, deps: Deps, key
     visit = start(client, keys[0], contacts)
     assert visit["status"] == "open"
     assert visit["created_by"] == "dr.berg"
+    sent_at = deps.clock.now().isoformat()
     assert visit["contacts"] == [
-        {"position": 1, "kind": "email", "status": "sent", "reason": None},
-        {"position": 2, "kind": "sms", "status": "sent", "reason": None},
+        {"position": 1, "kind": "email", "status": "sent", "bounce": None, "reason": None, "updated_at": sent_at},
+        {"position": 2, "kind": "sms", "status": "sent", "bounce": None, "reason": None, "updated_at": sent_at},
     ]
     (email,) = mailer(deps).sent
     assert email.to == patient_data.EMAILS[0]
