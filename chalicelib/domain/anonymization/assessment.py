@@ -12,6 +12,7 @@ from chalicelib.domain.anonymization.options import PATIENT_SHARE_OPTIONS, Optio
 from chalicelib.domain.anonymization.quiet import pydicom_silenced
 from chalicelib.domain.anonymization.report import Reason, ReasonCode, Report
 from chalicelib.domain.anonymization.sop_classes import SUPPORTED, refused_family
+from chalicelib.media.dicom_file import can_decode
 
 # Region Spatial Format (0018,6012) values that hold image data: 2D, M-mode, spectral, waveform. Regions
 # of format 0 (none) and 5 (graphics) are where a scanner puts its own text, so they are blanked too.
@@ -131,15 +132,8 @@ def keep_regions(dataset: Dataset) -> tuple[Region, ...]:
 
 
 def _rewritable(dataset: Dataset, file_meta: Dataset) -> bool:
-    from pydicom.pixels.decoders.base import get_decoder
-
-    transfer_syntax = UID(file_meta.get("TransferSyntaxUID") or ExplicitVRLittleEndian)
-    try:
-        available: bool = get_decoder(transfer_syntax).is_available
-    except NotImplementedError:
-        return False
     return (
-        available
+        can_decode(file_meta.get("TransferSyntaxUID") or ExplicitVRLittleEndian)
         and dataset.get("BitsAllocated") in (8, 16)
         and dataset.get("SamplesPerPixel") in (1, 3)
         and str(dataset.get("PhotometricInterpretation") or "").strip() in _REWRITABLE_PHOTOMETRIC

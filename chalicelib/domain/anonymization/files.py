@@ -13,18 +13,15 @@ from pydicom.uid import ExplicitVRLittleEndian
 
 from chalicelib.domain.anonymization.assessment import Plan, plan
 from chalicelib.domain.anonymization.deidentify import Deidentifier
+from chalicelib.domain.anonymization.errors import NotDicom
 from chalicelib.domain.anonymization.method import mark_deidentified
 from chalicelib.domain.anonymization.options import PATIENT_SHARE_OPTIONS, Option, Options
-from chalicelib.domain.anonymization.part10 import (
-    Part10Writer,
-    is_deflated,
-    locate_pixel_data,
-    read_header,
-    read_trailing,
-)
+from chalicelib.domain.anonymization.part10 import Part10Writer, read_trailing
 from chalicelib.domain.anonymization.pixels import describe_native_pixels, write_cleaned_frames
 from chalicelib.domain.anonymization.quiet import pydicom_silenced
 from chalicelib.domain.anonymization.report import Report
+from chalicelib.media import dicom_file
+from chalicelib.media.errors import UnreadableDicom
 
 Source = str | os.PathLike[str] | BinaryIO
 
@@ -43,21 +40,32 @@ def anonymize_file(src: Source, dst: Source, *, key: bytes, options: Options = P
     """
     deidentifier = Deidentifier.for_share(key, options)
     with pydicom_silenced(), _opened_source(src) as source:
-        header = read_header(source)
+        try:
+            header = dicom_file.read_header(source)
+            element = dicom_file.locate_pixel_data(source, header)
+            pixel_data = (element.start, dicom_file.pixel_data_end(source, element, header)) if element else None
+        except UnreadableDicom as err:
+            raise NotDicom(str(err)) from err
+        if dicom_file.transfer_syntax(header) is None:
+            raise NotDicom("The file has no Transfer Syntax UID (0002,0010) in its meta header")
         decision = plan(header, options)
         if decision.report.anonymizable:
             with _opened_target(dst) as target:
-                _write_copy(source, target, header, decision, deidentifier)
+                _write_copy(source, target, header, pixel_data, decision, deidentifier)
     return decision.report
 
 
 def _write_copy(
-    source: BinaryIO, target: BinaryIO, header: FileDataset, decision: Plan, deidentifier: Deidentifier
+    source: BinaryIO,
+    target: BinaryIO,
+    header: FileDataset,
+    pixel_data: tuple[int, int] | None,
+    decision: Plan,
+    deidentifier: Deidentifier,
 ) -> None:
     options = deidentifier.profile.options
-    deflated = is_deflated(header)  # read whole: its pixel data is an element of the header
-    pixel_data = None if deflated else locate_pixel_data(source, header)
-    trailing = read_trailing(source, pixel_data.end, header) if pixel_data else Dataset()
+    deflated = dicom_file.is_deflated(header)  # read whole: its pixel data is an element of the header
+    trailing = read_trailing(source, pixel_data[1], header) if pixel_data else Dataset()
     cleaning = bool(decision.keep_regions)
     # The decoder reads the original file (or, deflated, a copy of the pixel module taken before it changes).
     pixel_source: BinaryIO | Dataset = _pixel_module(header) if deflated and cleaning else source
@@ -84,7 +92,7 @@ def _write_copy(
     if cleaning:
         write_cleaned_frames(writer, pixel_source, layout, decision.keep_regions)
     elif pixel_data is not None:
-        writer.copy_from(source, pixel_data.start, pixel_data.end)
+        writer.copy_from(source, *pixel_data)
     if len(trailing):
         writer.write_dataset(trailing)
 

@@ -1,26 +1,24 @@
 """Reading and writing DICOM Part 10 files around the Pixel Data, which we never hold whole.
 
-A file is read as three pieces: the header (everything before the pixel data element, parsed by pydicom),
-the pixel data element (located by its offsets only), and the trailing elements after it (parsed so the
-profile applies to them too: nothing can hide after the pixels unprocessed).
+A file is read as three pieces: the header (everything before the pixel data element) and the pixel data
+element (located by its offsets only), both by ``media.dicom_file``, the one reader; and the trailing
+elements after it, parsed here so the profile applies to them too: nothing can hide after the pixels
+unprocessed.
 """
 
 from __future__ import annotations
 
 import io
-import os
 import struct
-from dataclasses import dataclass
 from typing import BinaryIO, Final, cast
 
 from pydicom.charset import default_encoding
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset, FileDataset
-from pydicom.errors import InvalidDicomError
 from pydicom.filebase import DicomBytesIO
-from pydicom.filereader import dcmread, read_dataset
+from pydicom.filereader import read_dataset
 from pydicom.filewriter import write_data_element, write_dataset
-from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
+from pydicom.uid import UID
 
 from chalicelib.domain.anonymization.errors import NotDicom
 
@@ -29,67 +27,10 @@ IMPLEMENTATION_CLASS_UID: Final = "2.25.271418095813146305858254339935806335011"
 IMPLEMENTATION_VERSION_NAME: Final = "PATIENT_SHARE_1"
 
 _COPY_CHUNK: Final = 1 << 20
-_PIXEL_TAGS: Final = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})
-_ITEM: Final = 0xFFFEE000
-_SEQUENCE_DELIMITER: Final = 0xFFFEE0DD
 _UNDEFINED_LENGTH: Final = 0xFFFFFFFF
 _LONG_LENGTH_VRS: Final = frozenset({b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UN", b"UR", b"UT"})
 # Trailing values longer than this are read only if the profile keeps them (padding can be megabytes).
 _DEFER_BYTES: Final = 64 * 1024
-
-
-@dataclass(frozen=True)
-class PixelDataElement:
-    """Where the pixel data element sits in the source: [start, end) spans its header and value."""
-
-    start: int
-    end: int
-
-
-def read_header(source: BinaryIO) -> FileDataset:
-    """The dataset up to the pixel data (whole dataset for deflated files, which cannot be split).
-
-    Raises NotDicom for anything that is not a Part 10 file pydicom can parse.
-    """
-    try:
-        header = dcmread(source, stop_before_pixels=True)
-        if is_deflated(header):
-            source.seek(0)
-            header = dcmread(source)
-    except (InvalidDicomError, EOFError, OSError, ValueError, KeyError, TypeError, struct.error) as err:
-        raise NotDicom("the input is not a DICOM file we can read") from err
-    if "TransferSyntaxUID" not in header.file_meta:
-        raise NotDicom("the input has no transfer syntax in its file meta information")
-    return header
-
-
-def is_deflated(header: FileDataset) -> bool:
-    """True when the dataset is deflated, so the pixel data has no offset of its own in the file."""
-    return bool(header.file_meta.get("TransferSyntaxUID") == DeflatedExplicitVRLittleEndian)
-
-
-def locate_pixel_data(source: BinaryIO, header: FileDataset) -> PixelDataElement | None:
-    """The pixel data element following ``header`` in ``source`` (positioned right after the header)."""
-    start = source.tell()
-    implicit_vr, little_endian = _encoding(header)
-    endian = "<" if little_endian else ">"
-    head = source.read(8)
-    if len(head) < 8:
-        return None
-    group, element = struct.unpack(f"{endian}HH", head[:4])
-    if (group << 16 | element) not in _PIXEL_TAGS:
-        raise NotDicom(f"expected pixel data at offset {start}")
-    vr = head[4:6]
-    if implicit_vr or not (vr.isalpha() and vr.isupper()):  # some writers go implicit whatever the syntax
-        (length,) = struct.unpack(f"{endian}L", head[4:])
-    elif vr in _LONG_LENGTH_VRS:
-        (length,) = struct.unpack(f"{endian}L", _read_exactly(source, 4))
-    else:
-        (length,) = struct.unpack(f"{endian}H", head[6:])
-    end = source.tell() + length if length != _UNDEFINED_LENGTH else _end_of_encapsulated(source, endian)
-    if end > _size(source):
-        raise NotDicom("the pixel data is truncated")
-    return PixelDataElement(start, end)
 
 
 def read_trailing(source: BinaryIO, after: int, header: FileDataset) -> Dataset:
@@ -230,30 +171,3 @@ def _is_plain(element: RawDataElement, implicit_vr: bool, little_endian: bool) -
 def _encoding(dataset: Dataset) -> tuple[bool, bool]:
     implicit_vr, little_endian = dataset.original_encoding
     return bool(implicit_vr), little_endian is not False
-
-
-def _end_of_encapsulated(source: BinaryIO, endian: str) -> int:
-    # Walk the item headers only, seeking over each fragment: the fragments themselves are never read.
-    while True:
-        head = _read_exactly(source, 8)
-        group, element, length = struct.unpack(f"{endian}HHL", head)
-        tag = group << 16 | element
-        if tag == _SEQUENCE_DELIMITER:
-            return source.tell()
-        if tag != _ITEM or length == _UNDEFINED_LENGTH:
-            raise NotDicom(f"malformed encapsulated pixel data at offset {source.tell() - 8}")
-        source.seek(length, os.SEEK_CUR)
-
-
-def _read_exactly(source: BinaryIO, count: int) -> bytes:
-    data = source.read(count)
-    if len(data) != count:
-        raise NotDicom("the input ended inside an element")
-    return data
-
-
-def _size(source: BinaryIO) -> int:
-    position = source.tell()
-    size = source.seek(0, os.SEEK_END)
-    source.seek(position)
-    return size

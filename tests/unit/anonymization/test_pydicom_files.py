@@ -1,4 +1,5 @@
-"""Every file pydicom ships, and those of pydicom-data (a development requirement): anonymized with no identifying value left, refused with a reason, or a clean error.
+"""Every file pydicom ships, and those of pydicom-data (a development requirement): anonymized with no
+identifying value left, refused with a reason, or a clean error.
 
 The identifying values of each file are collected from the input first, at any depth: person names,
 patient and study identifiers, birth date, institution and device identity, and every UID outside the DICOM
