@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from pydicom.dataset import Dataset, FileDataset
-from pydicom.uid import ExplicitVRLittleEndian
+from pydicom.uid import UID
 
 from chalicelib.domain.anonymization.assessment import Plan, plan
 from chalicelib.domain.anonymization.deidentify import Deidentifier
@@ -17,10 +17,11 @@ from chalicelib.domain.anonymization.errors import NotDicom
 from chalicelib.domain.anonymization.method import mark_deidentified
 from chalicelib.domain.anonymization.options import PATIENT_SHARE_OPTIONS, Option, Options
 from chalicelib.domain.anonymization.part10 import Part10Writer, read_trailing
-from chalicelib.domain.anonymization.pixels import describe_native_pixels, write_cleaned_frames
+from chalicelib.domain.anonymization.pixel_output import PixelInput, plan_output
 from chalicelib.domain.anonymization.quiet import pydicom_silenced
 from chalicelib.domain.anonymization.report import Report
 from chalicelib.media import dicom_file
+from chalicelib.media.dicom_file import PixelDataElement
 from chalicelib.media.errors import UnreadableDicom
 
 Source = str | os.PathLike[str] | BinaryIO
@@ -43,7 +44,7 @@ def anonymize_file(src: Source, dst: Source, *, key: bytes, options: Options = P
         try:
             header = dicom_file.read_header(source)
             element = dicom_file.locate_pixel_data(source, header)
-            pixel_data = (element.start, dicom_file.pixel_data_end(source, element, header)) if element else None
+            end = dicom_file.pixel_data_end(source, element, header) if element else None
         except UnreadableDicom as err:
             raise NotDicom(str(err)) from err
         if dicom_file.transfer_syntax(header) is None:
@@ -51,7 +52,7 @@ def anonymize_file(src: Source, dst: Source, *, key: bytes, options: Options = P
         decision = plan(header, options)
         if decision.report.anonymizable:
             with _opened_target(dst) as target:
-                _write_copy(source, target, header, pixel_data, decision, deidentifier)
+                _write_copy(source, target, header, element, end, decision, deidentifier)
     return decision.report
 
 
@@ -59,40 +60,39 @@ def _write_copy(
     source: BinaryIO,
     target: BinaryIO,
     header: FileDataset,
-    pixel_data: tuple[int, int] | None,
+    element: PixelDataElement | None,
+    end: int | None,
     decision: Plan,
     deidentifier: Deidentifier,
 ) -> None:
     options = deidentifier.profile.options
     deflated = dicom_file.is_deflated(header)  # read whole: its pixel data is an element of the header
-    trailing = read_trailing(source, pixel_data[1], header) if pixel_data else Dataset()
+    trailing = read_trailing(source, end, header) if end is not None else Dataset()
     cleaning = bool(decision.keep_regions)
-    # The decoder reads the original file (or, deflated, a copy of the pixel module taken before it changes).
-    pixel_source: BinaryIO | Dataset = _pixel_module(header) if deflated and cleaning else source
-
     original_meta = header.file_meta
+    pixels = PixelInput(
+        source,
+        UID(original_meta.TransferSyntaxUID),
+        element,
+        end,
+        # The decoder reads the original file (or, deflated, a copy of the pixel module taken before it changes).
+        _pixel_module(header) if deflated and cleaning else source,
+    )
+
     date_offset = deidentifier.date_offset(header)
     deidentifier.apply_rules(header, date_offset)
     deidentifier.apply_rules(trailing, date_offset)
-
-    transfer_syntax = original_meta.TransferSyntaxUID
-    if cleaning or deflated:
-        transfer_syntax = ExplicitVRLittleEndian
-    if cleaning:
-        layout = describe_native_pixels(header)
-        header.pop("PixelData", None)
+    output = plan_output(pixels, header, decision.keep_regions, deflated)
     mark_deidentified(header, options, pixels_cleaned=cleaning)
 
-    writer = Part10Writer(target, transfer_syntax)
+    writer = Part10Writer(target, output.transfer_syntax)
     writer.write_header(
         header,
         str(header.get("SOPClassUID") or original_meta.MediaStorageSOPClassUID),
         str(header.get("SOPInstanceUID") or _meta_instance_uid(original_meta, deidentifier)),
     )
-    if cleaning:
-        write_cleaned_frames(writer, pixel_source, layout, decision.keep_regions)
-    elif pixel_data is not None:
-        writer.copy_from(source, *pixel_data)
+    if output.write is not None:
+        output.write(writer)
     if len(trailing):
         writer.write_dataset(trailing)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import struct
+from collections.abc import Iterable
 from typing import BinaryIO, Final, cast
 
 from pydicom.charset import default_encoding
@@ -27,6 +28,8 @@ IMPLEMENTATION_CLASS_UID: Final = "2.25.271418095813146305858254339935806335011"
 IMPLEMENTATION_VERSION_NAME: Final = "PATIENT_SHARE_1"
 
 _COPY_CHUNK: Final = 1 << 20
+_PIXEL_DATA: Final = 0x7FE00010
+_WORD_BYTES: Final = {"OW": 2, "OL": 4, "OF": 4, "OD": 8, "OV": 8}
 _UNDEFINED_LENGTH: Final = 0xFFFFFFFF
 _LONG_LENGTH_VRS: Final = frozenset({b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UN", b"UR", b"UT"})
 # Trailing values longer than this are read only if the profile keeps them (padding can be megabytes).
@@ -86,6 +89,8 @@ class Part10Writer:
         encoded = DicomBytesIO()
         encoded.is_implicit_VR, encoded.is_little_endian = self._implicit_vr, self._little_endian
         if _encoding(dataset) != (self._implicit_vr, self._little_endian):
+            if _encoding(dataset)[1] != self._little_endian:
+                _swap_words(dataset)
             write_dataset(encoded, dataset)  # a new encoding: pydicom converts VRs and values
             return encoded.getvalue()
         # Same encoding: elements the profile did not touch are still the bytes read from the source, and
@@ -107,6 +112,33 @@ class Part10Writer:
         """Write bytes as they are."""
         self._target.write(data)
 
+    def write_native_pixel_data(self, frames: Iterable[bytes | memoryview], length: int, *, words: bool) -> None:
+        """Write a native Pixel Data element of ``length`` bytes (OW when ``words``, else OB) from ``frames``."""
+        self._target.write(_element_header(_PIXEL_DATA, "OW" if words else "OB", length + length % 2, False, "<"))
+        written = 0
+        for frame in frames:
+            self._target.write(frame)
+            written += len(frame)
+        if written != length:
+            raise NotDicom("the pixel data does not match the image's rows, columns and frames")
+        if length % 2:
+            self._target.write(b"\0")
+
+    def write_encapsulated_pixel_data(self, frames: Iterable[bytes]) -> int:
+        """Write an encapsulated Pixel Data element, one fragment per frame and an empty Basic Offset Table
+        (PS3.5 A.4: decoders then take fragment n as frame n). Returns the bytes of the frames."""
+        self._target.write(_element_header(_PIXEL_DATA, "OB", _UNDEFINED_LENGTH, False, "<"))
+        self._target.write(struct.pack("<HHL", 0xFFFE, 0xE000, 0))
+        total = 0
+        for frame in frames:
+            padding = b"\0" * (len(frame) % 2)
+            self._target.write(struct.pack("<HHL", 0xFFFE, 0xE000, len(frame) + len(padding)))
+            self._target.write(frame)
+            self._target.write(padding)
+            total += len(frame)
+        self._target.write(struct.pack("<HHL", 0xFFFE, 0xE0DD, 0))
+        return total
+
     def copy_from(self, source: BinaryIO, start: int, end: int) -> None:
         """Copy bytes [start, end) of ``source`` through one reused buffer, never holding them all.
 
@@ -124,6 +156,27 @@ class Part10Writer:
                 raise NotDicom("the input ended inside the pixel data")
             self._target.write(view[:count])
             remaining -= count
+
+
+def _swap_words(dataset: Dataset) -> None:
+    """Swap the byte order of the OW, OL, OF, OD and OV values of ``dataset``, at any depth.
+
+    pydicom converts numbers to the byte order it writes, but keeps these values as the bytes it read: a
+    big endian palette (Palette Color Lookup Table Data, segmented or not) written into a little endian
+    file as they are would give wrong colours.
+    """
+    import numpy as np
+
+    for tag in list(dataset.keys()):
+        element = dataset[tag]
+        if element.VR == "SQ":
+            for item in element.value or []:
+                _swap_words(item)
+        elif element.VR in _WORD_BYTES and isinstance(element.value, bytes | bytearray) and element.value:
+            size = _WORD_BYTES[element.VR]
+            usable = len(element.value) - len(element.value) % size
+            swapped = np.frombuffer(element.value[:usable], dtype=f">u{size}").astype(f"<u{size}").tobytes()
+            element.value = swapped + bytes(element.value[usable:])
 
 
 def _file_meta(sop_class_uid: str, sop_instance_uid: str, transfer_syntax: UID) -> bytes:
