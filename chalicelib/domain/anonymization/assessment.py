@@ -23,6 +23,9 @@ _REWRITABLE_PHOTOMETRIC: Final = frozenset(
 )
 
 
+_REGION_BOUNDS: Final = ("RegionLocationMinX0", "RegionLocationMinY0", "RegionLocationMaxX1", "RegionLocationMaxY1")
+
+
 @dataclass(frozen=True)
 class Region:
     """A rectangle of image data, in pixels, bounds inclusive and inside the image."""
@@ -66,6 +69,8 @@ def plan(dataset: Dataset, options: Options) -> Plan:
         )
     if not (dataset.get("SOPInstanceUID") or file_meta.get("MediaStorageSOPInstanceUID")):
         return _refuse(ReasonCode.MISSING_SOP_INSTANCE_UID, "The instance has no SOP Instance UID.")
+    if not str(dataset.get("StudyInstanceUID") or "").strip():
+        return _refuse(ReasonCode.MISSING_STUDY_INSTANCE_UID, "The instance has no Study Instance UID.")
     supported = Reason(ReasonCode.SUPPORTED_SOP_CLASS, f"{sop_class.name} is a supported image type.")
 
     burned_in = str(dataset.get("BurnedInAnnotation") or "").strip().upper()
@@ -92,7 +97,7 @@ def plan(dataset: Dataset, options: Options) -> Plan:
     if not regions:
         return _refuse(
             ReasonCode.NO_USABLE_US_REGIONS,
-            "The pixels may hold burned-in text and no ultrasound region says where the image is.",
+            "The pixels may hold burned-in text and no ultrasound region that fits the image says where the scan is.",
         )
     if not _rewritable(dataset, file_meta):
         return _refuse(
@@ -107,24 +112,24 @@ def plan(dataset: Dataset, options: Options) -> Plan:
 
 
 def keep_regions(dataset: Dataset) -> tuple[Region, ...]:
-    """The ultrasound regions holding image data, clipped to the image; unusable regions are left out."""
+    """The ultrasound regions holding image data; none at all when any region does not fit the image.
+
+    A region that reaches outside the image (a 320 x 240 image declaring a region up to x = 595) says the
+    image was cropped or scaled after the regions were written: no region of it is evidence of where the
+    scan is. A region may end one pixel past the image (its maximum equal to Columns or Rows: the writer
+    took the bound as exclusive); it is clipped to the image.
+    """
     rows, columns = int(dataset.get("Rows") or 0), int(dataset.get("Columns") or 0)
     regions = []
     for item in dataset.get("SequenceOfUltrasoundRegions") or []:
-        if item.get("RegionSpatialFormat") not in _DATA_REGION_FORMATS:
-            continue
-        bounds = [
-            item.get(keyword)
-            for keyword in (
-                "RegionLocationMinX0",
-                "RegionLocationMinY0",
-                "RegionLocationMaxX1",
-                "RegionLocationMaxY1",
-            )
-        ]
+        bounds = [item.get(keyword) for keyword in _REGION_BOUNDS]
         if not all(isinstance(bound, int) for bound in bounds):
             continue
         min_x, min_y, max_x, max_y = (int(bound) for bound in bounds)
+        if not (0 <= min_x <= max_x <= columns and 0 <= min_y <= max_y <= rows):
+            return ()
+        if item.get("RegionSpatialFormat") not in _DATA_REGION_FORMATS:
+            continue
         max_x, max_y = min(max_x, columns - 1), min(max_y, rows - 1)
         if min_x <= max_x and min_y <= max_y:
             regions.append(Region(min_x, min_y, max_x, max_y))

@@ -15,7 +15,7 @@ from chalicelib.domain.anonymization.assessment import Plan, plan
 from chalicelib.domain.anonymization.deidentify import Deidentifier
 from chalicelib.domain.anonymization.errors import NotDicom
 from chalicelib.domain.anonymization.method import mark_deidentified
-from chalicelib.domain.anonymization.options import PATIENT_SHARE_OPTIONS, Option, Options
+from chalicelib.domain.anonymization.options import PATIENT_SHARE_OPTIONS, Options
 from chalicelib.domain.anonymization.part10 import Part10Writer, read_trailing
 from chalicelib.domain.anonymization.pixel_output import PixelInput, plan_output
 from chalicelib.domain.anonymization.quiet import pydicom_silenced
@@ -25,6 +25,7 @@ from chalicelib.media.dicom_file import PixelDataElement
 from chalicelib.media.errors import UnreadableDicom
 
 Source = str | os.PathLike[str] | BinaryIO
+_FROM_FILE_META = (("SOPClassUID", "MediaStorageSOPClassUID"), ("SOPInstanceUID", "MediaStorageSOPInstanceUID"))
 
 
 def anonymize_file(src: Source, dst: Source, *, key: bytes, options: Options = PATIENT_SHARE_OPTIONS) -> Report:
@@ -79,6 +80,7 @@ def _write_copy(
         _pixel_module(header) if deflated and cleaning else source,
     )
 
+    complete_identity(header)
     date_offset = deidentifier.date_offset(header)
     deidentifier.apply_rules(header, date_offset)
     deidentifier.apply_rules(trailing, date_offset)
@@ -86,15 +88,30 @@ def _write_copy(
     mark_deidentified(header, options, pixels_cleaned=cleaning)
 
     writer = Part10Writer(target, output.transfer_syntax)
-    writer.write_header(
-        header,
-        str(header.get("SOPClassUID") or original_meta.MediaStorageSOPClassUID),
-        str(header.get("SOPInstanceUID") or _meta_instance_uid(original_meta, deidentifier)),
-    )
+    writer.write_header(header, str(header.SOPClassUID), str(header.SOPInstanceUID))
     if output.write is not None:
         output.write(writer)
     if len(trailing):
         writer.write_dataset(trailing)
+
+
+def complete_identity(header: FileDataset) -> None:
+    """Give a dataset the SOP Class, SOP Instance and Series Instance UIDs it lacks, before the rules run.
+
+    The SOP UIDs come from the file meta, which is not copied (PS3.10 wants them in both). A missing Series
+    Instance UID is the study's with ".0" appended, as the study index files such an instance: the rules
+    then replace it like any UID, so the instances of one study without a series share one new series.
+    (A missing Study Instance UID is refused by the assessment: there is nothing to derive one from.)
+    """
+    meta = header.file_meta
+    for keyword, meta_keyword in (
+        ("SOPClassUID", "MediaStorageSOPClassUID"),
+        ("SOPInstanceUID", "MediaStorageSOPInstanceUID"),
+    ):
+        if not str(header.get(keyword) or "").strip() and meta.get(meta_keyword):
+            setattr(header, keyword, meta.get(meta_keyword))
+    if not str(header.get("SeriesInstanceUID") or "").strip():
+        header.SeriesInstanceUID = f"{str(header.StudyInstanceUID).strip()}.0"
 
 
 def _pixel_module(header: FileDataset) -> Dataset:
@@ -103,11 +120,6 @@ def _pixel_module(header: FileDataset) -> Dataset:
     if "PixelData" in header:
         module.add(header["PixelData"])
     return module
-
-
-def _meta_instance_uid(meta: Dataset, deidentifier: Deidentifier) -> str:
-    original = str(meta.MediaStorageSOPInstanceUID)
-    return original if Option.RETAIN_UIDS in deidentifier.profile.options else deidentifier.uids(original)
 
 
 @contextlib.contextmanager

@@ -19,6 +19,8 @@ class ReasonCode(StrEnum):
     """Refusal: neither SOP Class UID nor Media Storage SOP Class UID is present."""
     MISSING_SOP_INSTANCE_UID = "missing_sop_instance_uid"
     """Refusal: the instance has no SOP Instance UID, so no valid copy can be written."""
+    MISSING_STUDY_INSTANCE_UID = "missing_study_instance_uid"
+    """Refusal: the dataset has no Study Instance UID, and nothing to make a consistent one from."""
     UNSUPPORTED_SOP_CLASS = "unsupported_sop_class"
     """Refusal: a SOP class that is not on our list of known image classes."""
     STRUCTURED_REPORT = "structured_report"
