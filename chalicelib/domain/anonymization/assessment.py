@@ -8,9 +8,11 @@ from typing import Final
 from pydicom.dataset import Dataset
 from pydicom.uid import UID, ExplicitVRLittleEndian
 
+from chalicelib.domain.anonymization.areas import Rectangle, Region, outside
+from chalicelib.domain.anonymization.layouts import layout_for
 from chalicelib.domain.anonymization.options import PATIENT_SHARE_OPTIONS, Option, Options
 from chalicelib.domain.anonymization.quiet import pydicom_silenced
-from chalicelib.domain.anonymization.report import Reason, ReasonCode, Report
+from chalicelib.domain.anonymization.report import CleaningMethod, Reason, ReasonCode, Report
 from chalicelib.domain.anonymization.sop_classes import SUPPORTED, refused_family
 from chalicelib.media.dicom_file import can_decode
 
@@ -27,21 +29,11 @@ _REGION_BOUNDS: Final = ("RegionLocationMinX0", "RegionLocationMinY0", "RegionLo
 
 
 @dataclass(frozen=True)
-class Region:
-    """A rectangle of image data, in pixels, bounds inclusive and inside the image."""
-
-    min_x: int
-    min_y: int
-    max_x: int
-    max_y: int
-
-
-@dataclass(frozen=True)
 class Plan:
-    """The report, and the regions to keep when the pixels must be cleaned (empty when they need not)."""
+    """The report, and the rectangles to blank when the pixels must be cleaned (empty when they need not)."""
 
     report: Report
-    keep_regions: tuple[Region, ...] = ()
+    blank: tuple[Rectangle, ...] = ()
 
 
 def assess(dataset: Dataset, options: Options = PATIENT_SHARE_OPTIONS) -> Report:
@@ -54,7 +46,8 @@ def assess(dataset: Dataset, options: Options = PATIENT_SHARE_OPTIONS) -> Report
 
 
 def plan(dataset: Dataset, options: Options) -> Plan:
-    """The verdict on ``dataset`` and, when its pixels must be cleaned, the regions to keep."""
+    """The verdict on ``dataset`` and, when its pixels must be cleaned, the rectangles to blank: those outside
+    its ultrasound regions, or, when it has no usable regions, those of its device's known screen layout."""
     file_meta = getattr(dataset, "file_meta", Dataset())
     sop_class_uid = str(dataset.get("SOPClassUID") or file_meta.get("MediaStorageSOPClassUID") or "").strip()
     if not sop_class_uid:
@@ -94,21 +87,31 @@ def plan(dataset: Dataset, options: Options) -> Plan:
             "The pixels may hold burned-in text and Clean Pixel Data was not selected.",
         )
     regions = keep_regions(dataset)
-    if not regions:
+    layout = None if regions else layout_for(dataset)
+    if not regions and layout is None:
         return _refuse(
             ReasonCode.NO_USABLE_US_REGIONS,
-            "The pixels may hold burned-in text and no ultrasound region that fits the image says where the scan is.",
+            "The pixels may hold burned-in text, no ultrasound region that fits the image says where the scan is,"
+            " and the device is not in our table of known screen layouts.",
         )
     if not _rewritable(dataset, file_meta):
         return _refuse(
             ReasonCode.PIXEL_DATA_NOT_DECODABLE,
             "The pixels may hold burned-in text and their encoding is one we cannot rewrite.",
         )
+    if layout is not None:
+        cleaned = Reason(
+            ReasonCode.LAYOUT_TABLE_CLEANED,
+            f"The {len(layout.blank)} area(s) where a {layout.device} puts its text on a {layout.columns} x "
+            f"{layout.rows} image are blanked, in every frame (layout table; source: {layout.source}).",
+        )
+        return Plan(Report(True, True, (supported, cleaned), CleaningMethod.LAYOUT_TABLE), layout.blank)
     cleaned = Reason(
         ReasonCode.US_REGIONS_CLEANED,
         f"Every pixel outside the {len(regions)} ultrasound data region(s) is blanked, in every frame.",
     )
-    return Plan(Report(True, True, (supported, cleaned)), regions)
+    blank = outside(int(dataset.Rows), int(dataset.Columns), regions)
+    return Plan(Report(True, True, (supported, cleaned), CleaningMethod.REGIONS), blank)
 
 
 def keep_regions(dataset: Dataset) -> tuple[Region, ...]:

@@ -69,7 +69,7 @@ def _write_copy(
     options = deidentifier.profile.options
     deflated = dicom_file.is_deflated(header)  # read whole: its pixel data is an element of the header
     trailing = read_trailing(source, end, header) if end is not None else Dataset()
-    cleaning = bool(decision.keep_regions)
+    cleaning = bool(decision.blank)
     original_meta = header.file_meta
     pixels = PixelInput(
         source,
@@ -84,7 +84,7 @@ def _write_copy(
     date_offset = deidentifier.date_offset(header)
     deidentifier.apply_rules(header, date_offset)
     deidentifier.apply_rules(trailing, date_offset)
-    output = plan_output(pixels, header, decision.keep_regions, deflated)
+    output = plan_output(pixels, header, decision.blank, deflated)
     mark_deidentified(header, options, pixels_cleaned=cleaning)
 
     writer = Part10Writer(target, output.transfer_syntax)

@@ -44,8 +44,9 @@ from pydicom.uid import (
     RLELossless,
 )
 
+from chalicelib.domain.anonymization.areas import Rectangle
 from chalicelib.domain.anonymization.errors import NotDicom
-from chalicelib.domain.anonymization.pixels import FrameLayout, Rectangle
+from chalicelib.domain.anonymization.pixels import FrameLayout
 
 if TYPE_CHECKING:
     import numpy as np

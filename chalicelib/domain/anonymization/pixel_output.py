@@ -21,7 +21,7 @@ from typing import BinaryIO, Final
 from pydicom.dataset import Dataset
 from pydicom.uid import UID, ExplicitVRLittleEndian, JPEGTransferSyntaxes
 
-from chalicelib.domain.anonymization.assessment import Region
+from chalicelib.domain.anonymization.areas import Rectangle
 from chalicelib.domain.anonymization.frame_codecs import (
     Codec,
     blanked_jpeg_frames,
@@ -35,10 +35,8 @@ from chalicelib.domain.anonymization.jpeg_segments import strip_metadata_segment
 from chalicelib.domain.anonymization.part10 import Part10Writer
 from chalicelib.domain.anonymization.pixels import (
     FrameLayout,
-    Rectangle,
     blank_decoded_frames,
     blank_native_frames,
-    blank_rectangles,
     drop_encapsulation_attributes,
 )
 from chalicelib.media.dicom_file import PixelDataElement
@@ -68,18 +66,18 @@ class PixelOutput:
     write: Callable[[Part10Writer], None] | None
 
 
-def plan_output(pixels: PixelInput, header: Dataset, keep: tuple[Region, ...], deflated: bool) -> PixelOutput:
-    """Decide how the pixel data of ``header``'s copy is written, updating its Image Pixel attributes.
+def plan_output(pixels: PixelInput, header: Dataset, rectangles: tuple[Rectangle, ...], deflated: bool) -> PixelOutput:
+    """Decide how the pixel data of ``header``'s copy is written, blanking ``rectangles`` (none: no cleaning),
+    and update its Image Pixel attributes to match.
 
     Encoded output is encoded here, into a temporary file, because its ratio goes into the header.
     """
-    if not keep:
+    if not rectangles:
         if deflated or pixels.element is None:
             return PixelOutput(ExplicitVRLittleEndian if deflated else pixels.transfer_syntax, None)
         return _unchanged(pixels, header)
     header.pop("PixelData", None)  # the deflated header holds it
     layout = FrameLayout.of(header)
-    rectangles = blank_rectangles(layout.rows, layout.columns, keep)
     interpretation = str(header.get("PhotometricInterpretation") or "").strip()
     native = pixels.element is not None and pixels.element.length is not None and not deflated
     if native and interpretation not in _NOT_BYTE_BLANKABLE:

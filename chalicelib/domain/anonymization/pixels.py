@@ -17,28 +17,17 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import pairwise
 from typing import TYPE_CHECKING, Any, BinaryIO, Final, cast
 
 from pydicom.dataset import Dataset
 
-from chalicelib.domain.anonymization.assessment import Region
+from chalicelib.domain.anonymization.areas import Rectangle
 from chalicelib.domain.anonymization.errors import NotDicom
 
 if TYPE_CHECKING:
     import numpy as np
 
 _ENCAPSULATION_TAGS: Final = (0x7FE00001, 0x7FE00002, 0x7FE00003)  # extended offset table and lengths
-
-
-@dataclass(frozen=True)
-class Rectangle:
-    """Pixels [min_y, end_y) × [min_x, end_x) (end exclusive)."""
-
-    min_y: int
-    end_y: int
-    min_x: int
-    end_x: int
 
 
 @dataclass(frozen=True)
@@ -75,22 +64,6 @@ class FrameLayout:
     def dtype(self) -> str:
         """The numpy dtype of a native little endian sample."""
         return f"<{'i' if self.signed else 'u'}{self.bytes_per_sample}"
-
-
-def blank_rectangles(rows: int, columns: int, keep: tuple[Region, ...]) -> tuple[Rectangle, ...]:
-    """The rectangles that cover every pixel of a ``rows`` × ``columns`` image outside the regions ``keep``."""
-    edges = sorted({0, rows} | {r.min_y for r in keep} | {r.max_y + 1 for r in keep})
-    rectangles = []
-    for min_y, end_y in pairwise(edges):
-        kept = sorted((r.min_x, r.max_x + 1) for r in keep if r.min_y <= min_y and end_y <= r.max_y + 1)
-        x = 0
-        for start, end in kept:
-            if start > x:
-                rectangles.append(Rectangle(min_y, end_y, x, start))
-            x = max(x, end)
-        if x < columns:
-            rectangles.append(Rectangle(min_y, end_y, x, columns))
-    return tuple(rectangles)
 
 
 def blank(frame: Any, rectangles: tuple[Rectangle, ...]) -> None:
