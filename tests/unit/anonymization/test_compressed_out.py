@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pydicom.data import get_testdata_file
 from pydicom.uid import (
     UID,
     ExplicitVRLittleEndian,
@@ -18,15 +17,9 @@ from pydicom.uid import (
 
 from chalicelib.domain.anonymization import anonymize_file
 from chalicelib.media.dicom_render import first_display_frame
-from tests.unit.anonymization.builders import KEY, cine_pixels, read, us_cine, write
+from tests.unit.anonymization.builders import KEY, cine_pixels, read, real_file, us_cine, write
 
 SIZE_GOAL = 1.2  # a cleaned output is at most this many times its input's size
-
-
-def real_file(name: str) -> Path:
-    path = get_testdata_file(name)
-    assert path is not None, f"{name} is in pydicom or pydicom-data"
-    return Path(path)
 
 
 def region_mask(ds: object, rows: int, columns: int) -> np.ndarray:

@@ -6,16 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pydicom.data import get_testdata_file
 
 from chalicelib.domain.anonymization import ReasonCode, anonymize_file
-from tests.unit.anonymization.builders import KEY, SOP_UID, STUDY_UID, ct_slice, read, us_cine, write
-
-
-def real_file(name: str) -> Path:
-    path = get_testdata_file(name)
-    assert path is not None, f"{name} is in pydicom or pydicom-data"
-    return Path(path)
+from tests.unit.anonymization.builders import KEY, SOP_UID, STUDY_UID, ct_slice, read, real_file, us_cine, write
 
 
 def test_a_region_that_does_not_fit_the_image_is_no_evidence_of_where_the_scan_is(tmp_path: Path) -> None:

@@ -6,19 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pydicom.data import get_testdata_file
 from pydicom.uid import JPEG2000, ExplicitVRLittleEndian, JPEG2000Lossless
 
 from chalicelib.domain.anonymization import CleaningMethod, ReasonCode, anonymize_file, assess
 from chalicelib.domain.anonymization.layouts import layout_for, layouts
 from chalicelib.media.dicom_render import first_display_frame
-from tests.unit.anonymization.builders import KEY, read, us_cine, write
-
-
-def real_file(name: str) -> Path:
-    path = get_testdata_file(name)
-    assert path is not None, f"{name} is in pydicom or pydicom-data"
-    return Path(path)
+from tests.unit.anonymization.builders import KEY, read, real_file, us_cine, write
 
 
 def blanked_area(rows: int, columns: int, name: str) -> np.ndarray:
