@@ -183,10 +183,8 @@ print(json.dumps({"frames": info.frame_count, "poster": poster.size, "picture": 
 
 def test_the_media_image_cleans_compressed_ultrasound_into_its_own_family(media_root: Path, tmp_path: Path) -> None:
     # The share worker's encoders (RLE, JPEG-LS, JPEG 2000, JPEG Baseline) from the wheels Lambda's image gets.
-    sources = [
-        str(write(us_cine(), tmp_path / f"{n}.dcm", s))
-        for n, s in enumerate((RLELossless, JPEGLSLossless, JPEG2000Lossless))
-    ]
+    syntaxes = (RLELossless, JPEGLSLossless, JPEG2000Lossless)
+    sources = [str(write(us_cine(), tmp_path / f"in-{number}.dcm", syntax)) for number, syntax in enumerate(syntaxes)]
     sources.append(str(get_testdata_file("color3d_jpeg_baseline.dcm")))
     result = run_isolated(
         media_root,
@@ -195,12 +193,14 @@ def test_the_media_image_cleans_compressed_ultrasound_into_its_own_family(media_
 import json
 from chalicelib.domain.anonymization import anonymize_file
 from chalicelib.media.dicom_file import read_header
+folder, sources = sys.argv[1], sys.argv[2:]
 syntaxes = []
-for number, source in enumerate(sys.argv[1:]):
-    report = anonymize_file(source, f"{source}.{number}.out", key=bytes(32))
-    syntaxes.append([report.pixels_cleaned, str(read_header(f"{source}.{number}.out").file_meta.TransferSyntaxUID)])
+for number, source in enumerate(sources):
+    report = anonymize_file(source, f"{folder}/{number}.out.dcm", key=bytes(32))
+    syntaxes.append([report.pixels_cleaned, str(read_header(f"{folder}/{number}.out.dcm").file_meta.TransferSyntaxUID)])
 print(json.dumps(syntaxes))
 """,
+        str(tmp_path),
         *sources,
     )
     assert result == [

@@ -80,7 +80,7 @@ def _write_copy(
         _pixel_module(header) if deflated and cleaning else source,
     )
 
-    complete_identity(header)
+    _complete_identity(header)
     date_offset = deidentifier.date_offset(header)
     deidentifier.apply_rules(header, date_offset)
     deidentifier.apply_rules(trailing, date_offset)
@@ -95,7 +95,7 @@ def _write_copy(
         writer.write_dataset(trailing)
 
 
-def complete_identity(header: FileDataset) -> None:
+def _complete_identity(header: FileDataset) -> None:
     """Give a dataset the SOP Class, SOP Instance and Series Instance UIDs it lacks, before the rules run.
 
     The SOP UIDs come from the file meta, which is not copied (PS3.10 wants them in both). A missing Series
@@ -104,10 +104,7 @@ def complete_identity(header: FileDataset) -> None:
     (A missing Study Instance UID is refused by the assessment: there is nothing to derive one from.)
     """
     meta = header.file_meta
-    for keyword, meta_keyword in (
-        ("SOPClassUID", "MediaStorageSOPClassUID"),
-        ("SOPInstanceUID", "MediaStorageSOPInstanceUID"),
-    ):
+    for keyword, meta_keyword in _FROM_FILE_META:
         if not str(header.get(keyword) or "").strip() and meta.get(meta_keyword):
             setattr(header, keyword, meta.get(meta_keyword))
     if not str(header.get("SeriesInstanceUID") or "").strip():
