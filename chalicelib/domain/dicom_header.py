@@ -1,42 +1,24 @@
 """What the study index keeps of a DICOM instance, read from its header only.
 
-Pixel data is never read here: ``read_header`` stops before it, so a cine of hundreds of MB costs a few
-kilobytes. The outcome is either a ``Header`` or an ``Unreadable`` error whose ``reason`` is shown to
-the clinic (it names the problem, never a patient value).
+Pixel data is never read here: the file is read by ``media.dicom_file`` (the one reader the anonymizer and
+the renderers use too), which stops before it, so a cine of hundreds of MB costs a few kilobytes. The
+outcome is either a ``Header`` or an ``Unreadable`` error whose ``reason`` is shown to the clinic (it names
+the problem, never a patient value). Transfer syntaxes whose pixel data pydicom cannot decode here are
+refused at once, instead of failing later when a patient is waiting.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, BinaryIO, Literal
+from typing import TYPE_CHECKING, BinaryIO
 
 from chalicelib.domain.errors import DomainError
+from chalicelib.media import dicom_file
+from chalicelib.media.errors import UnreadableDicom
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
-
-#: Transfer syntaxes whose pixel data we can decode for thumbnails and patient images (pydicom with
-#: the pylibjpeg plugins). Anything else is refused at ingest, with this reason, instead of failing
-#: later when a patient is waiting.
-SUPPORTED_TRANSFER_SYNTAXES: dict[str, str] = {
-    "1.2.840.10008.1.2": "Implicit VR Little Endian",
-    "1.2.840.10008.1.2.1": "Explicit VR Little Endian",
-    "1.2.840.10008.1.2.1.99": "Deflated Explicit VR Little Endian",
-    "1.2.840.10008.1.2.2": "Explicit VR Big Endian",
-    "1.2.840.10008.1.2.4.50": "JPEG Baseline (Process 1)",
-    "1.2.840.10008.1.2.4.51": "JPEG Extended (Process 2 & 4)",
-    "1.2.840.10008.1.2.4.57": "JPEG Lossless (Process 14)",
-    "1.2.840.10008.1.2.4.70": "JPEG Lossless (Process 14, SV1)",
-    "1.2.840.10008.1.2.4.80": "JPEG-LS Lossless",
-    "1.2.840.10008.1.2.4.81": "JPEG-LS Near-Lossless",
-    "1.2.840.10008.1.2.4.90": "JPEG 2000 (Lossless Only)",
-    "1.2.840.10008.1.2.4.91": "JPEG 2000",
-    "1.2.840.10008.1.2.4.201": "High-Throughput JPEG 2000 (Lossless Only)",
-    "1.2.840.10008.1.2.4.202": "High-Throughput JPEG 2000 with RPCL (Lossless Only)",
-    "1.2.840.10008.1.2.4.203": "High-Throughput JPEG 2000",
-    "1.2.840.10008.1.2.5": "RLE Lossless",
-}
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
@@ -75,18 +57,19 @@ class Header:
 
 def read_header(source: BinaryIO) -> Header:
     """Parse the header of a DICOM Part 10 stream without reading its pixel data."""
-    # pydicom loads here, not at import: the API Lambda's cold start only pays for it on STOW-RS.
-    from pydicom import dcmread
-    from pydicom.errors import InvalidDicomError
-
     try:
-        dataset = dcmread(source, stop_before_pixels=True)
-    except InvalidDicomError as err:
-        raise Unreadable("The file is not DICOM (no DICM preamble or readable header)") from err
-    except (EOFError, ValueError, KeyError, TypeError, OSError, NotImplementedError) as err:
-        raise Unreadable("The DICOM header is truncated or malformed") from err
-    # stop_before_pixels leaves the stream at the Pixel Data element, if there is one: look at it.
-    has_pixel_data = _check_pixel_data(source, dataset)
+        dataset = dicom_file.read_header(source)
+        pixel_data = dicom_file.locate_pixel_data(source, dataset)
+    except UnreadableDicom as err:
+        raise Unreadable(str(err)) from err
+    is_image = "Rows" in dataset and "Columns" in dataset
+    if dicom_file.is_deflated(dataset):
+        has_pixel_data = "PixelData" in dataset or is_image
+    elif pixel_data is None and is_image:
+        # pydicom stops quietly at the end of a stream: a cut-off upload would look like an image without pixels.
+        raise Unreadable("The file is truncated: its image has no pixel data")
+    else:
+        has_pixel_data = pixel_data is not None
     return header_of(dataset, has_pixel_data=has_pixel_data)
 
 
@@ -100,7 +83,7 @@ def header_of(dataset: Dataset, *, has_pixel_data: bool) -> Header:
 
 def _header_of(dataset: Dataset, has_pixel_data: bool) -> Header:
     meta = getattr(dataset, "file_meta", None)
-    transfer_syntax = str(getattr(meta, "TransferSyntaxUID", "") or "")
+    transfer_syntax = dicom_file.transfer_syntax(dataset)
     sop_instance_uid = _text(dataset, "SOPInstanceUID")
     if not sop_instance_uid:
         raise Unreadable("The instance has no SOP Instance UID (0008,0018)")
@@ -109,8 +92,8 @@ def _header_of(dataset: Dataset, has_pixel_data: bool) -> Header:
         raise Unreadable("The instance has no Study Instance UID (0020,000D)")
     if not transfer_syntax:
         raise Unreadable("The file has no Transfer Syntax UID (0002,0010) in its meta header")
-    if has_pixel_data and transfer_syntax not in SUPPORTED_TRANSFER_SYNTAXES:
-        raise Unreadable(f"Transfer syntax {transfer_syntax} is not supported; send it uncompressed or as JPEG")
+    if has_pixel_data and not dicom_file.can_decode(transfer_syntax):
+        raise Unreadable(f"Transfer syntax {transfer_syntax.name} is not supported; send it uncompressed or as JPEG")
     telecom = " ".join(
         str(v) for v in (_values(dataset, "PatientTelephoneNumbers") + _values(dataset, "PatientTelecomInformation"))
     )
@@ -119,7 +102,7 @@ def _header_of(dataset: Dataset, has_pixel_data: bool) -> Header:
         series_instance_uid=_text(dataset, "SeriesInstanceUID") or f"{study_uid}.0",
         sop_instance_uid=sop_instance_uid,
         sop_class_uid=_text(dataset, "SOPClassUID") or _text(meta, "MediaStorageSOPClassUID"),
-        transfer_syntax_uid=transfer_syntax,
+        transfer_syntax_uid=str(transfer_syntax),
         patient_name=_text(dataset, "PatientName"),
         patient_id=_text(dataset, "PatientID"),
         patient_birth_date=_text(dataset, "PatientBirthDate"),
@@ -140,48 +123,6 @@ def _header_of(dataset: Dataset, has_pixel_data: bool) -> Header:
         ),
         patient_emails=tuple(dict.fromkeys(_EMAIL.findall(telecom))),
     )
-
-
-# (7FE0,0010/0008/0009) Pixel Data, Float and Double Float Pixel Data, little endian / big endian.
-_PIXEL_TAGS_LE = {b"\xe0\x7f\x10\x00", b"\xe0\x7f\x08\x00", b"\xe0\x7f\x09\x00"}
-_PIXEL_TAGS_BE = {b"\x7f\xe0\x00\x10", b"\x7f\xe0\x00\x08", b"\x7f\xe0\x00\x09"}
-_IMPLICIT_VR = "1.2.840.10008.1.2"
-_DEFLATED = "1.2.840.10008.1.2.1.99"
-_LONG_VRS = {b"OB", b"OW", b"OF", b"OD", b"OL", b"OV", b"UN", b"UT", b"SQ", b"UC", b"UR"}
-
-
-def _check_pixel_data(source: BinaryIO, dataset: Dataset) -> bool:
-    """Whether pixel data follows; raises Unreadable when the file ends before its pixels do.
-
-    pydicom stops quietly at the end of a stream, so a cut-off upload would otherwise look like an
-    instance without pixels.
-    """
-    is_image = "Rows" in dataset and "Columns" in dataset
-    transfer_syntax = str(getattr(getattr(dataset, "file_meta", None), "TransferSyntaxUID", ""))
-    if transfer_syntax == _DEFLATED:
-        return is_image  # the body is one deflate stream: no element to peek at without inflating it
-    start = source.tell()
-    element = source.read(12)
-    source.seek(0, 2)
-    remaining = source.tell() - start
-    big_endian = element[:4] in _PIXEL_TAGS_BE
-    if element[:4] not in _PIXEL_TAGS_LE and not big_endian:
-        if is_image:
-            raise Unreadable("The file is truncated: its image has no pixel data")
-        return False
-    order: Literal["little", "big"] = "big" if big_endian else "little"
-    # Some files write the element implicitly whatever their transfer syntax says; trust the bytes.
-    if transfer_syntax == _IMPLICIT_VR or not (element[4:6].isalpha() and element[4:6].isupper()):
-        length, header_size = int.from_bytes(element[4:8], order), 8
-    elif element[4:6] in _LONG_VRS:
-        length, header_size = int.from_bytes(element[8:12], order), 12
-    else:
-        length, header_size = int.from_bytes(element[6:8], order), 8
-    if length != 0xFFFFFFFF and remaining < header_size + length:
-        raise Unreadable("The file is truncated: its pixel data ends early")
-    if length == 0xFFFFFFFF and remaining < header_size + 16:
-        raise Unreadable("The file is truncated: its pixel data ends early")
-    return True
 
 
 def _text(dataset: object, keyword: str) -> str:

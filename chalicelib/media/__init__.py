@@ -5,7 +5,9 @@ imported inside the functions that use them, so importing this package, or any m
 the API Lambda's cold start nothing.
 
 DICOM → pictures and video (share and ingest workers):
-    dicom_render   read_header, iter_display_frames, render_stills, render_cine_mp4, thumbnail
+    dicom_file     the one DICOM reader: read_header, locate_pixel_data, what a transfer syntax is
+    dicom_frames   iter_decoded_frames: one frame at a time
+    dicom_render   iter_display_frames, render_stills, render_cine_mp4, thumbnail
     cine           is_cine, frame_rate
     dicom_display  stored pixel values → 8-bit display pixels (modality LUT, VOI, palette, colour)
     still          render_jpeg, render_png

@@ -1,4 +1,4 @@
-"""Reading a DICOM object's header and decoding its frames one at a time.
+"""Decoding a DICOM object's frames one at a time (the file is read by ``dicom_file``).
 
 The pixel data is never loaded whole: pydicom 3's ``iter_pixels`` reads and decodes one frame per
 step from the file, for native and encapsulated transfer syntaxes (JPEG Baseline/Extended/Lossless,
@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
+from chalicelib.media.dicom_file import has_image, is_deflated
 from chalicelib.media.errors import UnsupportedPixelData
 from chalicelib.media.sources import Source, open_source
 
@@ -21,23 +22,6 @@ if TYPE_CHECKING:
 # What pydicom raises when the pixel data cannot be decoded: unknown transfer syntax, no plugin,
 # corrupt or truncated fragments, frame sizes that do not match the header.
 _DECODE_ERRORS = (NotImplementedError, RuntimeError, ValueError, AttributeError, KeyError, EOFError, OSError)
-
-
-def read_header(src: Source) -> Dataset:
-    """Read everything but the pixel data (cheap even for a 1 GB cine)."""
-    from pydicom import dcmread
-    from pydicom.errors import InvalidDicomError
-
-    with open_source(src) as file:
-        try:
-            return dcmread(file, stop_before_pixels=True)
-        except (InvalidDicomError, EOFError, ValueError, KeyError, OSError) as err:
-            raise UnsupportedPixelData("not a readable DICOM file") from err
-
-
-def has_image(header: Dataset) -> bool:
-    """True when the object describes an image (SR, KOS, PR and other non-image objects do not)."""
-    return all(keyword in header for keyword in ("Rows", "Columns", "BitsAllocated"))
 
 
 def iter_decoded_frames(
@@ -56,17 +40,11 @@ def iter_decoded_frames(
         raise UnsupportedPixelData("the object has no image")
     with open_source(src) as file:
         try:
-            if _is_deflated(header):
-                # The whole dataset is zlib-compressed, so pydicom cannot seek to single frames;
-                # deflated images are rare and small (the syntax is meant for documents).
-                yield from iter_pixels(dcmread(file), indices=indices)
+            if is_deflated(header):
+                # The whole dataset is zlib-compressed, so pydicom cannot seek to single frames; the header
+                # was read whole (deflated images are rare and small: the syntax is meant for documents).
+                yield from iter_pixels(header if "PixelData" in header else dcmread(file), indices=indices)
             else:
                 yield from iter_pixels(file, indices=indices)
         except _DECODE_ERRORS as err:
             raise UnsupportedPixelData("the pixel data cannot be decoded") from err
-
-
-def _is_deflated(header: Dataset) -> bool:
-    file_meta = getattr(header, "file_meta", None)
-    transfer_syntax = file_meta.get("TransferSyntaxUID", None) if file_meta is not None else None
-    return bool(transfer_syntax is not None and transfer_syntax.is_deflated)

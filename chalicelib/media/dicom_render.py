@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 from chalicelib.media import still
 from chalicelib.media.cine import frame_rate, is_cine, number_of_frames
 from chalicelib.media.dicom_display import DisplayMapping, display_kind
-from chalicelib.media.dicom_frames import has_image, iter_decoded_frames, read_header
+from chalicelib.media.dicom_file import has_image, read_header, stored_losslessly
+from chalicelib.media.dicom_frames import iter_decoded_frames
 from chalicelib.media.sources import LocalPath, Source, open_source
 from chalicelib.media.still import StillFormat
 from chalicelib.media.video import VideoInfo, encode_mp4
@@ -33,25 +34,6 @@ if TYPE_CHECKING:
     from pydicom.dataset import Dataset
 
 THUMBNAIL_SIDE = 256
-
-# Transfer syntaxes that keep every stored value (everything else, or Lossy Image Compression "01",
-# means the pixels already went through a lossy codec).
-_LOSSLESS_TRANSFER_SYNTAXES = frozenset(
-    {
-        "1.2.840.10008.1.2",  # Implicit VR Little Endian
-        "1.2.840.10008.1.2.1",  # Explicit VR Little Endian
-        "1.2.840.10008.1.2.1.99",  # Deflated Explicit VR Little Endian
-        "1.2.840.10008.1.2.2",  # Explicit VR Big Endian
-        "1.2.840.10008.1.2.4.57",  # JPEG Lossless
-        "1.2.840.10008.1.2.4.70",  # JPEG Lossless SV1
-        "1.2.840.10008.1.2.4.80",  # JPEG-LS Lossless
-        "1.2.840.10008.1.2.4.90",  # JPEG 2000 Lossless
-        "1.2.840.10008.1.2.4.92",  # JPEG 2000 Part 2 Lossless
-        "1.2.840.10008.1.2.4.201",  # HTJ2K Lossless
-        "1.2.840.10008.1.2.4.202",  # HTJ2K Lossless RPCL
-        "1.2.840.10008.1.2.5",  # RLE Lossless
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -88,11 +70,8 @@ def first_display_frame(src: Source, header: Dataset | None = None) -> NDArray[n
 
 def still_format(header: Dataset) -> StillFormat:
     """PNG for single-frame, losslessly stored grayscale images, JPEG otherwise (see module doc)."""
-    file_meta = getattr(header, "file_meta", None)
-    transfer_syntax = str(file_meta.get("TransferSyntaxUID", "")) if file_meta is not None else ""
-    lossless = transfer_syntax in _LOSSLESS_TRANSFER_SYNTAXES and str(header.get("LossyImageCompression", "")) != "01"
     grayscale = display_kind(header) == "grayscale"
-    return "png" if grayscale and lossless and number_of_frames(header) == 1 else "jpeg"
+    return "png" if grayscale and stored_losslessly(header) and number_of_frames(header) == 1 else "jpeg"
 
 
 def render_stills(
@@ -132,7 +111,6 @@ __all__ = [
     "frame_rate",
     "is_cine",
     "iter_display_frames",
-    "read_header",
     "render_cine_mp4",
     "render_stills",
     "still_format",

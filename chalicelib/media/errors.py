@@ -11,6 +11,10 @@ class MediaError(Exception):
     """Base class: the file cannot be processed as asked."""
 
 
+class UnreadableDicom(MediaError):
+    """Not a DICOM Part 10 file pydicom can parse: no preamble, a broken header, or cut short."""
+
+
 class UnsupportedPixelData(MediaError):
     """The DICOM object has pixel data this library cannot turn into a picture."""
 

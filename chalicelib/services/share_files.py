@@ -125,8 +125,8 @@ def _prepare_instance(
 
 def _renderings(source: Path, number: int, workdir: Path) -> list[tuple[Path, str, str, str]]:
     """The patient-friendly files of one DICOM file: stills, an MP4, or a report's PDF."""
-    from chalicelib.media.dicom_frames import has_image
-    from chalicelib.media.dicom_render import is_cine, read_header, render_cine_mp4, render_stills
+    from chalicelib.media.dicom_file import has_image, read_header
+    from chalicelib.media.dicom_render import is_cine, render_cine_mp4, render_stills
 
     header = read_header(source)
     document = getattr(header, "MIMETypeOfEncapsulatedDocument", None)

@@ -20,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from pydicom.data import get_testdata_file
+from pydicom.uid import JPEG2000Lossless, JPEGBaseline8Bit, JPEGLSLossless, RLELossless
 
 from chalicelib import api
 from tests import dicom_files
+from tests.unit.anonymization.builders import us_cine, write
 from tests.unit.media import samples
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -186,3 +188,33 @@ print(json.dumps({"frames": info.frame_count, "poster": poster.size, "picture": 
     assert result["frames"] == 6
     assert result["poster"] == [64, 48]
     assert result["picture"] == [32, 64]  # turned upright (EXIF orientation 6)
+
+
+def test_the_media_image_cleans_compressed_ultrasound_into_its_own_family(media_root: Path, tmp_path: Path) -> None:
+    # The share worker's encoders (RLE, JPEG-LS, JPEG 2000, JPEG Baseline) from the wheels Lambda's image gets.
+    syntaxes = (RLELossless, JPEGLSLossless, JPEG2000Lossless)
+    sources = [str(write(us_cine(), tmp_path / f"in-{number}.dcm", syntax)) for number, syntax in enumerate(syntaxes)]
+    sources.append(str(get_testdata_file("color3d_jpeg_baseline.dcm")))
+    result = run_isolated(
+        media_root,
+        [],
+        """
+import json
+from chalicelib.domain.anonymization import anonymize_file
+from chalicelib.media.dicom_file import read_header
+folder, sources = sys.argv[1], sys.argv[2:]
+syntaxes = []
+for number, source in enumerate(sources):
+    report = anonymize_file(source, f"{folder}/{number}.out.dcm", key=bytes(32))
+    syntaxes.append([report.pixels_cleaned, str(read_header(f"{folder}/{number}.out.dcm").file_meta.TransferSyntaxUID)])
+print(json.dumps(syntaxes))
+""",
+        str(tmp_path),
+        *sources,
+    )
+    assert result == [
+        [True, RLELossless],
+        [True, JPEGLSLossless],
+        [True, JPEG2000Lossless],
+        [True, JPEGBaseline8Bit],
+    ]

@@ -16,10 +16,11 @@ from chalicelib.domain.anonymization.deidentify import Deidentifier
 from chalicelib.domain.anonymization.errors import NotDicom
 from chalicelib.domain.anonymization.files import anonymize_file
 from chalicelib.domain.anonymization.options import PATIENT_SHARE_OPTIONS, Option, Options
-from chalicelib.domain.anonymization.report import Reason, ReasonCode, Report
+from chalicelib.domain.anonymization.report import CleaningMethod, Reason, ReasonCode, Report
 
 __all__ = [
     "PATIENT_SHARE_OPTIONS",
+    "CleaningMethod",
     "Deidentifier",
     "NotDicom",
     "Option",

@@ -8,10 +8,13 @@ from typing import Final
 from pydicom.dataset import Dataset
 from pydicom.uid import UID, ExplicitVRLittleEndian
 
+from chalicelib.domain.anonymization.areas import Rectangle, Region, outside
+from chalicelib.domain.anonymization.layouts import layout_for
 from chalicelib.domain.anonymization.options import PATIENT_SHARE_OPTIONS, Option, Options
 from chalicelib.domain.anonymization.quiet import pydicom_silenced
-from chalicelib.domain.anonymization.report import Reason, ReasonCode, Report
+from chalicelib.domain.anonymization.report import CleaningMethod, Reason, ReasonCode, Report
 from chalicelib.domain.anonymization.sop_classes import SUPPORTED, refused_family
+from chalicelib.media.dicom_file import can_decode
 
 # Region Spatial Format (0018,6012) values that hold image data: 2D, M-mode, spectral, waveform. Regions
 # of format 0 (none) and 5 (graphics) are where a scanner puts its own text, so they are blanked too.
@@ -22,22 +25,15 @@ _REWRITABLE_PHOTOMETRIC: Final = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Region:
-    """A rectangle of image data, in pixels, bounds inclusive and inside the image."""
-
-    min_x: int
-    min_y: int
-    max_x: int
-    max_y: int
+_REGION_BOUNDS: Final = ("RegionLocationMinX0", "RegionLocationMinY0", "RegionLocationMaxX1", "RegionLocationMaxY1")
 
 
 @dataclass(frozen=True)
 class Plan:
-    """The report, and the regions to keep when the pixels must be cleaned (empty when they need not)."""
+    """The report, and the rectangles to blank when the pixels must be cleaned (empty when they need not)."""
 
     report: Report
-    keep_regions: tuple[Region, ...] = ()
+    blank: tuple[Rectangle, ...] = ()
 
 
 def assess(dataset: Dataset, options: Options = PATIENT_SHARE_OPTIONS) -> Report:
@@ -50,7 +46,8 @@ def assess(dataset: Dataset, options: Options = PATIENT_SHARE_OPTIONS) -> Report
 
 
 def plan(dataset: Dataset, options: Options) -> Plan:
-    """The verdict on ``dataset`` and, when its pixels must be cleaned, the regions to keep."""
+    """The verdict on ``dataset`` and, when its pixels must be cleaned, the rectangles to blank: those outside
+    its ultrasound regions, or, when it has no usable regions, those of its device's known screen layout."""
     file_meta = getattr(dataset, "file_meta", Dataset())
     sop_class_uid = str(dataset.get("SOPClassUID") or file_meta.get("MediaStorageSOPClassUID") or "").strip()
     if not sop_class_uid:
@@ -65,6 +62,8 @@ def plan(dataset: Dataset, options: Options) -> Plan:
         )
     if not (dataset.get("SOPInstanceUID") or file_meta.get("MediaStorageSOPInstanceUID")):
         return _refuse(ReasonCode.MISSING_SOP_INSTANCE_UID, "The instance has no SOP Instance UID.")
+    if not str(dataset.get("StudyInstanceUID") or "").strip():
+        return _refuse(ReasonCode.MISSING_STUDY_INSTANCE_UID, "The instance has no Study Instance UID.")
     supported = Reason(ReasonCode.SUPPORTED_SOP_CLASS, f"{sop_class.name} is a supported image type.")
 
     burned_in = str(dataset.get("BurnedInAnnotation") or "").strip().upper()
@@ -88,42 +87,52 @@ def plan(dataset: Dataset, options: Options) -> Plan:
             "The pixels may hold burned-in text and Clean Pixel Data was not selected.",
         )
     regions = keep_regions(dataset)
-    if not regions:
+    layout = None if regions else layout_for(dataset)
+    if not regions and layout is None:
         return _refuse(
             ReasonCode.NO_USABLE_US_REGIONS,
-            "The pixels may hold burned-in text and no ultrasound region says where the image is.",
+            "The pixels may hold burned-in text, no ultrasound region that fits the image says where the scan is,"
+            " and the device is not in our table of known screen layouts.",
         )
     if not _rewritable(dataset, file_meta):
         return _refuse(
             ReasonCode.PIXEL_DATA_NOT_DECODABLE,
             "The pixels may hold burned-in text and their encoding is one we cannot rewrite.",
         )
+    if layout is not None:
+        cleaned = Reason(
+            ReasonCode.LAYOUT_TABLE_CLEANED,
+            f"The {len(layout.blank)} area(s) where a {layout.device} puts its text on a {layout.columns} x "
+            f"{layout.rows} image are blanked, in every frame (layout table; source: {layout.source}).",
+        )
+        return Plan(Report(True, True, (supported, cleaned), CleaningMethod.LAYOUT_TABLE), layout.blank)
     cleaned = Reason(
         ReasonCode.US_REGIONS_CLEANED,
         f"Every pixel outside the {len(regions)} ultrasound data region(s) is blanked, in every frame.",
     )
-    return Plan(Report(True, True, (supported, cleaned)), regions)
+    blank = outside(int(dataset.Rows), int(dataset.Columns), regions)
+    return Plan(Report(True, True, (supported, cleaned), CleaningMethod.REGIONS), blank)
 
 
 def keep_regions(dataset: Dataset) -> tuple[Region, ...]:
-    """The ultrasound regions holding image data, clipped to the image; unusable regions are left out."""
+    """The ultrasound regions holding image data; none at all when any region does not fit the image.
+
+    A region that reaches outside the image (a 320 x 240 image declaring a region up to x = 595) says the
+    image was cropped or scaled after the regions were written: no region of it is evidence of where the
+    scan is. A region may end one pixel past the image (its maximum equal to Columns or Rows: the writer
+    took the bound as exclusive); it is clipped to the image.
+    """
     rows, columns = int(dataset.get("Rows") or 0), int(dataset.get("Columns") or 0)
     regions = []
     for item in dataset.get("SequenceOfUltrasoundRegions") or []:
-        if item.get("RegionSpatialFormat") not in _DATA_REGION_FORMATS:
-            continue
-        bounds = [
-            item.get(keyword)
-            for keyword in (
-                "RegionLocationMinX0",
-                "RegionLocationMinY0",
-                "RegionLocationMaxX1",
-                "RegionLocationMaxY1",
-            )
-        ]
+        bounds = [item.get(keyword) for keyword in _REGION_BOUNDS]
         if not all(isinstance(bound, int) for bound in bounds):
             continue
         min_x, min_y, max_x, max_y = (int(bound) for bound in bounds)
+        if not (0 <= min_x <= max_x <= columns and 0 <= min_y <= max_y <= rows):
+            return ()
+        if item.get("RegionSpatialFormat") not in _DATA_REGION_FORMATS:
+            continue
         max_x, max_y = min(max_x, columns - 1), min(max_y, rows - 1)
         if min_x <= max_x and min_y <= max_y:
             regions.append(Region(min_x, min_y, max_x, max_y))
@@ -131,15 +140,8 @@ def keep_regions(dataset: Dataset) -> tuple[Region, ...]:
 
 
 def _rewritable(dataset: Dataset, file_meta: Dataset) -> bool:
-    from pydicom.pixels.decoders.base import get_decoder
-
-    transfer_syntax = UID(file_meta.get("TransferSyntaxUID") or ExplicitVRLittleEndian)
-    try:
-        available: bool = get_decoder(transfer_syntax).is_available
-    except NotImplementedError:
-        return False
     return (
-        available
+        can_decode(file_meta.get("TransferSyntaxUID") or ExplicitVRLittleEndian)
         and dataset.get("BitsAllocated") in (8, 16)
         and dataset.get("SamplesPerPixel") in (1, 3)
         and str(dataset.get("PhotometricInterpretation") or "").strip() in _REWRITABLE_PHOTOMETRIC

@@ -9,24 +9,23 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from pydicom.dataset import Dataset, FileDataset
-from pydicom.uid import ExplicitVRLittleEndian
+from pydicom.uid import UID
 
 from chalicelib.domain.anonymization.assessment import Plan, plan
 from chalicelib.domain.anonymization.deidentify import Deidentifier
+from chalicelib.domain.anonymization.errors import NotDicom
 from chalicelib.domain.anonymization.method import mark_deidentified
-from chalicelib.domain.anonymization.options import PATIENT_SHARE_OPTIONS, Option, Options
-from chalicelib.domain.anonymization.part10 import (
-    Part10Writer,
-    is_deflated,
-    locate_pixel_data,
-    read_header,
-    read_trailing,
-)
-from chalicelib.domain.anonymization.pixels import describe_native_pixels, write_cleaned_frames
+from chalicelib.domain.anonymization.options import PATIENT_SHARE_OPTIONS, Options
+from chalicelib.domain.anonymization.part10 import Part10Writer, read_trailing
+from chalicelib.domain.anonymization.pixel_output import PixelInput, plan_output
 from chalicelib.domain.anonymization.quiet import pydicom_silenced
 from chalicelib.domain.anonymization.report import Report
+from chalicelib.media import dicom_file
+from chalicelib.media.dicom_file import PixelDataElement
+from chalicelib.media.errors import UnreadableDicom
 
 Source = str | os.PathLike[str] | BinaryIO
+_FROM_FILE_META = (("SOPClassUID", "MediaStorageSOPClassUID"), ("SOPInstanceUID", "MediaStorageSOPInstanceUID"))
 
 
 def anonymize_file(src: Source, dst: Source, *, key: bytes, options: Options = PATIENT_SHARE_OPTIONS) -> Report:
@@ -43,50 +42,73 @@ def anonymize_file(src: Source, dst: Source, *, key: bytes, options: Options = P
     """
     deidentifier = Deidentifier.for_share(key, options)
     with pydicom_silenced(), _opened_source(src) as source:
-        header = read_header(source)
+        try:
+            header = dicom_file.read_header(source)
+            element = dicom_file.locate_pixel_data(source, header)
+            end = dicom_file.pixel_data_end(source, element, header) if element else None
+        except UnreadableDicom as err:
+            raise NotDicom(str(err)) from err
+        if dicom_file.transfer_syntax(header) is None:
+            raise NotDicom("The file has no Transfer Syntax UID (0002,0010) in its meta header")
         decision = plan(header, options)
         if decision.report.anonymizable:
             with _opened_target(dst) as target:
-                _write_copy(source, target, header, decision, deidentifier)
+                _write_copy(source, target, header, element, end, decision, deidentifier)
     return decision.report
 
 
 def _write_copy(
-    source: BinaryIO, target: BinaryIO, header: FileDataset, decision: Plan, deidentifier: Deidentifier
+    source: BinaryIO,
+    target: BinaryIO,
+    header: FileDataset,
+    element: PixelDataElement | None,
+    end: int | None,
+    decision: Plan,
+    deidentifier: Deidentifier,
 ) -> None:
     options = deidentifier.profile.options
-    deflated = is_deflated(header)  # read whole: its pixel data is an element of the header
-    pixel_data = None if deflated else locate_pixel_data(source, header)
-    trailing = read_trailing(source, pixel_data.end, header) if pixel_data else Dataset()
-    cleaning = bool(decision.keep_regions)
-    # The decoder reads the original file (or, deflated, a copy of the pixel module taken before it changes).
-    pixel_source: BinaryIO | Dataset = _pixel_module(header) if deflated and cleaning else source
-
+    deflated = dicom_file.is_deflated(header)  # read whole: its pixel data is an element of the header
+    trailing = read_trailing(source, end, header) if end is not None else Dataset()
+    cleaning = bool(decision.blank)
     original_meta = header.file_meta
+    pixels = PixelInput(
+        source,
+        UID(original_meta.TransferSyntaxUID),
+        element,
+        end,
+        # The decoder reads the original file (or, deflated, a copy of the pixel module taken before it changes).
+        _pixel_module(header) if deflated and cleaning else source,
+    )
+
+    _complete_identity(header)
     date_offset = deidentifier.date_offset(header)
     deidentifier.apply_rules(header, date_offset)
     deidentifier.apply_rules(trailing, date_offset)
-
-    transfer_syntax = original_meta.TransferSyntaxUID
-    if cleaning or deflated:
-        transfer_syntax = ExplicitVRLittleEndian
-    if cleaning:
-        layout = describe_native_pixels(header)
-        header.pop("PixelData", None)
+    output = plan_output(pixels, header, decision.blank, deflated)
     mark_deidentified(header, options, pixels_cleaned=cleaning)
 
-    writer = Part10Writer(target, transfer_syntax)
-    writer.write_header(
-        header,
-        str(header.get("SOPClassUID") or original_meta.MediaStorageSOPClassUID),
-        str(header.get("SOPInstanceUID") or _meta_instance_uid(original_meta, deidentifier)),
-    )
-    if cleaning:
-        write_cleaned_frames(writer, pixel_source, layout, decision.keep_regions)
-    elif pixel_data is not None:
-        writer.copy_from(source, pixel_data.start, pixel_data.end)
+    writer = Part10Writer(target, output.transfer_syntax)
+    writer.write_header(header, str(header.SOPClassUID), str(header.SOPInstanceUID))
+    if output.write is not None:
+        output.write(writer)
     if len(trailing):
         writer.write_dataset(trailing)
+
+
+def _complete_identity(header: FileDataset) -> None:
+    """Give a dataset the SOP Class, SOP Instance and Series Instance UIDs it lacks, before the rules run.
+
+    The SOP UIDs come from the file meta, which is not copied (PS3.10 wants them in both). A missing Series
+    Instance UID is the study's with ".0" appended, as the study index files such an instance: the rules
+    then replace it like any UID, so the instances of one study without a series share one new series.
+    (A missing Study Instance UID is refused by the assessment: there is nothing to derive one from.)
+    """
+    meta = header.file_meta
+    for keyword, meta_keyword in _FROM_FILE_META:
+        if not str(header.get(keyword) or "").strip() and meta.get(meta_keyword):
+            setattr(header, keyword, meta.get(meta_keyword))
+    if not str(header.get("SeriesInstanceUID") or "").strip():
+        header.SeriesInstanceUID = f"{str(header.StudyInstanceUID).strip()}.0"
 
 
 def _pixel_module(header: FileDataset) -> Dataset:
@@ -95,11 +117,6 @@ def _pixel_module(header: FileDataset) -> Dataset:
     if "PixelData" in header:
         module.add(header["PixelData"])
     return module
-
-
-def _meta_instance_uid(meta: Dataset, deidentifier: Deidentifier) -> str:
-    original = str(meta.MediaStorageSOPInstanceUID)
-    return original if Option.RETAIN_UIDS in deidentifier.profile.options else deidentifier.uids(original)
 
 
 @contextlib.contextmanager

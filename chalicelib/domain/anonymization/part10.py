@@ -1,26 +1,25 @@
 """Reading and writing DICOM Part 10 files around the Pixel Data, which we never hold whole.
 
-A file is read as three pieces: the header (everything before the pixel data element, parsed by pydicom),
-the pixel data element (located by its offsets only), and the trailing elements after it (parsed so the
-profile applies to them too: nothing can hide after the pixels unprocessed).
+A file is read as three pieces: the header (everything before the pixel data element) and the pixel data
+element (located by its offsets only), both by ``media.dicom_file``, the one reader; and the trailing
+elements after it, parsed here so the profile applies to them too: nothing can hide after the pixels
+unprocessed.
 """
 
 from __future__ import annotations
 
 import io
-import os
 import struct
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import BinaryIO, Final, cast
 
 from pydicom.charset import default_encoding
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset, FileDataset
-from pydicom.errors import InvalidDicomError
 from pydicom.filebase import DicomBytesIO
-from pydicom.filereader import dcmread, read_dataset
+from pydicom.filereader import read_dataset
 from pydicom.filewriter import write_data_element, write_dataset
-from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
+from pydicom.uid import UID
 
 from chalicelib.domain.anonymization.errors import NotDicom
 
@@ -29,67 +28,12 @@ IMPLEMENTATION_CLASS_UID: Final = "2.25.271418095813146305858254339935806335011"
 IMPLEMENTATION_VERSION_NAME: Final = "PATIENT_SHARE_1"
 
 _COPY_CHUNK: Final = 1 << 20
-_PIXEL_TAGS: Final = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})
-_ITEM: Final = 0xFFFEE000
-_SEQUENCE_DELIMITER: Final = 0xFFFEE0DD
+_PIXEL_DATA: Final = 0x7FE00010
+_WORD_BYTES: Final = {"OW": 2, "OL": 4, "OF": 4, "OD": 8, "OV": 8}
 _UNDEFINED_LENGTH: Final = 0xFFFFFFFF
 _LONG_LENGTH_VRS: Final = frozenset({b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"UC", b"UN", b"UR", b"UT"})
 # Trailing values longer than this are read only if the profile keeps them (padding can be megabytes).
 _DEFER_BYTES: Final = 64 * 1024
-
-
-@dataclass(frozen=True)
-class PixelDataElement:
-    """Where the pixel data element sits in the source: [start, end) spans its header and value."""
-
-    start: int
-    end: int
-
-
-def read_header(source: BinaryIO) -> FileDataset:
-    """The dataset up to the pixel data (whole dataset for deflated files, which cannot be split).
-
-    Raises NotDicom for anything that is not a Part 10 file pydicom can parse.
-    """
-    try:
-        header = dcmread(source, stop_before_pixels=True)
-        if is_deflated(header):
-            source.seek(0)
-            header = dcmread(source)
-    except (InvalidDicomError, EOFError, OSError, ValueError, KeyError, TypeError, struct.error) as err:
-        raise NotDicom("the input is not a DICOM file we can read") from err
-    if "TransferSyntaxUID" not in header.file_meta:
-        raise NotDicom("the input has no transfer syntax in its file meta information")
-    return header
-
-
-def is_deflated(header: FileDataset) -> bool:
-    """True when the dataset is deflated, so the pixel data has no offset of its own in the file."""
-    return bool(header.file_meta.get("TransferSyntaxUID") == DeflatedExplicitVRLittleEndian)
-
-
-def locate_pixel_data(source: BinaryIO, header: FileDataset) -> PixelDataElement | None:
-    """The pixel data element following ``header`` in ``source`` (positioned right after the header)."""
-    start = source.tell()
-    implicit_vr, little_endian = _encoding(header)
-    endian = "<" if little_endian else ">"
-    head = source.read(8)
-    if len(head) < 8:
-        return None
-    group, element = struct.unpack(f"{endian}HH", head[:4])
-    if (group << 16 | element) not in _PIXEL_TAGS:
-        raise NotDicom(f"expected pixel data at offset {start}")
-    vr = head[4:6]
-    if implicit_vr or not (vr.isalpha() and vr.isupper()):  # some writers go implicit whatever the syntax
-        (length,) = struct.unpack(f"{endian}L", head[4:])
-    elif vr in _LONG_LENGTH_VRS:
-        (length,) = struct.unpack(f"{endian}L", _read_exactly(source, 4))
-    else:
-        (length,) = struct.unpack(f"{endian}H", head[6:])
-    end = source.tell() + length if length != _UNDEFINED_LENGTH else _end_of_encapsulated(source, endian)
-    if end > _size(source):
-        raise NotDicom("the pixel data is truncated")
-    return PixelDataElement(start, end)
 
 
 def read_trailing(source: BinaryIO, after: int, header: FileDataset) -> Dataset:
@@ -145,6 +89,8 @@ class Part10Writer:
         encoded = DicomBytesIO()
         encoded.is_implicit_VR, encoded.is_little_endian = self._implicit_vr, self._little_endian
         if _encoding(dataset) != (self._implicit_vr, self._little_endian):
+            if _encoding(dataset)[1] != self._little_endian:
+                _swap_words(dataset)
             write_dataset(encoded, dataset)  # a new encoding: pydicom converts VRs and values
             return encoded.getvalue()
         # Same encoding: elements the profile did not touch are still the bytes read from the source, and
@@ -166,6 +112,33 @@ class Part10Writer:
         """Write bytes as they are."""
         self._target.write(data)
 
+    def write_native_pixel_data(self, frames: Iterable[bytes | memoryview], length: int, *, words: bool) -> None:
+        """Write a native Pixel Data element of ``length`` bytes (OW when ``words``, else OB) from ``frames``."""
+        self._target.write(_element_header(_PIXEL_DATA, "OW" if words else "OB", length + length % 2, False, "<"))
+        written = 0
+        for frame in frames:
+            self._target.write(frame)
+            written += len(frame)
+        if written != length:
+            raise NotDicom("the pixel data does not match the image's rows, columns and frames")
+        if length % 2:
+            self._target.write(b"\0")
+
+    def write_encapsulated_pixel_data(self, frames: Iterable[bytes]) -> int:
+        """Write an encapsulated Pixel Data element, one fragment per frame and an empty Basic Offset Table
+        (PS3.5 A.4: decoders then take fragment n as frame n). Returns the bytes of the frames."""
+        self._target.write(_element_header(_PIXEL_DATA, "OB", _UNDEFINED_LENGTH, False, "<"))
+        self._target.write(struct.pack("<HHL", 0xFFFE, 0xE000, 0))
+        total = 0
+        for frame in frames:
+            padding = b"\0" * (len(frame) % 2)
+            self._target.write(struct.pack("<HHL", 0xFFFE, 0xE000, len(frame) + len(padding)))
+            self._target.write(frame)
+            self._target.write(padding)
+            total += len(frame)
+        self._target.write(struct.pack("<HHL", 0xFFFE, 0xE0DD, 0))
+        return total
+
     def copy_from(self, source: BinaryIO, start: int, end: int) -> None:
         """Copy bytes [start, end) of ``source`` through one reused buffer, never holding them all.
 
@@ -183,6 +156,27 @@ class Part10Writer:
                 raise NotDicom("the input ended inside the pixel data")
             self._target.write(view[:count])
             remaining -= count
+
+
+def _swap_words(dataset: Dataset) -> None:
+    """Swap the byte order of the OW, OL, OF, OD and OV values of ``dataset``, at any depth.
+
+    pydicom converts numbers to the byte order it writes, but keeps these values as the bytes it read: a
+    big endian palette (Palette Color Lookup Table Data, segmented or not) written into a little endian
+    file as they are would give wrong colours.
+    """
+    import numpy as np
+
+    for tag in list(dataset.keys()):
+        element = dataset[tag]
+        if element.VR == "SQ":
+            for item in element.value or []:
+                _swap_words(item)
+        elif element.VR in _WORD_BYTES and isinstance(element.value, bytes | bytearray) and element.value:
+            size = _WORD_BYTES[element.VR]
+            usable = len(element.value) - len(element.value) % size
+            swapped = np.frombuffer(element.value[:usable], dtype=f">u{size}").astype(f"<u{size}").tobytes()
+            element.value = swapped + bytes(element.value[usable:])
 
 
 def _file_meta(sop_class_uid: str, sop_instance_uid: str, transfer_syntax: UID) -> bytes:
@@ -230,30 +224,3 @@ def _is_plain(element: RawDataElement, implicit_vr: bool, little_endian: bool) -
 def _encoding(dataset: Dataset) -> tuple[bool, bool]:
     implicit_vr, little_endian = dataset.original_encoding
     return bool(implicit_vr), little_endian is not False
-
-
-def _end_of_encapsulated(source: BinaryIO, endian: str) -> int:
-    # Walk the item headers only, seeking over each fragment: the fragments themselves are never read.
-    while True:
-        head = _read_exactly(source, 8)
-        group, element, length = struct.unpack(f"{endian}HHL", head)
-        tag = group << 16 | element
-        if tag == _SEQUENCE_DELIMITER:
-            return source.tell()
-        if tag != _ITEM or length == _UNDEFINED_LENGTH:
-            raise NotDicom(f"malformed encapsulated pixel data at offset {source.tell() - 8}")
-        source.seek(length, os.SEEK_CUR)
-
-
-def _read_exactly(source: BinaryIO, count: int) -> bytes:
-    data = source.read(count)
-    if len(data) != count:
-        raise NotDicom("the input ended inside an element")
-    return data
-
-
-def _size(source: BinaryIO) -> int:
-    position = source.tell()
-    size = source.seek(0, os.SEEK_END)
-    source.seek(position)
-    return size

@@ -1,23 +1,28 @@
 """Clean Pixel Data for ultrasound: blank everything outside the data regions, one frame at a time.
 
-Frames are decoded one by one from the file (pydicom's ``iter_pixels``), blanked, and written natively
-(Explicit VR Little Endian), so a cine of hundreds of megabytes needs a few frames of memory, not the cine.
 Blanked means a stored value of 0: black for RGB and MONOCHROME2, white for MONOCHROME1, the first palette
-entry for PALETTE COLOR. Whatever it looks like, no text survives there.
+entry for PALETTE COLOR. Whatever it looks like, no text survives there. What is blanked is a handful of
+rectangles, the complement of the regions kept, computed once per instance and applied to every frame:
+
+- native frames are blanked in their stored bytes, read and written one frame at a time: no decoding, and
+  a zero is a zero in any byte order (:func:`blank_native_frames`);
+- encapsulated frames are decoded one at a time, blanked and handed on for re-encoding
+  (:func:`blank_decoded_frames`).
+
+Either way a cine of hundreds of megabytes needs a few frames of memory, not the cine.
 """
 
 from __future__ import annotations
 
-import struct
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, BinaryIO, Final
+from typing import TYPE_CHECKING, Any, BinaryIO, Final, cast
 
 from pydicom.dataset import Dataset
 
-from chalicelib.domain.anonymization.assessment import Region
+from chalicelib.domain.anonymization.areas import Rectangle
 from chalicelib.domain.anonymization.errors import NotDicom
-from chalicelib.domain.anonymization.part10 import Part10Writer
 
 if TYPE_CHECKING:
     import numpy as np
@@ -27,7 +32,7 @@ _ENCAPSULATION_TAGS: Final = (0x7FE00001, 0x7FE00002, 0x7FE00003)  # extended of
 
 @dataclass(frozen=True)
 class FrameLayout:
-    """The native layout the cleaned frames are written in."""
+    """How the frames of an image are stored natively."""
 
     rows: int
     columns: int
@@ -35,6 +40,20 @@ class FrameLayout:
     bytes_per_sample: int
     signed: bool
     frames: int
+    planar: bool = False
+
+    @classmethod
+    def of(cls, header: Dataset) -> FrameLayout:
+        """The layout ``header`` describes."""
+        return cls(
+            rows=int(header.Rows),
+            columns=int(header.Columns),
+            samples=int(header.SamplesPerPixel),
+            bytes_per_sample=1 if int(header.BitsAllocated) == 8 else 2,
+            signed=int(header.get("PixelRepresentation") or 0) == 1,
+            frames=int(header.get("NumberOfFrames") or 1),
+            planar=int(header.get("PlanarConfiguration") or 0) == 1 and int(header.SamplesPerPixel) > 1,
+        )
 
     @property
     def frame_bytes(self) -> int:
@@ -47,70 +66,67 @@ class FrameLayout:
         return f"<{'i' if self.signed else 'u'}{self.bytes_per_sample}"
 
 
-def describe_native_pixels(header: Dataset) -> FrameLayout:
-    """Rewrite the Image Pixel attributes of ``header`` for native output and return the frame layout.
+def blank(frame: Any, rectangles: tuple[Rectangle, ...]) -> None:
+    """Zero ``rectangles`` of a decoded frame, (rows, columns) or (rows, columns, samples), in place."""
+    for r in rectangles:
+        frame[r.min_y : r.end_y, r.min_x : r.end_x] = 0
 
-    Colour comes out of the decoder as RGB, interleaved: YBR data is converted on decoding.
+
+def blank_native_frames(
+    source: BinaryIO, value_start: int, layout: FrameLayout, rectangles: tuple[Rectangle, ...], *, swap: bool
+) -> Iterator[memoryview]:
+    """The native frames stored from ``value_start`` in ``source``, blanked in their bytes, one by one.
+
+    The same buffer is reused for every frame: consume each before asking for the next. ``swap`` turns
+    16-bit big endian samples into little endian ones.
     """
-    layout = FrameLayout(
-        rows=int(header.Rows),
-        columns=int(header.Columns),
-        samples=int(header.SamplesPerPixel),
-        bytes_per_sample=1 if int(header.BitsAllocated) == 8 else 2,
-        signed=int(header.get("PixelRepresentation") or 0) == 1,
-        frames=int(header.get("NumberOfFrames") or 1),
-    )
-    if layout.samples == 3:
-        header.PhotometricInterpretation = "RGB"
-        header.PlanarConfiguration = 0
-    header.BitsAllocated = layout.bytes_per_sample * 8
-    for tag in _ENCAPSULATION_TAGS:
-        header.pop(tag, None)
-    return layout
-
-
-def write_cleaned_frames(
-    writer: Part10Writer, pixel_source: BinaryIO | Dataset, layout: FrameLayout, keep: tuple[Region, ...]
-) -> None:
-    """Write the Pixel Data element: every frame of ``pixel_source`` with pixels outside ``keep`` zeroed."""
     import numpy as np
 
-    outside: Any = np.ones((layout.rows, layout.columns, 1), dtype=bool)
-    for region in keep:
-        outside[region.min_y : region.max_y + 1, region.min_x : region.max_x + 1] = False
-    if layout.samples == 1:
-        outside = outside[..., 0]
-    length = layout.frame_bytes * layout.frames
-    vr = b"OB" if layout.bytes_per_sample == 1 else b"OW"
-    writer.write(struct.pack("<HH2sHL", 0x7FE0, 0x0010, vr, 0, length + length % 2))
-    written = 0
-    for frame in _frames(pixel_source):
-        if written == layout.frames or frame.shape[:2] != (layout.rows, layout.columns):
-            raise NotDicom("the pixel data does not match the image's rows, columns and frames")
-        if not frame.flags.writeable:
-            frame = frame.copy()
-        # A broadcast mask writes in place; boolean indexing would build index arrays 5x the frame's size.
-        np.copyto(frame, 0, where=outside)
-        native = np.ascontiguousarray(frame, dtype=layout.dtype)
-        if native.nbytes != layout.frame_bytes:
-            raise NotDicom("the pixel data does not match the image's samples per pixel")
-        writer.write(native.data.cast("B"))
-        written += 1
-    if written != layout.frames:
-        raise NotDicom("the pixel data has fewer frames than the header says")
-    if length % 2:
-        writer.write(b"\0")
+    buffer = bytearray(layout.frame_bytes)
+    view = memoryview(buffer)
+    planes = layout.samples if layout.planar else 1
+    per_pixel = layout.bytes_per_sample * (1 if layout.planar else layout.samples)
+    pixels = np.frombuffer(buffer, dtype=np.uint8).reshape(planes, layout.rows, layout.columns, per_pixel)
+    words = np.frombuffer(buffer, dtype=np.uint16) if swap and layout.bytes_per_sample == 2 else None
+    reader = cast(io.BufferedIOBase, source)
+    source.seek(value_start)
+    for _ in range(layout.frames):
+        if reader.readinto(buffer) != len(buffer):
+            raise NotDicom("the pixel data has fewer frames than the header says")
+        for r in rectangles:
+            pixels[:, r.min_y : r.end_y, r.min_x : r.end_x] = 0
+        if words is not None:
+            words.byteswap(inplace=True)
+        yield view
 
 
-def _frames(pixel_source: BinaryIO | Dataset) -> Iterator[np.ndarray[Any, Any]]:
+def blank_decoded_frames(
+    pixel_source: BinaryIO | Dataset, layout: FrameLayout, rectangles: tuple[Rectangle, ...]
+) -> Iterator[np.ndarray[Any, Any]]:
+    """The frames of ``pixel_source`` decoded by pydicom one at a time (colour as RGB), blanked."""
     from pydicom.pixels.utils import iter_pixels
 
     frames = iter_pixels(pixel_source)
+    count = 0
     while True:
         try:
             frame = next(frames)
         except StopIteration:
-            return
+            break
         except Exception as err:  # decoders raise anything from ValueError to their own RuntimeErrors
             raise NotDicom("the pixel data could not be decoded") from err
+        if count == layout.frames or frame.shape[:2] != (layout.rows, layout.columns):
+            raise NotDicom("the pixel data does not match the image's rows, columns and frames")
+        if not frame.flags.writeable:
+            frame = frame.copy()
+        blank(frame, rectangles)
+        count += 1
         yield frame
+    if count != layout.frames:
+        raise NotDicom("the pixel data has fewer frames than the header says")
+
+
+def drop_encapsulation_attributes(header: Dataset) -> None:
+    """Remove the Extended Offset Table and its lengths: they describe fragments we rewrite."""
+    for tag in _ENCAPSULATION_TAGS:
+        header.pop(tag, None)

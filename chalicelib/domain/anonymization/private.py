@@ -13,7 +13,10 @@ from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag
 
 # (private creator, group, element low byte): attributes PS3.15 Table E.3.10-1 lists as safe; numeric
-# scale factors and speeds that viewers use to show correct values and that cannot identify anyone.
+# scale factors and speeds that viewers use to show correct values and that cannot identify anyone. Checked
+# against the table as public transcriptions give it (dicom-anonymizer's safe_private_attributes, Karnak's
+# profile documentation citing E.3.10, and the QIBA SUV pseudo-code for the two Philips factors): each of
+# the three is there with this creator, group and element byte. The table lists many more; we keep these.
 SAFE_PRIVATE_ATTRIBUTES: Final = frozenset(
     {
         ("GEMS_ACQU_01", 0x0019, 0x23),  # Table Speed [mm/rotation]

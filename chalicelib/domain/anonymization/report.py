@@ -15,10 +15,14 @@ class ReasonCode(StrEnum):
     """The pixels are not expected to hold text (the header says so, or the modality does not burn in)."""
     US_REGIONS_CLEANED = "us_regions_cleaned"
     """Pixels outside the ultrasound data regions are (to be) blanked."""
+    LAYOUT_TABLE_CLEANED = "layout_table_cleaned"
+    """The rectangles where the device's known screen layout puts its text are (to be) blanked."""
     MISSING_SOP_CLASS = "missing_sop_class"
     """Refusal: neither SOP Class UID nor Media Storage SOP Class UID is present."""
     MISSING_SOP_INSTANCE_UID = "missing_sop_instance_uid"
     """Refusal: the instance has no SOP Instance UID, so no valid copy can be written."""
+    MISSING_STUDY_INSTANCE_UID = "missing_study_instance_uid"
+    """Refusal: the dataset has no Study Instance UID, and nothing to make a consistent one from."""
     UNSUPPORTED_SOP_CLASS = "unsupported_sop_class"
     """Refusal: a SOP class that is not on our list of known image classes."""
     STRUCTURED_REPORT = "structured_report"
@@ -39,6 +43,17 @@ class ReasonCode(StrEnum):
     """Refusal: the pixels need cleaning but their encoding or layout is one we cannot rewrite."""
 
 
+class CleaningMethod(StrEnum):
+    """What told us where the burned-in text is, when the pixels were cleaned."""
+
+    REGIONS = "regions"
+    """The instance's Sequence of Ultrasound Regions: everything outside its data regions is blanked."""
+    LAYOUT_TABLE = "layout_table"
+    """A row of the table of known device layouts (``data/us_layouts.csv``): its rectangles are blanked."""
+    NONE = "none"
+    """The pixels were not cleaned (they need not be, or the instance is refused)."""
+
+
 @dataclass(frozen=True)
 class Reason:
     """A reason code and a sentence for people. The text never holds patient data."""
@@ -52,17 +67,19 @@ class Report:
     """The verdict on one instance.
 
     ``pixels_cleaned`` is true when burned-in text was (from :func:`anonymize_file`) or will be (from
-    :func:`assess`) blanked from the pixel data.
+    :func:`assess`) blanked from the pixel data, and ``cleaning`` names the method that said where.
     """
 
     anonymizable: bool
     pixels_cleaned: bool
     reasons: tuple[Reason, ...]
+    cleaning: CleaningMethod = CleaningMethod.NONE
 
     def as_json(self) -> dict[str, object]:
         """The report as JSON-ready data."""
         return {
             "anonymizable": self.anonymizable,
             "pixels_cleaned": self.pixels_cleaned,
+            "cleaning": self.cleaning.value,
             "reasons": [{"code": reason.code.value, "text": reason.text} for reason in self.reasons],
         }

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 from pydicom import dcmread
+from pydicom.data import get_testdata_file
 from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
 from pydicom.uid import UID, CTImageStorage, ExplicitVRLittleEndian, UltrasoundMultiFrameImageStorage
 
@@ -120,6 +121,13 @@ def write(ds: Dataset, path: Path, transfer_syntax: str = ExplicitVRLittleEndian
         ds.compress(transfer_syntax)
     path.write_bytes(to_bytes(ds, transfer_syntax))
     return path
+
+
+def real_file(name: str) -> Path:
+    """A file shipped with pydicom or with pydicom-data (a development requirement), never downloaded."""
+    path = get_testdata_file(name, download=False)
+    assert path is not None, f"{name} is in neither pydicom nor pydicom-data"
+    return Path(path)
 
 
 def read(path: Path) -> FileDataset:

@@ -63,8 +63,8 @@ def test_an_instance_that_cannot_be_shared_is_reported_and_not_written(tmp_path:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"this is not a DICOM file at all" * 10, "not a DICOM file"),
-        (b"\0" * 128 + b"DICM" + b"\x02\x00\x10\x00UI\xff", "no transfer syntax"),  # cut inside the meta
+        (b"this is not a DICOM file at all" * 10, "not DICOM"),
+        (b"\0" * 128 + b"DICM" + b"\x02\x00\x10\x00UI\xff", "no Transfer Syntax UID"),  # cut inside the meta
         (None, "does not exist"),
     ],
 )

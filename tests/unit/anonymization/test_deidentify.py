@@ -285,3 +285,45 @@ def test_invalid_values_are_not_quoted_in_warnings_or_logs(
     assert patient_data.PATIENT_IDS[0] not in said
     assert patient_data.PATIENT_NAMES[0] not in said
     assert read(tmp_path / "out.dcm").StudyDate == ""  # could not be shifted: Z
+
+
+EDITION_2026C_FREE_TEXT = (
+    "SecondaryCaptureDeviceID",
+    "HardcopyCreationDeviceID",
+    "MultiplexGroupLabel",
+    "ChannelLabel",
+    "ChannelDerivationDescription",
+    "AcquisitionContextDescription",
+)
+
+
+def test_the_free_text_rows_of_edition_2026c_are_removed_under_the_basic_profile(tmp_path: Path) -> None:
+    ds = ct_slice()
+    name = patient_data.PATIENT_NAMES[0]
+    for keyword in EDITION_2026C_FREE_TEXT:
+        setattr(ds, keyword, name[:16])  # SH holds 16 characters
+    text = Dataset()
+    text.UnformattedTextValue = f"Patient {name}"
+    ds.TextObjectSequence = [text]  # not in the table: kept, and the rules applied to its items
+    source = write(ds, tmp_path / "in.dcm")
+    for options in (Options(), PATIENT_SHARE_OPTIONS):
+        target = tmp_path / "out.dcm"
+        assert anonymize_file(source, target, key=KEY, options=options).anonymizable
+        out = read(target)
+        for keyword in EDITION_2026C_FREE_TEXT:
+            assert keyword not in out, keyword  # X
+        assert out.TextObjectSequence[0].UnformattedTextValue == "ANONYMIZED"  # D
+        assert name[:16].encode() not in target.read_bytes()
+
+
+def test_sequences_edition_2026c_removes_are_no_longer_kept_and_cleaned_inside(tmp_path: Path) -> None:
+    ds = ct_slice()
+    code = Dataset()
+    code.CodeValue, code.CodingSchemeDesignator, code.CodeMeaning = "2106-3", "CDCREC", "White"
+    ds.EthnicGroupCodeSequence = [code]
+    annotation = Dataset()
+    annotation.UnformattedTextValue = patient_data.PATIENT_NAMES[0]
+    ds.WaveformAnnotationSequence = [annotation]  # X/D: Type 3 in every IOD we accept, so X
+    out = anonymized(tmp_path, ds)
+    assert "EthnicGroupCodeSequence" not in out
+    assert "WaveformAnnotationSequence" not in out

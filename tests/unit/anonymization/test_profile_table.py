@@ -9,18 +9,35 @@ import pytest
 
 from chalicelib.domain.anonymization.attribute_types import ATTRIBUTE_TYPES, resolve_action
 from chalicelib.domain.anonymization.options import PATIENT_SHARE_OPTIONS, Option, Options
-from chalicelib.domain.anonymization.profile_table import PRIVATE_ATTRIBUTES_TAG, profile_rows
+from chalicelib.domain.anonymization.profile_table import PRIVATE_ATTRIBUTES_TAG, profile_edition, profile_rows
 from chalicelib.domain.anonymization.rules import Action, compile_profile
 
-REFERENCE = Path(__file__).resolve().parents[3] / ".." / "shared" / "reference" / "ps3.15-annex-e-attributes.json"
+EDITION = "2026c"
+REFERENCE = (
+    Path(__file__).resolve().parents[3] / ".." / "shared" / "reference" / f"ps3.15-annex-e-attributes-{EDITION}.json"
+)
 
 
 @pytest.fixture(scope="module")
-def reference_attributes() -> list[dict[str, object]]:
+def reference() -> dict[str, object]:
     if not REFERENCE.is_file():
-        pytest.skip(f"the transcription of PS3.15 Table E.1-1 is not beside this checkout ({REFERENCE})")
-    attributes: list[dict[str, object]] = json.loads(REFERENCE.read_text(encoding="utf-8"))["attributes"]
+        pytest.skip(
+            f"the transcription of PS3.15 Table E.1-1, edition {EDITION}, is not beside this checkout ({REFERENCE})"
+        )
+    document: dict[str, object] = json.loads(REFERENCE.read_text(encoding="utf-8"))
+    return document
+
+
+@pytest.fixture(scope="module")
+def reference_attributes(reference: dict[str, object]) -> list[dict[str, object]]:
+    attributes = reference["attributes"]
+    assert isinstance(attributes, list)
     return attributes
+
+
+def test_the_table_says_it_follows_the_edition_it_is_checked_against(reference: dict[str, object]) -> None:
+    assert reference["edition"] == EDITION
+    assert profile_edition() == EDITION
 
 
 def _reference_tag(tag: str) -> str:

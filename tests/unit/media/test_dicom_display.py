@@ -11,7 +11,7 @@ from pydicom.dataset import Dataset
 from pydicom.pixels.processing import apply_color_lut
 
 from chalicelib.media.dicom_render import first_display_frame, iter_display_frames
-from chalicelib.media.errors import UnsupportedPixelData
+from chalicelib.media.errors import UnreadableDicom, UnsupportedPixelData
 
 from .samples import dicom_file, pydicom_file
 
@@ -198,7 +198,7 @@ def test_unsupported_photometric_interpretation_is_refused(tmp_path: Path) -> No
 
 def test_a_file_that_is_not_dicom_is_refused(tmp_path: Path) -> None:
     (tmp_path / "note.txt").write_text("hello")
-    with pytest.raises(UnsupportedPixelData):
+    with pytest.raises(UnreadableDicom):
         first_display_frame(tmp_path / "note.txt")
 
 

@@ -11,10 +11,10 @@ import pytest
 from PIL import Image
 from pydicom.encaps import encapsulate, generate_frames
 
+from chalicelib.media.dicom_file import read_header
 from chalicelib.media.dicom_render import (
     first_display_frame,
     iter_display_frames,
-    read_header,
     render_stills,
     still_format,
     thumbnail,

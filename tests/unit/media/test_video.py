@@ -10,7 +10,8 @@ import av
 import numpy as np
 import pytest
 
-from chalicelib.media.dicom_render import iter_display_frames, read_header, render_cine_mp4, thumbnail
+from chalicelib.media.dicom_file import read_header
+from chalicelib.media.dicom_render import iter_display_frames, render_cine_mp4, thumbnail
 from chalicelib.media.errors import MediaError, UnreadableMedia
 from chalicelib.media.video import encode_mp4, strip_video_metadata
 
