@@ -50,34 +50,8 @@ def ses_record(event: str, message_id: str, sender: str, to: list[str], now: dat
                 "reportingMTA": "local",
             },
         },
-        "bounce": {
-            "eventType": "Bounce",
-            "bounce": {
-                "bounceType": "Permanent",
-                "bounceSubType": "General",
-                "bouncedRecipients": [
-                    {**r, "action": "failed", "status": "5.1.1", "diagnosticCode": "smtp; 550 5.1.1 user unknown"}
-                    for r in recipients
-                ],
-                "timestamp": at,
-                "feedbackId": feedback,
-                "reportingMTA": "dsn; local",
-            },
-        },
-        "soft_bounce": {
-            "eventType": "Bounce",
-            "bounce": {
-                "bounceType": "Transient",
-                "bounceSubType": "MailboxFull",
-                "bouncedRecipients": [
-                    {**r, "action": "failed", "status": "4.2.2", "diagnosticCode": "smtp; 452 4.2.2 mailbox full"}
-                    for r in recipients
-                ],
-                "timestamp": at,
-                "feedbackId": feedback,
-                "reportingMTA": "dsn; local",
-            },
-        },
+        "bounce": _bounce("Permanent", "General", "5.1.1", "550 5.1.1 user unknown", recipients, at, feedback),
+        "soft_bounce": _bounce("Transient", "MailboxFull", "4.2.2", "452 4.2.2 mailbox full", recipients, at, feedback),
         "complaint": {
             "eventType": "Complaint",
             "complaint": {
@@ -102,6 +76,25 @@ def ses_record(event: str, message_id: str, sender: str, to: list[str], now: dat
         },
     }
     return {**records[event], "mail": mail}
+
+
+def _bounce(
+    kind: str, sub_type: str, status: str, smtp: str, recipients: list[dict[str, str]], at: str, feedback: str
+) -> dict[str, Any]:
+    """An SES Bounce record's own part."""
+    return {
+        "eventType": "Bounce",
+        "bounce": {
+            "bounceType": kind,
+            "bounceSubType": sub_type,
+            "bouncedRecipients": [
+                {**r, "action": "failed", "status": status, "diagnosticCode": f"smtp; {smtp}"} for r in recipients
+            ],
+            "timestamp": at,
+            "feedbackId": feedback,
+            "reportingMTA": "dsn; local",
+        },
+    }
 
 
 def sms_log_line(event: str, message_id: str, phone: str, now: datetime) -> dict[str, Any]:

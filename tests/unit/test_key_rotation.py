@@ -22,7 +22,8 @@ from chalicelib.services.deps import Deps
 from chalicelib.settings import settings
 from chalicelib.workers.rotation import rotate_secret_key
 from tests import dicom_files, patient_data
-from tests.fakes import FakeJobQueue, FakeSigningKeys, mailer, sms
+from tests.fakes import FakeSigningKeys, mailer, sms
+from tests.unit.test_shares import run_jobs
 
 STUDY = "1.2.826.0.1.3680043.8.498.901"
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -192,17 +193,6 @@ def clinic(deps: Deps) -> str:
     clinic_id = accounts.create_clinic("Kliniken Väst", deps)[0].clinic_id
     ingest.store_instances(clinic_id, [dicom_files.instance(study_uid=STUDY)], deps)
     return clinic_id
-
-
-def run_jobs(deps: Deps) -> None:
-    jobs = deps.jobs
-    assert isinstance(jobs, FakeJobQueue)
-    while jobs.sent:
-        queue, message = jobs.sent.pop(0)
-        if queue == "share":
-            shares.prepare_and_send(message["share_id"], deps)
-        else:
-            shares.deliver(message["share_id"], deps)
 
 
 def link_in(text: str) -> str:
