@@ -33,7 +33,7 @@ from pynamodb.attributes import UnicodeAttribute
 from pynamodb.models import Model
 
 app = Chalice(app_name="bare")
-client = boto3.client("dynamodb", region_name="eu-north-1")
+session = boto3.session.Session()  # what importing boto3 makes ready; clients are made on first use
 
 
 class Item(Model):
