@@ -14,7 +14,7 @@ export AWS_DEFAULT_REGION ?= eu-north-1
 
 .PHONY: run test lint typecheck unit unit-future package cfn-lint bench clean
 
-$(STAMP): requirements.txt requirements-media.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-media.txt requirements-gateway.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
