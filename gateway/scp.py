@@ -258,6 +258,10 @@ class StorageScp:
         """One JSON line per association: who called, what was stored or refused (SOP Instance UIDs)."""
         with self._lock:
             record = self._associations.pop(assoc, None)
+            if not self._associations:
+                # No association is receiving (a new one registers under this lock before it reads): what
+                # is left in incoming/ was never acknowledged (an aborted association's partial dataset).
+                self.spool.clear_incoming()
         if record is None:
             return
         outcome = (

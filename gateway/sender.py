@@ -79,6 +79,12 @@ class Sender:
                 "service_unavailable", error=str(err), retry_in_s=round(delay, 2), failures=self.backoff.failures
             )
             return delay
+        except OSError as err:
+            # The spool's disk failed us (full, say): nothing is lost by waiting, and the SCP goes on
+            # answering Out of Resources meanwhile.
+            delay = self.backoff.next_delay()
+            self.log.write("spool_error", error=type(err).__name__, errno=err.errno, retry_in_s=round(delay, 2))
+            return delay
         self.backoff.reset()
         return POLL_S if waiting else IDLE_S
 

@@ -190,13 +190,18 @@ class Spool:
         """
         for directory in (self.root, self.incoming, self.pending_dir, self.batches_dir, self.failed_dir):
             directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        removed = self.clear_incoming()
+        for directory in (self.pending_dir, self.batches_dir, self.failed_dir):
+            for temporary in directory.glob(".*.tmp"):
+                temporary.unlink(missing_ok=True)
+        return removed
+
+    def clear_incoming(self) -> int:
+        """Remove partly received datasets (only when nothing is being received); returns how many."""
         removed = 0
         for leftover in self.incoming.iterdir():
             leftover.unlink(missing_ok=True)
             removed += 1
-        for directory in (self.pending_dir, self.batches_dir, self.failed_dir):
-            for temporary in directory.glob(".*.tmp"):
-                temporary.unlink(missing_ok=True)
         return removed
 
     def lock(self) -> None:

@@ -4,6 +4,7 @@ cannot keep it, and that a large dataset is streamed to disk."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import json
@@ -65,27 +66,22 @@ class Gateway:
 @pytest.fixture
 def run_gateway(tmp_path: Path) -> Iterator[object]:
     started: list[Gateway] = []
+    with contextlib.ExitStack() as cleanup:
 
-    def start(allowed: tuple[AllowedPeer, ...] | None = (AllowedPeer("US1"),), **kw: object) -> Gateway:
-        tls = kw.pop("tls", None)
-        settings = ScpSettings("PSHARE", "127.0.0.1", 0, allowed, tls)  # type: ignore[arg-type]
-        gateway = Gateway(tmp_path / f"spool{len(started)}", settings, **kw)  # type: ignore[arg-type]
-        gateway.scp.start()
-        started.append(gateway)
-        return gateway
+        def start(allowed: tuple[AllowedPeer, ...] | None = (AllowedPeer("US1"),), **kw: object) -> Gateway:
+            assert not started, "one gateway a test: pynetdicom's temporary files go to its incoming/"
+            tls = kw.pop("tls", None)
+            settings = ScpSettings("PSHARE", "127.0.0.1", 0, allowed, tls)  # type: ignore[arg-type]
+            gateway = Gateway(tmp_path / "spool", settings, **kw)  # type: ignore[arg-type]
+            cleanup.enter_context(incoming_dir(gateway.spool))
+            gateway.scp.start()
+            started.append(gateway)
+            return gateway
 
-    with incoming_dir_for(tmp_path):
         yield start
-    for gateway in started:
-        gateway.scp.stop(grace_s=1)
+        for gateway in started:
+            gateway.scp.stop(grace_s=1)
     _config.STORE_RECV_CHUNKED_DATASET = False
-
-
-def incoming_dir_for(tmp_path: Path) -> object:
-    """pynetdicom's temporary files go to a folder of the test (one ``incoming/`` for every gateway of it)."""
-    shared = Spool(tmp_path / "shared", max_bytes=0, min_free_bytes=0)
-    shared.prepare()
-    return incoming_dir(shared)
 
 
 def scu(*contexts: tuple[str, list[str]], title: str = "US1") -> AE:
@@ -211,6 +207,31 @@ assoc = ae.associate("127.0.0.1", int(sys.argv[1]), ae_title="PSHARE")
 print(hex(assoc.send_c_store(sys.argv[2]).Status))
 assoc.release()
 """
+
+
+def test_a_dataset_cut_off_mid_transfer_is_neither_acknowledged_nor_left_behind(run_gateway, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    gateway = run_gateway()
+    cine = tmp_path / "cine.dcm"
+    cine.write_bytes(dicom_files.instance(frames=60, rows=240, columns=320))
+    sender = subprocess.Popen([sys.executable, "-c", SEND_STREAMED, str(gateway.scp.port), str(cine)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+
+        def partly_received() -> bool:
+            return any(p.stat().st_size > 2_000_000 for p in gateway.spool.incoming.glob("*.dcm"))
+
+        deadline = time.monotonic() + 30
+        while not partly_received() and time.monotonic() < deadline:
+            time.sleep(0.001)
+        assert partly_received(), "the transfer was under way"
+    finally:
+        sender.kill()  # the modality dies mid-transfer
+        sender.communicate(timeout=10)
+    [line] = gateway.lines(at_least=1)
+    assert line["outcome"] in ("aborted", "closed")
+    assert line["stored"] == 0
+    assert gateway.spool.pending() == []
+    assert list(gateway.spool.incoming.iterdir()) == []
 
 
 def test_a_pdu_longer_than_announced_closes_the_connection_before_it_is_buffered(run_gateway) -> None:  # type: ignore[no-untyped-def]

@@ -207,3 +207,29 @@ def test_upload_log_lines_carry_ids_only(spool: Spool, clock: FakeClock) -> None
     [line] = [json.loads(x) for x in log.getvalue().splitlines()]
     assert set(line) == {"time", "event", "upload_id", "index", "sop_instance_uid", "bytes", "outcome"}
     assert line["sop_instance_uid"] == f"{UID}1"
+
+
+def test_a_full_disk_under_the_sender_makes_it_wait_not_die(spool: Spool, clock: FakeClock) -> None:
+    import errno
+
+    bodies = receive(spool, clock, 2)
+
+    class FullDisk(Spool):
+        full = True
+
+        def mark_posted(self, upload_id: str, index: int, now: object) -> None:
+            if self.full:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            super().mark_posted(upload_id, index, now)  # type: ignore[arg-type]
+
+    disk = FullDisk(spool.root, max_bytes=spool.max_bytes, min_free_bytes=0)
+    api = FakeServiceApi()
+    log = io.StringIO()
+    s = sender(disk, api, clock, log)
+    assert s.step() >= 0.5
+    assert '"spool_error"' in log.getvalue()
+    assert len(disk.pending()) == 2
+    disk.full = False
+    settle(s, 5)
+    assert disk.pending() == []
+    assert sorted(api.stored_bodies()) == sorted(bodies)
