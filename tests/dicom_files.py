@@ -7,6 +7,7 @@ import io
 import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import (
+    CTImageStorage,
     ExplicitVRLittleEndian,
     SecondaryCaptureImageStorage,
     UltrasoundMultiFrameImageStorage,
@@ -83,6 +84,33 @@ def instance(
     pixels[:, rows // 4 : rows // 2, :, 1] = 200
     ds.PixelData = pixels.tobytes()
     return to_bytes(ds, transfer_syntax)
+
+
+def ct_slice(
+    *,
+    study_uid: str,
+    series_uid: str,
+    number: int,
+    patient_name: str = patient_data.PATIENT_NAMES[2],
+    patient_id: str = patient_data.PATIENT_IDS[1],
+    size: int = 64,
+) -> bytes:
+    """One CT Image Storage slice (16-bit MONOCHROME2) of a series, as Part 10."""
+    ds = Dataset()
+    ds.SOPClassUID = CTImageStorage
+    ds.SOPInstanceUID = generate_uid()
+    ds.StudyInstanceUID, ds.SeriesInstanceUID = study_uid, series_uid
+    ds.PatientName, ds.PatientID, ds.PatientBirthDate = patient_name, patient_id, "19121212"
+    ds.StudyDate, ds.StudyTime, ds.AccessionNumber = "20261120", "101500", "ACC-1001"
+    ds.Modality, ds.SeriesNumber, ds.InstanceNumber = "CT", 2, number
+    ds.ImagePositionPatient, ds.ImageOrientationPatient = [0, 0, number * 2.5], [1, 0, 0, 0, 1, 0]
+    ds.SliceThickness, ds.PixelSpacing = 2.5, [0.7, 0.7]
+    ds.RescaleIntercept, ds.RescaleSlope = -1024, 1
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.Rows = ds.Columns = size
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+    ds.PixelData = (np.add.outer(np.arange(size), np.arange(size)) * 8 + number).astype(np.uint16).tobytes()
+    return to_bytes(ds)
 
 
 def to_bytes(ds: Dataset, transfer_syntax: str = ExplicitVRLittleEndian) -> bytes:

@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,8 +61,15 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    state = tmp_path_factory.mktemp("local-state")
-    port, aws_port = free_port(), free_port()
+    with running_stack(tmp_path_factory.mktemp("local-state")) as started:
+        yield started
+
+
+@contextmanager
+def running_stack(state: Path, port: int | None = None, aws_port: int | None = None) -> Iterator[Stack]:
+    """``python -m local.run`` with its state in ``state``, on the given ports (free ones by default), until
+    the block ends; then Ctrl-C, which must stop it cleanly, with no patient data in its log."""
+    port, aws_port = port or free_port(), aws_port or free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "RESOURCE_PREFIX", "POWERTOOLS_"))}
     env.update({"PORT": str(port), "AWS_PORT": str(aws_port), "LOCAL_STATE_DIR": str(state), "PYTHONUNBUFFERED": "1"})
     log_path = state / "stack.log"

@@ -144,6 +144,22 @@ print(json.dumps({{"sizes": sizes, "media": [n for n in {MEDIA_ONLY!r} if import
     assert result["media"] == []
 
 
+def test_neither_deployable_holds_the_on_site_gateway_or_its_dicom_networking(
+    package_dir: Path, media_root: Path
+) -> None:
+    """gateway/ runs on the clinic's box (requirements-gateway.txt); a Lambda has no use for it or pynetdicom."""
+    with zipfile.ZipFile(package_dir / "deployment.zip") as package:
+        zip_tops = {n.split("/")[0] for n in package.namelist()}
+    image_tops = {p.name for p in media_root.iterdir()}
+    for tops in (zip_tops, image_tops):
+        assert "chalicelib" in tops  # the listing is of a real deployable
+        assert "gateway" not in tops
+        assert not [t for t in tops if t.lower().startswith("pynetdicom")]
+    for requirements in ("requirements.txt", "requirements-media.txt"):
+        assert "pynetdicom" not in pinned(ROOT / requirements)
+    assert "pynetdicom" in pinned(ROOT / "requirements-gateway.txt")
+
+
 # ---------------------------------------------------------------------------------------------- the media image
 
 

@@ -1,0 +1,248 @@
+"""The gateway's intake: a local SCU into the spool, against copying the same bytes to the same disk.
+
+    python bench/gateway.py [--runs N]
+
+Files (generated in a temporary folder on the spool's disk, not committed): a 150-frame 640×480 RGB
+ultrasound cine (~138 MB) and a 100-instance CT series (512×512, 16 bit, ~0.5 MB each). For each, in
+one run:
+
+* copy     — the baseline: the same files copied to the same disk, each fsynced, and its folder fsynced
+             (the durability the gateway gives before it answers; a copy that is not fsynced is printed
+             too, for reference);
+* gateway  — ``python -m gateway`` (a separate process, its uploads pointed at a closed port so that
+             nothing leaves the spool; one small instance sent first, so that what is timed is a running
+             gateway) receiving the files from a local SCU, until the last C-STORE response: DCMTK's
+             ``storescu`` when it is installed, and pynetdicom's SCU (streaming from disk);
+* for reference, ``storescu`` into ``storescp --ignore`` (DCMTK's SCP discarding what it receives):
+             how fast the client alone sends;
+* the ratio copy time ÷ gateway time (goal ≥ 0.5), and the gateway's peak memory (VmHWM) while it
+  received the cine (goal below 100 MB; measured in a gateway that received nothing else).
+
+Medians of ``--runs`` runs (default 3).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+AE_TITLE = "PSHARE"
+
+
+def make_series(folder: Path, count: int) -> list[Path]:
+    """``count`` CT slices of 512×512 16-bit pixels, one study and series."""
+    import numpy as np
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
+
+    folder.mkdir(parents=True, exist_ok=True)
+    study, series = generate_uid(), generate_uid()
+    paths = []
+    for i in range(count):
+        ds = Dataset()
+        ds.SOPClassUID, ds.SOPInstanceUID = CTImageStorage, generate_uid()
+        ds.StudyInstanceUID, ds.SeriesInstanceUID = study, series
+        ds.PatientName, ds.PatientID, ds.StudyDate, ds.Modality = "Bench^Patient", "BENCH-1", "20261123", "CT"
+        ds.InstanceNumber, ds.ImagePositionPatient, ds.SliceThickness = i + 1, [0, 0, i], 1
+        ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+        ds.Rows = ds.Columns = 512
+        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+        ds.PixelData = (np.add.outer(np.arange(512), np.arange(512)) + i).astype(np.uint16).tobytes()
+        ds.file_meta = FileMetaDataset()
+        ds.file_meta.MediaStorageSOPClassUID, ds.file_meta.MediaStorageSOPInstanceUID = (
+            CTImageStorage,
+            ds.SOPInstanceUID,
+        )
+        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        path = folder / f"ct{i:03d}.dcm"
+        ds.save_as(path, enforce_file_format=True)
+        paths.append(path)
+    return paths
+
+
+def copy_files(files: list[Path], target: Path, *, durable: bool) -> float:
+    """Seconds to copy ``files`` into ``target`` (fsyncing each and the folder when ``durable``)."""
+    target.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    for path in files:
+        with path.open("rb") as reader, (target / path.name).open("wb") as writer:
+            shutil.copyfileobj(reader, writer, 1024 * 1024)
+            if durable:
+                writer.flush()
+                os.fsync(writer.fileno())
+        if durable:
+            fd = os.open(target, os.O_RDONLY | os.O_DIRECTORY)
+            os.fsync(fd)
+            os.close(fd)
+    elapsed = time.perf_counter() - started
+    shutil.rmtree(target)
+    return elapsed
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def gateway(workdir: Path) -> Iterator[tuple[int, int, Path]]:
+    """A gateway process: (port, pid, spool). Its uploads go to a port nobody listens on."""
+    spool = workdir / "spool"
+    shutil.rmtree(spool, ignore_errors=True)
+    key = workdir / "key"
+    key.write_text("psk_bench_bench\n")
+    key.chmod(0o600)
+    port = free_port()
+    command = [sys.executable, "-m", "gateway", "--ae-title", AE_TITLE, "--port", str(port), "--bind", "127.0.0.1",
+               "--api-url", f"http://127.0.0.1:{free_port()}", "--api-key-file", str(key), "--allow", "BENCH",
+               "--spool", str(spool), "--max-backoff", "600", "--min-free-mb", "64"]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        started = json.loads(process.stdout.readline())
+        assert started["event"] == "started", started
+        yield port, process.pid, spool
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM")
+
+
+def send_storescu(port: int, files: list[Path]) -> float:
+    started = time.perf_counter()
+    subprocess.run(["storescu", "-aet", "BENCH", "-aec", AE_TITLE, "127.0.0.1", str(port), *map(str, files)],
+                   check=True, timeout=600)  # fmt: skip
+    return time.perf_counter() - started
+
+
+def send_pynetdicom(port: int, files: list[Path]) -> float:
+    """pynetdicom's SCU, streaming each file from disk (``STORE_SEND_CHUNKED_DATASET``), in its own process."""
+    program = """
+import sys, time
+from pydicom import dcmread
+from pynetdicom import AE, _config
+_config.STORE_SEND_CHUNKED_DATASET = True
+port, files = int(sys.argv[1]), sys.argv[2:]
+ae = AE(ae_title="BENCH")
+for uid in sorted({str(dcmread(f, stop_before_pixels=True).SOPClassUID) for f in files}):
+    ae.add_requested_context(uid, ["1.2.840.10008.1.2.1"])
+started = time.perf_counter()
+assoc = ae.associate("127.0.0.1", port, ae_title="PSHARE")
+assert assoc.is_established
+for f in files:
+    status = assoc.send_c_store(f)
+    assert status.Status == 0, hex(status.Status)
+assoc.release()
+print(time.perf_counter() - started)
+"""
+    done = subprocess.run([sys.executable, "-c", program, str(port), *map(str, files)], check=True, timeout=600,
+                          capture_output=True, text=True)  # fmt: skip
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def client_ceiling(files: list[Path]) -> float:
+    """storescu into DCMTK's own SCP told to discard what it receives (``storescp --ignore``, its largest
+    PDU): how fast the client alone can send, for reference."""
+    port = free_port()
+    sink = subprocess.Popen(["storescp", "--ignore", "-pdu", "131072", "-aet", AE_TITLE, str(port)])
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        return send_storescu(port, files)
+    finally:
+        sink.terminate()
+        sink.wait(timeout=10)
+
+
+def measure(
+    name: str,
+    files: list[Path],
+    workdir: Path,
+    runs: int,
+    senders: dict[str, Callable[[int, list[Path]], float]],
+    warm_up: Path,
+) -> dict[str, object]:
+    size = sum(p.stat().st_size for p in files)
+    copy = statistics.median(copy_files(files, workdir / "copy", durable=True) for _ in range(runs))
+    copy_cached = statistics.median(copy_files(files, workdir / "copy", durable=False) for _ in range(runs))
+    result: dict[str, object] = {"files": len(files), "MB": round(size / 1e6, 1), "copy_s": round(copy, 3),
+                                 "copy_not_fsynced_s": round(copy_cached, 3)}  # fmt: skip
+    if "storescu" in senders and shutil.which("storescp"):
+        result["storescu_to_storescp_ignore_s"] = round(
+            statistics.median(client_ceiling(files) for _ in range(runs)), 3
+        )
+    for client, send in senders.items():
+        times, peaks = [], []
+        for _ in range(runs):
+            with gateway(workdir) as (port, pid, spool):
+                send(port, [warm_up])  # a running gateway, not its first C-STORE after start
+                times.append(send(port, files))
+                peaks.append(peak_rss_mb(pid))
+                kept = list((spool / "pending").glob("*.dcm"))
+                assert len(kept) == len(files) + 1, f"{len(kept) - 1} of {len(files)} in the spool"
+                assert sum(p.stat().st_size for p in kept) >= size
+        took = statistics.median(times)
+        result[client] = {"s": round(took, 3), "MB/s": round(size / 1e6 / took, 1), "ratio": round(copy / took, 2),
+                          "peak_MB": round(max(peaks), 1)}  # fmt: skip
+    print(json.dumps({name: result}), flush=True)
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    from bench.ingest import make_file
+
+    senders: dict[str, Callable[[int, list[Path]], float]] = {}
+    if shutil.which("storescu"):
+        senders["storescu"] = send_storescu
+    senders["pynetdicom"] = send_pynetdicom
+    with tempfile.TemporaryDirectory(dir=ROOT / "build" if (ROOT / "build").is_dir() else None) as tmp:
+        workdir = Path(tmp)
+        cine = make_file(workdir / "cine.dcm", 150)
+        series = make_series(workdir / "series", 100)
+        warm_up = make_series(workdir / "warm-up", 1)[0]
+        cine_result = measure("cine_150_frames", [cine], workdir, args.runs, senders, warm_up)
+        series_result = measure("ct_series_100", series, workdir, args.runs, senders, warm_up)
+    results = {"cine_150_frames": cine_result, "ct_series_100": series_result}
+    goals = {
+        "ratio >= 0.5": {
+            f"{name}/{client}": r["ratio"] >= 0.5
+            for name, result in results.items()
+            for client, r in result.items()
+            if isinstance(r, dict)
+        },
+        "cine peak < 100 MB": {client: r["peak_MB"] < 100 for client, r in cine_result.items() if isinstance(r, dict)},
+    }
+    print(json.dumps({"goals_met": goals}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
