@@ -33,7 +33,7 @@ from pynetdicom.transport import AssociationSocket, RequestHandler, ThreadedAsso
 from gateway.logs import JsonLog
 from gateway.spool import Spool, SpoolFull, safe_uid
 
-#: What the service ingests (``chalicelib.domain.dicom_header.SUPPORTED_TRANSFER_SYNTAXES``; a unit test
+#: What the service ingests (what ``chalicelib.media.dicom_file.can_decode`` accepts; a unit test
 #: keeps the two lists equal): uncompressed, JPEG, JPEG-LS, JPEG 2000 and HTJ2K, RLE.
 TRANSFER_SYNTAXES = (
     "1.2.840.10008.1.2.1",  # Explicit VR Little Endian
