@@ -14,7 +14,7 @@ from tests.e2e.test_share import count_messages, stow, wait_for_message
 
 pytestmark = pytest.mark.e2e
 
-STUDY = "1.2.826.0.1.3680043.8.498.960"
+STUDY = "1.2.826.0.1.3680043.8.498.968"
 
 
 def deliveries(stack: Stack, share_id: str) -> list[dict[str, Any]]:
