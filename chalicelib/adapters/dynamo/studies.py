@@ -233,9 +233,11 @@ class DynamoStudyIndex:
         if query.patient_name and literal_prefix(query.patient_name):
             prefix = literal_prefix(query.patient_name)
             return list(StudyModel.by_family_name.query(clinic_id, StudyModel.name_family.startswith(prefix)))
-        if query.text and query.text.split():
-            word = query.text.split()[0]
-            prefix = literal_prefix(word)
+        words = fold(query.text or "").split()
+        if words and literal_prefix(words[0]):
+            # A word with no literal start (``*****``, ``^``) narrows nothing, and DynamoDB refuses an
+            # empty key: such a search reads the clinic's studies and ``search`` filters them.
+            word, prefix = words[0], literal_prefix(words[0])
             return [
                 *StudyModel.by_family_name.query(clinic_id, StudyModel.name_family.startswith(prefix)),
                 *StudyModel.by_given_name.query(clinic_id, StudyModel.name_given.startswith(prefix)),
