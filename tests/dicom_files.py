@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+import struct
+from typing import Any
 
 import numpy as np
+from pydicom import dcmread
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import (
     ExplicitVRLittleEndian,
@@ -145,3 +148,19 @@ def pdf_report(*, study_uid: str, patient_name: str = patient_data.PATIENT_NAMES
     pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
     ds.EncapsulatedDocument = pdf + (b"\0" if len(pdf) % 2 else b"")
     return to_bytes(ds)
+
+
+def nested_sequences(depth: int, **kwargs: Any) -> bytes:
+    """An instance whose Content Sequence nests ``depth`` levels (undefined lengths), before its pixels.
+
+    Written by hand: pydicom itself recurses once per level, so it cannot write what this tests.
+    """
+    whole = instance(**kwargs)
+    ds = dcmread(io.BytesIO(whole))
+    del ds.PixelData
+    head = to_bytes(ds)
+    assert whole.startswith(head)  # the Pixel Data element comes last
+    item = struct.pack("<HHI", 0xFFFE, 0xE000, 0xFFFFFFFF)
+    level = struct.pack("<HH2sHI", 0x0040, 0xA730, b"SQ", 0, 0xFFFFFFFF) + item
+    close = struct.pack("<HHI", 0xFFFE, 0xE00D, 0) + struct.pack("<HHI", 0xFFFE, 0xE0DD, 0)
+    return head + level * depth + close * depth + whole[len(head) :]

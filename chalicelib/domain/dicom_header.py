@@ -81,13 +81,35 @@ def read_header(source: BinaryIO) -> Header:
 
     try:
         dataset = dcmread(source, stop_before_pixels=True)
+        _ensure_shallow(dataset)
     except InvalidDicomError as err:
         raise Unreadable("The file is not DICOM (no DICM preamble or readable header)") from err
+    except RecursionError as err:
+        raise Unreadable(_TOO_DEEP) from err
     except (EOFError, ValueError, KeyError, TypeError, OSError, NotImplementedError) as err:
         raise Unreadable("The DICOM header is truncated or malformed") from err
     # stop_before_pixels leaves the stream at the Pixel Data element, if there is one: look at it.
     has_pixel_data = _check_pixel_data(source, dataset)
     return header_of(dataset, has_pixel_data=has_pixel_data)
+
+
+#: How deep sequences may nest in what we accept: structured reports, the deepest in practice, stay
+#: well inside it, and every later reader (index, anonymizer, renderer) stays far from Python's
+#: recursion limit.
+MAX_SEQUENCE_DEPTH = 32
+_TOO_DEEP = f"The DICOM header nests sequences deeper than {MAX_SEQUENCE_DEPTH} levels"
+
+
+def _ensure_shallow(dataset: Dataset) -> None:
+    """Raise Unreadable when sequences nest deeper than MAX_SEQUENCE_DEPTH (walked without recursion)."""
+    pending: list[tuple[Dataset, int]] = [(dataset, 0)]
+    while pending:
+        current, depth = pending.pop()
+        if depth > MAX_SEQUENCE_DEPTH:
+            raise Unreadable(_TOO_DEEP)
+        for element in current:
+            if element.VR == "SQ":
+                pending.extend((item, depth + 1) for item in element.value)
 
 
 def header_of(dataset: Dataset, *, has_pixel_data: bool) -> Header:

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 
+from chalicelib.domain.dicom_header import MAX_SEQUENCE_DEPTH
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.studies import FileStatus, Instance, StudyQuery, quarantine_key
 from chalicelib.services import ingest
@@ -55,6 +56,7 @@ def test_sending_the_same_instance_again_is_idempotent(deps: Deps, clock: FakeCl
         (dicom_files.instance()[:-64], "truncated"),
         (dicom_files.without(dicom_files.instance(), "SOPInstanceUID"), "no SOP Instance UID"),
         (dicom_files.with_transfer_syntax(dicom_files.instance(), "1.2.840.10008.1.2.4.102"), "not supported"),
+        (dicom_files.nested_sequences(1000), "nests sequences deeper than 32"),
     ],
 )
 def test_bad_files_are_quarantined_with_a_reason_and_never_indexed(deps: Deps, data: bytes, reason: str) -> None:
@@ -104,6 +106,22 @@ def test_pre_signed_uploads_are_pending_until_the_worker_indexes_them(deps: Deps
     (instance,) = deps.studies.instances(CLINIC, "7.7")
     assert instance.thumbnail_key is not None
     assert objects(deps).open("ingest-bucket", instance.thumbnail_key).read().startswith(b"\xff\xd8")
+
+
+@pytest.mark.parametrize("depth", [MAX_SEQUENCE_DEPTH + 1, 1000])
+def test_a_deeply_nested_upload_fails_in_one_delivery(deps: Deps, depth: int) -> None:
+    requested = ingest.request_uploads(CLINIC, 1, deps)
+    key = requested.upload.files[0].object_key
+    objects(deps).put("ingest-bucket", key, dicom_files.nested_sequences(depth), "application/dicom")
+    file = ingest.ingest_object(key, deps)  # returns (no exception): the message is not retried
+    assert file is not None
+    assert file.status is FileStatus.FAILED
+    assert objects(deps).keys("ingest-bucket", "quarantine/") == [quarantine_key(key)]
+
+
+def test_sequences_as_deep_as_the_cap_are_stored(deps: Deps) -> None:
+    (file,) = ingest.store_instances(CLINIC, [dicom_files.nested_sequences(MAX_SEQUENCE_DEPTH)], deps).files
+    assert file.status is FileStatus.STORED
 
 
 def test_the_worker_may_see_an_object_twice(deps: Deps) -> None:
