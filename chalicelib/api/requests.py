@@ -22,6 +22,13 @@ def bind(app: Chalice) -> None:
     _app = app
 
 
+def bound_app() -> Chalice:
+    """The app whose requests are being read."""
+    if _app is None:
+        raise RuntimeError("no app is bound")
+    return _app
+
+
 def current_request() -> Request:
     """The request being handled."""
     if _app is None or _app.current_request is None:
