@@ -164,3 +164,9 @@ def nested_sequences(depth: int, **kwargs: Any) -> bytes:
     level = struct.pack("<HH2sHI", 0x0040, 0xA730, b"SQ", 0, 0xFFFFFFFF) + item
     close = struct.pack("<HHI", 0xFFFE, 0xE00D, 0) + struct.pack("<HHI", 0xFFFE, 0xE0DD, 0)
     return head + level * depth + close * depth + whole[len(head) :]
+
+
+def headless(data: bytes) -> bytes:
+    """A Part 10 file as pydicom 3 writes an in-memory Dataset: group 0002 first, no preamble, no DICM."""
+    assert data[128:132] == b"DICM"
+    return data[132:]

@@ -76,11 +76,12 @@ class Header:
 def read_header(source: BinaryIO) -> Header:
     """Parse the header of a DICOM Part 10 stream without reading its pixel data."""
     # pydicom loads here, not at import: the API Lambda's cold start only pays for it on STOW-RS.
-    from pydicom import dcmread
     from pydicom.errors import InvalidDicomError
 
+    from chalicelib.media.dicom_frames import read_part10
+
     try:
-        dataset = dcmread(source, stop_before_pixels=True)
+        dataset = read_part10(source, stop_before_pixels=True)
         _ensure_shallow(dataset)
     except InvalidDicomError as err:
         raise Unreadable("The file is not DICOM (no DICM preamble or readable header)") from err

@@ -119,6 +119,26 @@ def test_a_deeply_nested_upload_fails_in_one_delivery(deps: Deps, depth: int) ->
     assert objects(deps).keys("ingest-bucket", "quarantine/") == [quarantine_key(key)]
 
 
+def test_a_part_10_stream_without_preamble_is_stored_both_ways(deps: Deps) -> None:
+    """What pydicom writes for an in-memory Dataset, and so what dicomweb-client's store_instances sends."""
+    (file,) = ingest.store_instances(CLINIC, [dicom_files.headless(dicom_files.instance(study_uid="5.5"))], deps).files
+    assert file.status is FileStatus.STORED
+    requested = ingest.request_uploads(CLINIC, 1, deps)
+    key = requested.upload.files[0].object_key
+    objects(deps).put("ingest-bucket", key, dicom_files.headless(dicom_files.instance(study_uid="5.6")), "x")
+    uploaded = ingest.ingest_object(key, deps)
+    assert uploaded is not None
+    assert uploaded.status is FileStatus.STORED
+    (instance,) = deps.studies.instances(CLINIC, "5.6")
+    assert instance.thumbnail_key is not None
+
+
+def test_noise_without_preamble_is_still_not_dicom(deps: Deps) -> None:
+    noise = b"\x02\x00\x00\x00XX" + bytes(200)
+    (file,) = ingest.store_instances(CLINIC, [noise], deps).files
+    assert file.status is FileStatus.FAILED
+
+
 def test_sequences_as_deep_as_the_cap_are_stored(deps: Deps) -> None:
     (file,) = ingest.store_instances(CLINIC, [dicom_files.nested_sequences(MAX_SEQUENCE_DEPTH)], deps).files
     assert file.status is FileStatus.STORED

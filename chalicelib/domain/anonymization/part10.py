@@ -18,11 +18,12 @@ from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset, FileDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.filebase import DicomBytesIO
-from pydicom.filereader import dcmread, read_dataset
+from pydicom.filereader import read_dataset
 from pydicom.filewriter import write_data_element, write_dataset
 from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
 
 from chalicelib.domain.anonymization.errors import NotDicom
+from chalicelib.media.dicom_frames import read_part10
 
 # Our own Implementation Class UID (a 2.25 UUID UID), so a copy says which software de-identified it.
 IMPLEMENTATION_CLASS_UID: Final = "2.25.271418095813146305858254339935806335011"
@@ -52,10 +53,10 @@ def read_header(source: BinaryIO) -> FileDataset:
     Raises NotDicom for anything that is not a Part 10 file pydicom can parse.
     """
     try:
-        header = dcmread(source, stop_before_pixels=True)
+        header = read_part10(source, stop_before_pixels=True)
         if is_deflated(header):
             source.seek(0)
-            header = dcmread(source)
+            header = read_part10(source)
     except (InvalidDicomError, EOFError, OSError, ValueError, KeyError, TypeError, struct.error) as err:
         raise NotDicom("the input is not a DICOM file we can read") from err
     if "TransferSyntaxUID" not in header.file_meta:
