@@ -91,7 +91,26 @@ def read_header(source: BinaryIO) -> Header:
         raise Unreadable("The DICOM header is truncated or malformed") from err
     # stop_before_pixels leaves the stream at the Pixel Data element, if there is one: look at it.
     has_pixel_data = _check_pixel_data(source, dataset)
-    return header_of(dataset, has_pixel_data=has_pixel_data)
+    header = header_of(dataset, has_pixel_data=has_pixel_data)
+    if has_pixel_data:
+        _ensure_within_budget(dataset, header)
+    return header
+
+
+#: The largest frame a worker decodes (8192 × 8192: above any modality's single frame) and the most
+#: pixel bytes an instance may decode to in all (a 1000-frame 1024 × 768 colour cine is 2.4 GB). A
+#: header claiming more is a decompression bomb, or a file we could not render within Lambda's memory.
+MAX_FRAME_PIXELS = 8192 * 8192
+MAX_DECODED_BYTES = 4 * 1024**3
+
+
+def _ensure_within_budget(dataset: Dataset, header: Header) -> None:
+    rows, columns = header.rows or 0, header.columns or 0
+    samples, bits = _int(dataset, "SamplesPerPixel") or 1, _int(dataset, "BitsAllocated") or 8
+    if rows * columns > MAX_FRAME_PIXELS:
+        raise Unreadable(f"A frame of {rows} x {columns} pixels is over the limit of {MAX_FRAME_PIXELS} pixels")
+    if rows * columns * samples * -(-bits // 8) * header.number_of_frames > MAX_DECODED_BYTES:
+        raise Unreadable(f"The image would decode to more than {MAX_DECODED_BYTES // 1024**3} GB")
 
 
 #: How deep sequences may nest in what we accept: structured reports, the deepest in practice, stay
@@ -170,6 +189,8 @@ _PIXEL_TAGS_LE = {b"\xe0\x7f\x10\x00", b"\xe0\x7f\x08\x00", b"\xe0\x7f\x09\x00"}
 _PIXEL_TAGS_BE = {b"\x7f\xe0\x00\x10", b"\x7f\xe0\x00\x08", b"\x7f\xe0\x00\x09"}
 _IMPLICIT_VR = "1.2.840.10008.1.2"
 _DEFLATED = "1.2.840.10008.1.2.1.99"
+_ITEM = b"\xfe\xff\x00\xe0"
+_SOC_SIZ = b"\xff\x4f\xff\x51"
 _LONG_VRS = {b"OB", b"OW", b"OF", b"OD", b"OL", b"OV", b"UN", b"UT", b"SQ", b"UC", b"UR"}
 
 
@@ -204,7 +225,28 @@ def _check_pixel_data(source: BinaryIO, dataset: Dataset) -> bool:
         raise Unreadable("The file is truncated: its pixel data ends early")
     if length == 0xFFFFFFFF and remaining < header_size + 16:
         raise Unreadable("The file is truncated: its pixel data ends early")
+    if length == 0xFFFFFFFF and order == "little":
+        _check_codestream(source, start + header_size, _int(dataset, "Rows") or 0, _int(dataset, "Columns") or 0)
     return True
+
+
+def _check_codestream(source: BinaryIO, at: int, rows: int, columns: int) -> None:
+    """Refuse a JPEG 2000 first frame whose codestream claims a larger image than the header.
+
+    The decoder sizes its buffers from the codestream's SIZ marker, not from Rows and Columns: a small
+    file claiming 60000 × 60000 there would make a worker allocate gigabytes before any check.
+    """
+    source.seek(at)
+    offsets = source.read(8)  # the Basic Offset Table item: (FFFE,E000) and its length
+    if len(offsets) < 8 or offsets[:4] != _ITEM:
+        return
+    source.seek(int.from_bytes(offsets[4:8], "little"), 1)
+    fragment = source.read(8 + 24)
+    if fragment[:4] != _ITEM or fragment[8:12] != _SOC_SIZ:
+        return
+    x, y, x_offset, y_offset = (int.from_bytes(fragment[i : i + 4], "big") for i in (16, 20, 24, 28))
+    if x - x_offset > columns or y - y_offset > rows:
+        raise Unreadable("The JPEG 2000 codestream claims a larger image than Rows and Columns")
 
 
 def _text(dataset: object, keyword: str) -> str:

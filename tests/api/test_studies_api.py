@@ -60,11 +60,16 @@ def test_stow_with_failures_is_202_and_names_reasons(client: Client, keys: tuple
     assert "not DICOM" in upload["files"][1]["reason"]
 
 
-def test_stow_of_a_deeply_nested_instance_is_a_failure_not_a_500(client: Client, keys: tuple[str, str]) -> None:
-    response = stow(client, keys[0], [dicom_files.nested_sequences(1000, sop_uid="1.2.3.9")])
+@pytest.mark.parametrize(("data", "reason"), dicom_files.bad_files())
+def test_stow_of_each_bad_file_is_a_failure_not_a_500(
+    client: Client, keys: tuple[str, str], data: bytes, reason: str
+) -> None:
+    response = stow(client, keys[0], [data])
     assert response.status_code == 409
     (failed,) = json.loads(response.body)["00081198"]["Value"]
-    assert failed["00081197"]["Value"] == [0xC000]
+    assert failed["00081197"]["Value"][0] in (0xC000, 0xC122)
+    upload = json.loads(get(client, keys[0], f"/studies/uploads/{response.headers['X-Upload-Id']}").body)
+    assert reason in upload["files"][0]["reason"]
 
 
 def test_stow_where_everything_fails_is_409(client: Client, keys: tuple[str, str]) -> None:

@@ -49,16 +49,23 @@ def test_sending_the_same_instance_again_is_idempotent(deps: Deps, clock: FakeCl
     assert first.files[0].object_key != second.files[0].object_key
 
 
-@pytest.mark.parametrize(
-    ("data", "reason"),
-    [
-        (b"MZ\x90\x00 this is an executable, not DICOM", "not DICOM"),
-        (dicom_files.instance()[:-64], "truncated"),
-        (dicom_files.without(dicom_files.instance(), "SOPInstanceUID"), "no SOP Instance UID"),
-        (dicom_files.with_transfer_syntax(dicom_files.instance(), "1.2.840.10008.1.2.4.102"), "not supported"),
-        (dicom_files.nested_sequences(1000), "nests sequences deeper than 32"),
-    ],
-)
+BAD_FILES = dicom_files.bad_files()
+
+
+@pytest.mark.parametrize(("data", "reason"), BAD_FILES)
+def test_bad_uploads_fail_in_one_delivery_with_their_reason(deps: Deps, data: bytes, reason: str) -> None:
+    requested = ingest.request_uploads(CLINIC, 1, deps)
+    key = requested.upload.files[0].object_key
+    objects(deps).put("ingest-bucket", key, data, "application/dicom")
+    file = ingest.ingest_object(key, deps)  # returns, does not raise: the message is not retried
+    assert file is not None
+    assert file.status is FileStatus.FAILED
+    assert reason in (file.reason or "")
+    assert objects(deps).keys("ingest-bucket", "quarantine/") == [quarantine_key(key)]
+    assert deps.studies.search(CLINIC, StudyQuery()) == []
+
+
+@pytest.mark.parametrize(("data", "reason"), BAD_FILES)
 def test_bad_files_are_quarantined_with_a_reason_and_never_indexed(deps: Deps, data: bytes, reason: str) -> None:
     good = dicom_files.instance(study_uid="9.9.9")
     upload = ingest.store_instances(CLINIC, [data, good], deps)
