@@ -15,6 +15,7 @@ from chalicelib.api import models
 from chalicelib.api.auth import clinic_key
 from chalicelib.api.errors import http_errors
 from chalicelib.api.requests import current_clinic, current_request, query_from, query_params
+from chalicelib.domain.dicom_header import Failure
 from chalicelib.domain.errors import MalformedRequest, TooLarge, UnsupportedMediaType
 from chalicelib.domain.studies import FileStatus, Study, StudyQuery, UploadedFile, parse_date_range
 from chalicelib.services import ingest
@@ -31,6 +32,11 @@ _PROCESSING_FAILURE = 0x0110
 _CANNOT_UNDERSTAND = 0xC000
 _TRANSFER_SYNTAX_NOT_SUPPORTED = 0xC122
 _STUDY_MISMATCH = 0xA900
+_FAILURE_CODES = {
+    Failure.CANNOT_UNDERSTAND: _CANNOT_UNDERSTAND,
+    Failure.TRANSFER_SYNTAX_NOT_SUPPORTED: _TRANSFER_SYNTAX_NOT_SUPPORTED,
+    Failure.STUDY_MISMATCH: _STUDY_MISMATCH,
+}
 
 
 @bp.route("/dicomweb/studies", methods=["POST"], authorizer=clinic_key, content_types=["multipart/related"])
@@ -134,17 +140,11 @@ def _referenced(file: UploadedFile) -> dict[str, Any]:
 
 
 def _failed(file: UploadedFile) -> dict[str, Any]:
-    reason = file.reason or ""
-    code = (
-        _TRANSFER_SYNTAX_NOT_SUPPORTED
-        if "Transfer syntax" in reason
-        else _STUDY_MISMATCH
-        if "another study" in reason
-        else _CANNOT_UNDERSTAND
-        if file.status is FileStatus.FAILED
-        else _PROCESSING_FAILURE
-    )
+    """A FailedSOPSequence item (PS3.18 10.5.3): the reason's code, and the instance when it could be read."""
+    code = _FAILURE_CODES[file.failure] if file.failure else _PROCESSING_FAILURE
     item: dict[str, Any] = {"00081197": {"vr": "US", "Value": [code]}}
+    if file.sop_class_uid:
+        item["00081150"] = {"vr": "UI", "Value": [file.sop_class_uid]}
     if file.sop_instance_uid:
         item["00081155"] = {"vr": "UI", "Value": [file.sop_instance_uid]}
     return item

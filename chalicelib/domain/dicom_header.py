@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING, BinaryIO, Literal
 
 from chalicelib.domain.errors import DomainError
@@ -41,8 +42,39 @@ SUPPORTED_TRANSFER_SYNTAXES: dict[str, str] = {
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
 
+class Failure(StrEnum):
+    """Why a file was not stored, as PS3.4 Annex GG's failure reasons tell a DICOMweb client."""
+
+    CANNOT_UNDERSTAND = "cannot_understand"
+    TRANSFER_SYNTAX_NOT_SUPPORTED = "transfer_syntax_not_supported"
+    STUDY_MISMATCH = "study_mismatch"
+
+
 class Unreadable(DomainError):
-    """The file cannot be indexed; ``reason`` says why in words a clinic can act on."""
+    """The file cannot be indexed; the message says why in words a clinic can act on, ``failure`` by kind,
+    and the SOP Class and Instance UIDs name the instance when its header could be read."""
+
+    def __init__(
+        self,
+        message: str,
+        failure: Failure = Failure.CANNOT_UNDERSTAND,
+        *,
+        sop_class_uid: str | None = None,
+        sop_instance_uid: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.failure = failure
+        self.sop_class_uid = sop_class_uid
+        self.sop_instance_uid = sop_instance_uid
+
+    def of(self, dataset: Dataset) -> Unreadable:
+        """The same refusal, naming the instance ``dataset`` describes (as far as it says)."""
+        return Unreadable(
+            self.message,
+            self.failure,
+            sop_class_uid=_text(dataset, "SOPClassUID") or None,
+            sop_instance_uid=_text(dataset, "SOPInstanceUID") or None,
+        )
 
 
 @dataclass(frozen=True)
@@ -82,18 +114,23 @@ def read_header(source: BinaryIO) -> Header:
 
     try:
         dataset = read_part10(source, stop_before_pixels=True)
-        _ensure_shallow(dataset)
     except InvalidDicomError as err:
         raise Unreadable("The file is not DICOM (no DICM preamble or readable header)") from err
     except RecursionError as err:
         raise Unreadable(_TOO_DEEP) from err
     except (EOFError, ValueError, KeyError, TypeError, OSError, NotImplementedError) as err:
         raise Unreadable("The DICOM header is truncated or malformed") from err
-    # stop_before_pixels leaves the stream at the Pixel Data element, if there is one: look at it.
-    has_pixel_data = _check_pixel_data(source, dataset)
-    header = header_of(dataset, has_pixel_data=has_pixel_data)
-    if has_pixel_data:
-        _ensure_within_budget(dataset, header)
+    try:
+        _ensure_shallow(dataset)
+        # stop_before_pixels leaves the stream at the Pixel Data element, if there is one: look at it.
+        has_pixel_data = _check_pixel_data(source, dataset)
+        header = header_of(dataset, has_pixel_data=has_pixel_data)
+        if has_pixel_data:
+            _ensure_within_budget(dataset, header)
+    except Unreadable as refused:
+        raise refused.of(dataset) from refused
+    except RecursionError as err:
+        raise Unreadable(_TOO_DEEP) from err
     return header
 
 
@@ -152,7 +189,10 @@ def _header_of(dataset: Dataset, has_pixel_data: bool) -> Header:
     if not transfer_syntax:
         raise Unreadable("The file has no Transfer Syntax UID (0002,0010) in its meta header")
     if has_pixel_data and transfer_syntax not in SUPPORTED_TRANSFER_SYNTAXES:
-        raise Unreadable(f"Transfer syntax {transfer_syntax} is not supported; send it uncompressed or as JPEG")
+        raise Unreadable(
+            f"Transfer syntax {transfer_syntax} is not supported; send it uncompressed or as JPEG",
+            Failure.TRANSFER_SYNTAX_NOT_SUPPORTED,
+        )
     telecom = " ".join(
         str(v) for v in (_values(dataset, "PatientTelephoneNumbers") + _values(dataset, "PatientTelecomInformation"))
     )

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from chalicelib.domain.dicom_header import Header
+from chalicelib.domain.dicom_header import Failure, Header
 from chalicelib.domain.errors import InvalidInput
 
 #: Upload records are kept this long, for ``GET /studies/uploads/{id}``.
@@ -124,6 +124,7 @@ class UploadedFile:
     study_instance_uid: str | None = None
     sop_instance_uid: str | None = None
     sop_class_uid: str | None = None
+    failure: Failure | None = None
 
 
 @dataclass(frozen=True)

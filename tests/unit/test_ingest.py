@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from chalicelib.domain.dicom_header import MAX_SEQUENCE_DEPTH
+from chalicelib.domain.dicom_header import MAX_SEQUENCE_DEPTH, Failure
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.studies import FileStatus, Instance, StudyQuery, quarantine_key
 from chalicelib.services import ingest
@@ -159,6 +159,7 @@ def test_the_worker_may_see_an_object_twice(deps: Deps) -> None:
         requested.upload.files[0],
         status=FileStatus.FAILED,
         reason=deps.uploads.get(CLINIC, requested.upload.upload_id).files[0].reason,
+        failure=Failure.CANNOT_UNDERSTAND,
     )
     # The second delivery finds the object quarantined already and changes nothing.
     assert ingest.ingest_object(key, deps) == requested.upload.files[0]

@@ -24,7 +24,7 @@ from pynamodb.models import Model
 
 from chalicelib.adapters.dynamo.base import BaseModel, TableMeta, deployed_name
 from chalicelib.adapters.dynamo.errors import is_conditional_failure
-from chalicelib.domain.dicom_header import Header
+from chalicelib.domain.dicom_header import Failure, Header
 from chalicelib.domain.errors import NotFound, StaleWrite
 from chalicelib.domain.studies import (
     FileStatus,
@@ -165,6 +165,7 @@ class UploadFileModel(BaseModel):
     study_uid = UnicodeAttribute(null=True)
     sop_uid = UnicodeAttribute(null=True)
     sop_class_uid = UnicodeAttribute(null=True)
+    failure = UnicodeAttribute(null=True)
 
 
 class DynamoStudyIndex:
@@ -273,6 +274,7 @@ class DynamoUploadRepository:
                 study_instance_uid=r.study_uid,
                 sop_instance_uid=r.sop_uid,
                 sop_class_uid=r.sop_class_uid,
+                failure=Failure(r.failure) if r.failure else None,
             )
             for r in rows
         )
@@ -390,4 +392,5 @@ def _file_row(upload: Upload, file: UploadedFile) -> UploadFileModel:
         study_uid=file.study_instance_uid,
         sop_uid=file.sop_instance_uid,
         sop_class_uid=file.sop_class_uid,
+        failure=file.failure.value if file.failure else None,
     )
