@@ -46,7 +46,11 @@ _REASONS = {
     429: "Too many requests (see Retry-After)",
     500: "An internal error (logged, without the request's content)",
     502: "A message could not be delivered",
+    503: "A storage or messaging service failed for a moment (see Retry-After)",
 }
+
+
+_RETRY_AFTER = {423, 429, 503}
 
 
 @dataclass(frozen=True)
@@ -208,4 +212,8 @@ def _errors(secured: bool, operation: Operation) -> dict[str, Any]:
     error: dict[str, Any] = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     if operation.answers == "text/html" or operation.form is not None:
         error["text/html"] = {"schema": {"type": "string"}}  # the page's own words, in sv or en
-    return {str(s): {"description": _REASONS[s], "content": error} for s in sorted(statuses)}
+    retry = {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer", "minimum": 1}}}
+    return {
+        str(s): {"description": _REASONS[s], "content": error, **({"headers": retry} if s in _RETRY_AFTER else {})}
+        for s in sorted(statuses)
+    }
