@@ -25,7 +25,7 @@ from urllib.parse import urlparse
 from chalice.app import Blueprint, Response
 
 from chalicelib.api import models, views
-from chalicelib.api.errors import http_errors
+from chalicelib.api.errors import error_response, http_errors
 from chalicelib.api.requests import body, current_request, query_params
 from chalicelib.api.responses import created, ok
 from chalicelib.api.sessions import (
@@ -184,7 +184,7 @@ def clinician_page(visit_id: str) -> Response:
 def asset(name: str) -> Response:
     """The pages' script and style sheet (public, identical for everyone)."""
     if name not in ASSETS:
-        return Response(body="", status_code=404, headers={"Cache-Control": "no-store"})
+        return error_response(404, "NotFound", "No such asset")
     return Response(
         body=(STATIC / name).read_text(encoding="utf-8"),
         status_code=200,

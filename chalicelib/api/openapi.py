@@ -32,6 +32,12 @@ ERROR_SCHEMA = {
     "properties": {"Code": {"type": "string"}, "Message": {"type": "string"}},
     "required": ["Code", "Message"],
 }
+#: What API Gateway answers itself when its authorizer refuses a key (401 no header, 403 denied):
+#: ``{"message": ...}`` or ``{"Message": ...}``, not our shape, since the request never reaches the app.
+GATEWAY_ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {"message": {"type": "string"}, "Message": {"type": "string"}},
+}
 _REASONS = {
     400: "The request cannot be parsed",
     401: "No credentials, or no valid session",
@@ -145,7 +151,7 @@ def build(app: Chalice) -> dict[str, Any]:
         "servers": [{"url": settings().public_base_url}],
         "paths": paths,
         "components": {
-            "schemas": {**schemas, "Error": ERROR_SCHEMA},
+            "schemas": {**schemas, "Error": ERROR_SCHEMA, "GatewayError": GATEWAY_ERROR_SCHEMA},
             "securitySchemes": {
                 "clinicKey": {"type": "http", "scheme": "bearer", "description": "The clinic's API key (psk_…)"},
                 "shareCookie": {"type": "apiKey", "in": "cookie", "name": UNLOCK_COOKIE},
@@ -213,7 +219,13 @@ def _errors(secured: bool, operation: Operation) -> dict[str, Any]:
     if operation.answers == "text/html" or operation.form is not None:
         error["text/html"] = {"schema": {"type": "string"}}  # the page's own words, in sv or en
     retry = {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer", "minimum": 1}}}
+    either = {"anyOf": [{"$ref": "#/components/schemas/Error"}, {"$ref": "#/components/schemas/GatewayError"}]}
+    gateway: dict[str, Any] = {**error, "application/json": {"schema": either}}
     return {
-        str(s): {"description": _REASONS[s], "content": error, **({"headers": retry} if s in _RETRY_AFTER else {})}
+        str(s): {
+            "description": _REASONS[s],
+            "content": gateway if secured and s in {401, 403} else error,
+            **({"headers": retry} if s in _RETRY_AFTER else {}),
+        }
         for s in sorted(statuses)
     }
