@@ -59,6 +59,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/anonymize.py
 	$(BIN)/python bench/share.py
+	$(BIN)/python bench/qido_match.py
 
 clean:
 	rm -rf build .mypy_cache .ruff_cache .pytest_cache
