@@ -66,6 +66,7 @@ bench: $(STAMP) $(STORESCU)
 	$(BIN)/python bench/anonymize.py
 	$(BIN)/python bench/share.py
 	$(BIN)/python bench/gateway.py
+	$(BIN)/python bench/qido_match.py
 
 clean:
 	rm -rf build .mypy_cache .ruff_cache .pytest_cache

@@ -32,6 +32,7 @@ def build() -> Deps:
     from chalicelib.adapters.dynamo.single_use import DynamoSingleUse
     from chalicelib.adapters.dynamo.studies import DynamoStudyIndex, DynamoUploadRepository
     from chalicelib.adapters.dynamo.visits import DynamoMessageRepository, DynamoVisitRepository
+    from chalicelib.adapters.faults import guarded
     from chalicelib.adapters.s3 import S3ObjectStore
     from chalicelib.adapters.secrets import SecretsManagerKeys
     from chalicelib.adapters.ses import SesMailer
@@ -42,27 +43,27 @@ def build() -> Deps:
     cfg = settings()
     return Deps(
         clock=SystemClock(),
-        clinics=DynamoClinicRepository(),
-        api_keys=DynamoApiKeyRepository(),
+        clinics=guarded(DynamoClinicRepository()),
+        api_keys=guarded(DynamoApiKeyRepository()),
         buckets=Buckets(ingest=cfg.ingest_bucket, share=cfg.share_bucket, chat=cfg.chat_bucket),
-        objects=S3ObjectStore(client("s3")),
-        studies=DynamoStudyIndex(),
-        uploads=DynamoUploadRepository(),
+        objects=guarded(S3ObjectStore(client("s3"))),
+        studies=guarded(DynamoStudyIndex()),
+        uploads=guarded(DynamoUploadRepository()),
         thumbnails=DicomThumbnailer(),
-        shares=DynamoShareRepository(),
-        jobs=SqsJobQueue(client("sqs"), cfg.queue_name),
-        mailer=SesMailer(client("ses"), cfg.sender_email, cfg.ses_configuration_set),
-        sms=SnsSmsSender(client("sns")),
-        visits=DynamoVisitRepository(),
-        messages=DynamoMessageRepository(),
+        shares=guarded(DynamoShareRepository()),
+        jobs=guarded(SqsJobQueue(client("sqs"), cfg.queue_name)),
+        mailer=guarded(SesMailer(client("ses"), cfg.sender_email, cfg.ses_configuration_set)),
+        sms=guarded(SnsSmsSender(client("sns"))),
+        visits=guarded(DynamoVisitRepository()),
+        messages=guarded(DynamoMessageRepository()),
         visit_policy=VisitPolicy(cfg.public_base_url, cfg.chat_retention_days),
         site=Site(public_base_url=cfg.public_base_url),
         idempotency=persistence_store(client("dynamodb")),
-        access_log=DynamoAccessLog(),
-        sending=DynamoSendingCounter(),
-        message_index=DynamoMessageIndex(),
-        single_use=DynamoSingleUse(),
-        keys=SecretsManagerKeys(lambda: client("secretsmanager"), cfg.signing_secret),
+        access_log=guarded(DynamoAccessLog()),
+        sending=guarded(DynamoSendingCounter()),
+        message_index=guarded(DynamoMessageIndex()),
+        single_use=guarded(DynamoSingleUse()),
+        keys=guarded(SecretsManagerKeys(lambda: client("secretsmanager"), cfg.signing_secret)),
     )
 
 

@@ -7,7 +7,6 @@ outbox, and runs the event side (SQS → handlers, TTL reaper). Ctrl-C stops it 
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
@@ -46,6 +45,21 @@ def quiet_handler() -> type:
     return QuietHandler
 
 
+#: The listen backlog of the local server. Chalice's dev server keeps socketserver's default of 5, so
+#: 25 parallel clients got connections reset: load tests and fuzzing of the stack were unreliable.
+LISTEN_BACKLOG = 128
+
+
+def crowd_server() -> type:
+    """Chalice's threaded dev server with a listen backlog that takes a crowd of parallel clients."""
+    from chalice.local import ThreadedHTTPServer
+
+    class CrowdServer(ThreadedHTTPServer):
+        request_queue_size = LISTEN_BACKLOG
+
+    return CrowdServer
+
+
 def main() -> int:
     """Run the local stack until interrupted."""
     aws_port = int(os.environ.get("AWS_PORT", "5000"))
@@ -55,7 +69,7 @@ def main() -> int:
     configure_environment(aws_port)
 
     from chalice.config import Config
-    from chalice.local import create_local_server
+    from chalice.local import CustomLocalChalice, LocalChalice, LocalDevServer
     from moto.server import ThreadedMotoServer
 
     # moto's request log would drown ours; its errors still show.
@@ -92,8 +106,10 @@ def main() -> int:
     background.start()
     recorder.run_in_background(stop)
     server_config = Config.create(chalice_stage="local", lambda_timeout=900)
-    server = create_local_server(app, server_config, host, port)
-    server.server.RequestHandlerClass = functools.partial(quiet_handler(), app_object=app, config=server_config)
+    # What chalice.local.create_local_server does, with our handler and server classes.
+    CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
+    app.__class__ = CustomLocalChalice
+    server = LocalDevServer(app, server_config, host, port, handler_cls=quiet_handler(), server_cls=crowd_server())
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt

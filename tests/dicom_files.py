@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+import struct
+from typing import Any
 
 import numpy as np
+from pydicom import dcmread
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import (
     CTImageStorage,
@@ -173,3 +176,66 @@ def pdf_report(*, study_uid: str, patient_name: str = patient_data.PATIENT_NAMES
     pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
     ds.EncapsulatedDocument = pdf + (b"\0" if len(pdf) % 2 else b"")
     return to_bytes(ds)
+
+
+def nested_sequences(depth: int, **kwargs: Any) -> bytes:
+    """An instance whose Content Sequence nests ``depth`` levels (undefined lengths), before its pixels.
+
+    Written by hand: pydicom itself recurses once per level, so it cannot write what this tests.
+    """
+    whole = instance(**kwargs)
+    ds = dcmread(io.BytesIO(whole))
+    del ds.PixelData
+    head = to_bytes(ds)
+    assert whole.startswith(head)  # the Pixel Data element comes last
+    item = struct.pack("<HHI", 0xFFFE, 0xE000, 0xFFFFFFFF)
+    level = struct.pack("<HH2sHI", 0x0040, 0xA730, b"SQ", 0, 0xFFFFFFFF) + item
+    close = struct.pack("<HHI", 0xFFFE, 0xE00D, 0) + struct.pack("<HHI", 0xFFFE, 0xE0DD, 0)
+    return head + level * depth + close * depth + whole[len(head) :]
+
+
+def headless(data: bytes) -> bytes:
+    """A Part 10 file as pydicom 3 writes an in-memory Dataset: group 0002 first, no preamble, no DICM."""
+    assert data[128:132] == b"DICM"
+    return data[132:]
+
+
+def claiming(*, rows: int, columns: int, frames: int = 1, codestream: tuple[int, int] | None = None) -> bytes:
+    """An instance whose header (or, with ``codestream``, whose JPEG 2000 SIZ marker: width, height) claims
+    an image far larger than its few bytes of pixel data: what a decompression bomb looks like."""
+    from pydicom.encaps import encapsulate
+
+    ds = dcmread(io.BytesIO(instance()))
+    ds.Rows, ds.Columns, ds.NumberOfFrames = rows, columns, frames
+    if codestream is None:
+        ds.PixelData = encapsulate([b"\xff\xd8\xff\xd9"] * frames)
+        ds["PixelData"].VR = "OB"
+        return to_bytes(ds, "1.2.840.10008.1.2.4.50")
+    width, height = codestream
+    siz = struct.pack(">HHIIIIIIIIH", 41, 0, width, height, 0, 0, width, height, 0, 0, 3) + b"\x07\x01\x01" * 3
+    ds.PixelData = encapsulate([b"\xff\x4f\xff\x51" + siz + b"\xff\xd9"] * frames)
+    ds["PixelData"].VR = "OB"
+    ds.PhotometricInterpretation = "YBR_RCT"
+    return to_bytes(ds, "1.2.840.10008.1.2.4.90")
+
+
+def long_element(data: bytes, keyword_vr: bytes = b"PN") -> bytes:
+    """``data`` cut just after its first element of VR ``keyword_vr``, whose length now claims 65534 bytes."""
+    at = data.index(keyword_vr, 132)
+    return data[: at + 2] + struct.pack("<H", 0xFFFE) + data[at + 4 : at + 24]
+
+
+def bad_files() -> list[tuple[bytes, str]]:
+    """Every kind of bad file of #11 (item 4), with the words of the reason it is quarantined under."""
+    return [
+        (b"MZ\x90\x00 this is an executable, not DICOM", "not DICOM"),
+        (instance()[:-64], "truncated"),
+        (instance()[:1000], "truncated"),
+        (long_element(instance()), "Study Instance UID"),  # the length runs past the end
+        (without(instance(), "SOPInstanceUID"), "no SOP Instance UID"),
+        (with_transfer_syntax(instance(), "1.2.840.10008.1.2.4.102"), "not supported"),
+        (nested_sequences(1000), "nests sequences deeper than 32"),
+        (claiming(rows=65535, columns=65535), "over the limit"),
+        (claiming(rows=4096, columns=4096, frames=200), "more than 4 GB"),
+        (claiming(rows=48, columns=64, codestream=(60000, 60000)), "JPEG 2000 codestream claims"),
+    ]

@@ -24,9 +24,9 @@ from urllib.parse import urlparse
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.api import views
-from chalicelib.api.errors import http_errors
-from chalicelib.api.requests import current_request, json_object, query_params
+from chalicelib.api import models, views
+from chalicelib.api.errors import error_response, http_errors
+from chalicelib.api.requests import body, current_request, query_params
 from chalicelib.api.responses import created, ok
 from chalicelib.api.sessions import (
     CLINICIAN_COOKIE,
@@ -184,7 +184,7 @@ def clinician_page(visit_id: str) -> Response:
 def asset(name: str) -> Response:
     """The pages' script and style sheet (public, identical for everyone)."""
     if name not in ASSETS:
-        return Response(body="", status_code=404, headers={"Cache-Control": "no-store"})
+        return error_response(404, "NotFound", "No such asset")
     return Response(
         body=(STATIC / name).read_text(encoding="utf-8"),
         status_code=200,
@@ -219,7 +219,7 @@ def patient_messages(token: str) -> Response:
 def patient_post(token: str) -> Response:
     """The patient writes."""
     visit, actor, base = _patient(token)
-    message = chat.post_text(actor, visit.visit_id, json_object().get("text"), deps())
+    message = chat.post_text(actor, visit.visit_id, body(models.TextMessage).text, deps())
     return created(views.message(message, base, actor))
 
 
@@ -282,7 +282,8 @@ def clinician_messages(visit_id: str) -> Response:
 def clinician_post(visit_id: str) -> Response:
     """The clinician writes from the page."""
     actor, base = _clinician(visit_id)
-    return created(views.message(chat.post_text(actor, visit_id, json_object().get("text"), deps()), base, actor))
+    text = body(models.TextMessage).text
+    return created(views.message(chat.post_text(actor, visit_id, text, deps()), base, actor))
 
 
 @bp.route("/visits/{visit_id}/chat/attachments", methods=["POST"], content_types=["application/json"])

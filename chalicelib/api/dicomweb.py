@@ -11,10 +11,11 @@ from typing import Any
 
 from chalice.app import Blueprint, Response
 
+from chalicelib.api import models
 from chalicelib.api.auth import clinic_key
 from chalicelib.api.errors import http_errors
-from chalicelib.api.requests import current_clinic, current_request, query_params
-from chalicelib.api.studies import int_param
+from chalicelib.api.requests import current_clinic, current_request, query_from, query_params
+from chalicelib.domain.dicom_header import Failure
 from chalicelib.domain.errors import MalformedRequest, TooLarge, UnsupportedMediaType
 from chalicelib.domain.studies import FileStatus, Study, StudyQuery, UploadedFile, parse_date_range
 from chalicelib.services import ingest
@@ -31,6 +32,11 @@ _PROCESSING_FAILURE = 0x0110
 _CANNOT_UNDERSTAND = 0xC000
 _TRANSFER_SYNTAX_NOT_SUPPORTED = 0xC122
 _STUDY_MISMATCH = 0xA900
+_FAILURE_CODES = {
+    Failure.CANNOT_UNDERSTAND: _CANNOT_UNDERSTAND,
+    Failure.TRANSFER_SYNTAX_NOT_SUPPORTED: _TRANSFER_SYNTAX_NOT_SUPPORTED,
+    Failure.STUDY_MISMATCH: _STUDY_MISMATCH,
+}
 
 
 @bp.route("/dicomweb/studies", methods=["POST"], authorizer=clinic_key, content_types=["multipart/related"])
@@ -51,19 +57,18 @@ def stow_to_study(study_uid: str) -> Response:
 @http_errors
 def qido() -> Response:
     """QIDO-RS: search the clinic's studies; answers application/dicom+json."""
-    params = _qido_params()
-    date = params.get("StudyDate")
-    query = StudyQuery(
-        patient_name=params.get("PatientName") or None,
-        patient_id=params.get("PatientID") or None,
-        study_date=parse_date_range(date) if date else None,
-        accession_number=params.get("AccessionNumber") or None,
-        modality=params.get("ModalitiesInStudy") or None,
-        study_instance_uid=params.get("StudyInstanceUID") or None,
-        limit=int_param(params, "limit", 100),
-        offset=int_param(params, "offset", 0),
+    asked = query_from(_qido_params(), models.QidoSearch, refuse=MalformedRequest)
+    search = StudyQuery(
+        patient_name=asked.PatientName,
+        patient_id=asked.PatientID,
+        study_date=parse_date_range(asked.StudyDate) if asked.StudyDate else None,
+        accession_number=asked.AccessionNumber,
+        modality=asked.ModalitiesInStudy,
+        study_instance_uid=asked.StudyInstanceUID,
+        limit=asked.limit,
+        offset=asked.offset,
     )
-    studies = ingest.search_studies(current_clinic(), query, deps())
+    studies = ingest.search_studies(current_clinic(), search, deps())
     return Response(
         body=[_study_json(s) for s in studies],
         status_code=200,
@@ -135,17 +140,11 @@ def _referenced(file: UploadedFile) -> dict[str, Any]:
 
 
 def _failed(file: UploadedFile) -> dict[str, Any]:
-    reason = file.reason or ""
-    code = (
-        _TRANSFER_SYNTAX_NOT_SUPPORTED
-        if "Transfer syntax" in reason
-        else _STUDY_MISMATCH
-        if "another study" in reason
-        else _CANNOT_UNDERSTAND
-        if file.status is FileStatus.FAILED
-        else _PROCESSING_FAILURE
-    )
+    """A FailedSOPSequence item (PS3.18 10.5.3): the reason's code, and the instance when it could be read."""
+    code = _FAILURE_CODES[file.failure] if file.failure else _PROCESSING_FAILURE
     item: dict[str, Any] = {"00081197": {"vr": "US", "Value": [code]}}
+    if file.sop_class_uid:
+        item["00081150"] = {"vr": "UI", "Value": [file.sop_class_uid]}
     if file.sop_instance_uid:
         item["00081155"] = {"vr": "UI", "Value": [file.sop_instance_uid]}
     return item
@@ -159,16 +158,18 @@ _QIDO_TAGS = {
     "00080061": "ModalitiesInStudy",
     "0020000D": "StudyInstanceUID",
 }
-_IGNORED = {"fuzzymatching", "includefield"}
+_PARAMETERS = set(models.QidoSearch.__struct_fields__)
 
 
 def _qido_params() -> dict[str, str]:
+    """The query string by keyword (a tag is mapped to its keyword; an empty value counts as absent)."""
     params: dict[str, str] = {}
     for name, value in query_params().items():
         keyword = _QIDO_TAGS.get(name.upper(), name)
-        if keyword not in _QIDO_TAGS.values() and keyword not in {"limit", "offset"} | _IGNORED:
+        if keyword not in _PARAMETERS:
             raise MalformedRequest(f"Unsupported QIDO-RS parameter '{name}'")
-        params[keyword] = value
+        if value != "":
+            params[keyword] = value
     return params
 
 

@@ -30,6 +30,7 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.Locked: 423,
     errors.TooManyRequests: 429,
     errors.DeliveryFailed: 502,
+    errors.Unavailable: 503,
 }
 
 
@@ -48,8 +49,8 @@ def status_of(err: errors.DomainError) -> int:
 
 
 def retry_headers(err: errors.DomainError) -> dict[str, str]:
-    """``Retry-After`` for refusals that end by themselves (a lock, a rate or a quota)."""
-    if isinstance(err, errors.Locked | errors.TooManyRequests):
+    """``Retry-After`` for refusals that end by themselves (a lock, a rate, a quota, a passing fault)."""
+    if isinstance(err, errors.Locked | errors.TooManyRequests | errors.Unavailable):
         return {"Retry-After": str(err.retry_after_s)}
     return {}
 

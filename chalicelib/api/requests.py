@@ -1,13 +1,17 @@
-"""Reading the current request: the calling clinic, the JSON body, the headers."""
+"""Reading the current request: the calling clinic, the JSON body and query string (as models), the headers."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from typing import Any, TypeVar
 
+import msgspec
 from chalice.app import Chalice, Request
 
-from chalicelib.domain.errors import MalformedRequest, Unauthenticated
+from chalicelib.api.models import Body, Query
+from chalicelib.domain.errors import DomainError, InvalidInput, MalformedRequest, TooLarge, Unauthenticated
+
+B = TypeVar("B", bound=Body)
+Q = TypeVar("Q", bound=Query)
 
 _app: Chalice | None = None
 
@@ -16,6 +20,13 @@ def bind(app: Chalice) -> None:
     """Tell the helpers which app's current request to read (done once, by ``register``)."""
     global _app
     _app = app
+
+
+def bound_app() -> Chalice:
+    """The app whose requests are being read."""
+    if _app is None:
+        raise RuntimeError("no app is bound")
+    return _app
 
 
 def current_request() -> Request:
@@ -46,22 +57,44 @@ def _authorizer() -> dict[str, Any]:
     return authorizer if isinstance(authorizer, dict) else {}
 
 
-def json_object() -> dict[str, Any]:
-    """The body as a JSON object, or a 400 that says what is wrong with it."""
+#: The largest JSON body a route reads (the chat's text is the longest field; STOW-RS is not JSON).
+MAX_JSON_BYTES = 256 * 1024
+
+
+def body(model: type[B]) -> B:
+    """The JSON body as ``model``: 400 when it is not JSON (or nests too deeply), 413 when too large,
+    422 naming the field's path and what was wrong with it."""
     raw = current_request().raw_body
     if not raw:
         raise MalformedRequest("The request needs a JSON object body")
+    if len(raw) > MAX_JSON_BYTES:
+        raise TooLarge(f"A JSON body may be at most {MAX_JSON_BYTES // 1024} KB")
     try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise MalformedRequest(f"The body is not valid JSON (at character {_position(err)})") from err
-    if not isinstance(body, dict):
+        parsed = msgspec.json.decode(raw)
+    except msgspec.DecodeError as err:
+        raise MalformedRequest(f"The body is not valid JSON ({err})") from err
+    except RecursionError as err:
+        raise MalformedRequest("The body nests too deeply") from err
+    if not isinstance(parsed, dict):
         raise MalformedRequest("The body must be a JSON object")
-    return body
+    try:
+        return msgspec.convert(parsed, model)
+    except msgspec.ValidationError as err:
+        raise InvalidInput(f"Invalid body: {err}") from err
 
 
-def _position(err: Exception) -> int:
-    return getattr(err, "pos", 0) or getattr(err, "start", 0)
+def query(model: type[Q], *, refuse: type[DomainError] = InvalidInput) -> Q:
+    """The query string as ``model`` (an empty value counts as absent; the last value wins when a name
+    repeats); a bad value raises ``refuse`` (422 unless the route's standard says otherwise), naming it."""
+    return query_from({k: v for k, v in query_params().items() if v != ""}, model, refuse=refuse)
+
+
+def query_from(params: dict[str, str], model: type[Q], *, refuse: type[DomainError] = InvalidInput) -> Q:
+    """``params`` (text) as ``model``."""
+    try:
+        return msgspec.convert(params, model, strict=False)
+    except msgspec.ValidationError as err:
+        raise refuse(f"Invalid query string: {err}") from err
 
 
 def query_params() -> dict[str, str]:

@@ -6,17 +6,16 @@ from typing import Any
 
 from chalice.app import Blueprint, Response
 
+from chalicelib.api import models
 from chalicelib.api.auth import clinic_key
 from chalicelib.api.errors import http_errors
-from chalicelib.api.requests import current_clinic, json_object
+from chalicelib.api.requests import body, current_clinic
 from chalicelib.api.responses import ok
 from chalicelib.domain.accounts import Clinic
-from chalicelib.domain.errors import InvalidInput
 from chalicelib.services.accounts import SettingsChange, update_settings
 from chalicelib.wiring import deps
 
 bp = Blueprint(__name__)
-_FIELDS = {"link_code", "link_lifetime_days", "language", "sms_country", "daily_message_limit"}
 
 
 @bp.route("/settings", methods=["GET"], authorizer=clinic_key)
@@ -30,29 +29,15 @@ def get_settings() -> Response:
 @http_errors
 def put_settings() -> Response:
     """Change the settings named in the body; ``"link_code": null`` removes the code."""
-    body = json_object()
-    unknown = sorted(set(body) - _FIELDS)
-    if unknown:
-        raise InvalidInput(f"Unknown setting '{unknown[0]}'; settings are {', '.join(sorted(_FIELDS))}")
-    code = body.get("link_code")
-    if "link_code" in body and code is not None and not isinstance(code, str):
-        raise InvalidInput("'link_code' must be a string, or null to remove it")
-    days = body.get("link_lifetime_days")
-    if days is not None and (not isinstance(days, int) or isinstance(days, bool)):
-        raise InvalidInput("'link_lifetime_days' must be a whole number of days")
-    quota = body.get("daily_message_limit")
-    if quota is not None and (not isinstance(quota, int) or isinstance(quota, bool)):
-        raise InvalidInput("'daily_message_limit' must be a whole number of messages")
-    for name in ("language", "sms_country"):
-        if body.get(name) is not None and not isinstance(body[name], str):
-            raise InvalidInput(f"'{name}' must be a string")
+    asked = body(models.SettingsChange)
+    code = asked.link_code if isinstance(asked.link_code, str) else None
     change = SettingsChange(
         link_code=code,
-        clear_link_code="link_code" in body and code is None,
-        link_lifetime_days=days,
-        language=body.get("language"),
-        sms_country=body.get("sms_country"),
-        daily_message_limit=quota,
+        clear_link_code=asked.link_code is None,
+        link_lifetime_days=asked.link_lifetime_days,
+        language=asked.language,
+        sms_country=asked.sms_country,
+        daily_message_limit=asked.daily_message_limit,
     )
     return ok(settings_view(update_settings(current_clinic(), change, deps())))
 

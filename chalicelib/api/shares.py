@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from chalice.app import Blueprint, Response
 
+from chalicelib.api import models
 from chalicelib.api.auth import clinic_key
 from chalicelib.api.errors import http_errors
 from chalicelib.api.idempotency import once
-from chalicelib.api.requests import current_clinic, json_object
+from chalicelib.api.requests import body, current_clinic
 from chalicelib.api.responses import accepted, ok
 from chalicelib.domain.deliveries import Delivery, DeliveryStatus
-from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.shares import Share, ShareStatus
 from chalicelib.services import shares
 from chalicelib.wiring import deps
@@ -24,12 +25,12 @@ bp = Blueprint(__name__)
 @http_errors
 def send(study_uid: str) -> Response:
     """Send a study (or chosen instances) to a patient; answers 202 with the queued share."""
-    body = json_object()
+    asked = body(models.ShareRequest)
     request = shares.SendRequest(
-        contacts=_optional(body, "contacts", str),
-        sop_instance_uids=_instances(body.get("instances")),
-        language=_optional(body, "language", str),
-        lifetime_days=_optional(body, "lifetime_days", int),
+        contacts=asked.contacts,
+        sop_instance_uids=tuple(asked.instances) if asked.instances is not None else None,
+        language=asked.language,
+        lifetime_days=asked.lifetime_days,
     )
     clinic_id = current_clinic()
 
@@ -37,7 +38,7 @@ def send(study_uid: str) -> Response:
         sent = shares.send_study(clinic_id, study_uid, request, deps())
         return {**share_view(sent.share, deps().clock.now()), "resent": sent.resent, "warnings": list(sent.warnings)}
 
-    return accepted(once(clinic_id, {"study_uid": study_uid, **body}, send_once))
+    return accepted(once(clinic_id, {"study_uid": study_uid, **msgspec.structs.asdict(asked)}, send_once))
 
 
 @bp.route("/studies/{study_uid}/shares", methods=["GET"], authorizer=clinic_key)
@@ -140,20 +141,3 @@ _ADVICE = {
         "en": "The number has opted out of text messages. Send the link by e-mail instead.",
     },
 }
-
-
-def _optional(body: dict[str, Any], name: str, kind: type) -> Any:
-    value = body.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, kind) or isinstance(value, bool):
-        raise InvalidInput(f"'{name}' must be a {'string' if kind is str else 'whole number'}")
-    return value
-
-
-def _instances(value: object) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise InvalidInput("'instances' must be a list of SOP Instance UIDs")
-    return tuple(value)

@@ -6,12 +6,12 @@ from typing import Any
 
 from chalice.app import Blueprint, Response
 
+from chalicelib.api import models
 from chalicelib.api.auth import clinic_key
 from chalicelib.api.errors import http_errors
-from chalicelib.api.requests import current_clinic, json_object, query_params
+from chalicelib.api.requests import body, current_clinic, query
 from chalicelib.api.responses import created, ok
-from chalicelib.domain.errors import InvalidInput
-from chalicelib.domain.studies import MAX_LIMIT, Instance, Study, StudyQuery, Upload
+from chalicelib.domain.studies import Instance, Study, StudyQuery, Upload
 from chalicelib.services import ingest
 from chalicelib.wiring import deps
 
@@ -22,12 +22,10 @@ bp = Blueprint(__name__)
 @http_errors
 def search() -> Response:
     """Free-text search (``q``: name parts, patient id or accession number), newest first."""
-    params = query_params()
-    query = StudyQuery(
-        text=params.get("q") or None, limit=int_param(params, "limit", 50), offset=int_param(params, "offset", 0)
-    )
-    studies = ingest.search_studies(current_clinic(), query, deps())
-    return ok({"studies": [study_view(s) for s in studies], "limit": query.limit, "offset": query.offset})
+    asked = query(models.StudySearch)
+    search = StudyQuery(text=asked.q, limit=asked.limit, offset=asked.offset)
+    studies = ingest.search_studies(current_clinic(), search, deps())
+    return ok({"studies": [study_view(s) for s in studies], "limit": search.limit, "offset": search.offset})
 
 
 @bp.route("/studies/{study_uid}", methods=["GET"], authorizer=clinic_key)
@@ -56,14 +54,11 @@ def get_study(study_uid: str) -> Response:
 @http_errors
 def request_uploads() -> Response:
     """Pre-signed S3 POSTs for files of any size (``{"files": N}``); each lands in the ingest bucket."""
-    count = json_object().get("files", 1)
-    if not isinstance(count, int) or isinstance(count, bool):
-        raise InvalidInput("'files' must be a whole number")
-    requested = ingest.request_uploads(current_clinic(), count, deps())
-    body = upload_view(requested.upload)
-    for file, post in zip(body["files"], requested.posts, strict=True):
+    requested = ingest.request_uploads(current_clinic(), body(models.UploadRequest).files, deps())
+    view = upload_view(requested.upload)
+    for file, post in zip(view["files"], requested.posts, strict=True):
         file["upload"] = {"url": post.url, "fields": post.fields}
-    return created(body)
+    return created(view)
 
 
 @bp.route("/studies/uploads/{upload_id}", methods=["GET"], authorizer=clinic_key)
@@ -71,19 +66,6 @@ def request_uploads() -> Response:
 def get_upload(upload_id: str) -> Response:
     """What became of each file of an upload (pending, stored or failed with a reason)."""
     return ok(upload_view(ingest.get_upload(current_clinic(), upload_id, deps())))
-
-
-def int_param(params: dict[str, str], name: str, default: int) -> int:
-    """A non-negative whole-number query parameter, at most ``MAX_LIMIT`` for limits."""
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit():
-        raise InvalidInput(f"'{name}' must be a non-negative whole number")
-    value = int(raw)
-    if name == "limit" and not 1 <= value <= MAX_LIMIT:
-        raise InvalidInput(f"'limit' must be between 1 and {MAX_LIMIT}")
-    return value
 
 
 def study_view(study: Study) -> dict[str, Any]:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.api import views
+from chalicelib.api import models, views
 from chalicelib.api.auth import clinic_key
 from chalicelib.api.errors import http_errors
-from chalicelib.api.requests import current_clinic, current_key_id, current_request, json_object, query_params
+from chalicelib.api.requests import body, current_clinic, current_key_id, current_request, query
 from chalicelib.api.responses import created, ok
 from chalicelib.api.sessions import sign
-from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.sessions import Purpose
 from chalicelib.domain.visits import clinician_id
 from chalicelib.observability import count, logger
@@ -44,13 +43,8 @@ def _api(visit_id: str) -> str:
 @http_errors
 def create_visit() -> Response:
     """Start a visit; its link goes to each contact (``{"contacts": "a@b.se, 070…", "language": "sv"}``)."""
-    body = json_object()
-    contacts, language = body.get("contacts"), body.get("language", "sv")
-    if not isinstance(contacts, str):
-        raise InvalidInput("'contacts' must be a string of e-mail addresses and phone numbers, separated by commas")
-    if not isinstance(language, str):
-        raise InvalidInput("'language' must be sv or en")
-    visit = visits.create_visit(acting(), contacts, deps(), language=language)
+    asked = body(models.VisitRequest)
+    visit = visits.create_visit(acting(), asked.contacts, deps(), language=asked.language)
     for delivery in visit.deliveries:
         count("Delivery" + "".join(w.capitalize() for w in delivery.status.value.split("_")))
     logger.info(
@@ -90,7 +84,7 @@ def list_messages(visit_id: str) -> Response:
 def post_message(visit_id: str) -> Response:
     """Post a text (``{"text": …}``), kept as written."""
     actor = acting()
-    message = chat.post_text(actor, visit_id, json_object().get("text"), deps())
+    message = chat.post_text(actor, visit_id, body(models.TextMessage).text, deps())
     return created(views.message(message, _api(visit_id), me=actor))
 
 
@@ -141,22 +135,11 @@ def chat_link(visit_id: str) -> Response:
 
 def attachments_request(actor: Participant, visit_id: str) -> attachments.RequestedAttachment:
     """Announce a file from a JSON body, for either side."""
-    body = json_object()
-    return attachments.request_attachment(
-        actor, visit_id, body.get("filename"), body.get("content_type"), body.get("size"), deps()
-    )
+    file = body(models.AttachmentAnnouncement)
+    return attachments.request_attachment(actor, visit_id, file.filename, file.content_type, file.size, deps())
 
 
 def page_params() -> tuple[int, int]:
     """``after`` and ``limit`` of a messages request."""
-    params = query_params()
-    return _whole(params, "after", 0), _whole(params, "limit", chat.DEFAULT_PAGE)
-
-
-def _whole(params: dict[str, str], name: str, default: int) -> int:
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit():
-        raise InvalidInput(f"'{name}' must be a whole number")
-    return int(raw)
+    page = query(models.MessagePageQuery)
+    return page.after, page.limit

@@ -47,18 +47,26 @@ class Contact:
 def parse_contacts(raw: str, country: str = DEFAULT_COUNTRY) -> tuple[Contact, ...]:
     """Parse a comma-separated list of e-mail addresses and phone numbers, in the order given.
 
-    Raises InvalidInput naming the first bad contact by its 1-based position.
+    Raises InvalidInput naming every bad contact by its 1-based position (so that one answer is enough
+    to correct them all).
     """
     parts = [part.strip() for part in raw.split(",")]
     if not any(parts):
         raise InvalidInput("'contacts' must name at least one e-mail address or phone number")
     contacts: list[Contact] = []
+    refused: list[str] = []
     for position, part in enumerate(parts, start=1):
         if not part:
             continue  # "a@b.se, " and "a@b.se,,c@d.se" are typing, not errors
-        contact = parse_contact(part, position, country)
+        try:
+            contact = parse_contact(part, position, country)
+        except InvalidInput as err:
+            refused.append(err.message)
+            continue
         if contact not in contacts:
             contacts.append(contact)
+    if refused:
+        raise InvalidInput("; ".join(refused))
     if len(contacts) > MAX_CONTACTS:
         raise InvalidInput(f"At most {MAX_CONTACTS} contacts a visit")
     return tuple(contacts)

@@ -63,6 +63,15 @@ class TooManyRequests(DomainError):
         self.retry_after_s = max(1, retry_after_s)
 
 
+class Unavailable(DomainError):
+    """A storage or messaging service failed for a moment (HTTP 503, with ``Retry-After``; a worker's
+    message is retried)."""
+
+    def __init__(self, message: str = "A storage service failed for a moment; retry shortly", retry_after_s: int = 5):
+        super().__init__(message)
+        self.retry_after_s = max(1, retry_after_s)
+
+
 class TooLarge(DomainError):
     """The payload is over a limit (HTTP 413)."""
 

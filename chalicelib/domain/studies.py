@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from chalicelib.domain.dicom_header import Header
+from chalicelib.domain.dicom_header import Failure, Header
 from chalicelib.domain.errors import InvalidInput
 
 #: Upload records are kept this long, for ``GET /studies/uploads/{id}``.
@@ -124,6 +124,7 @@ class UploadedFile:
     study_instance_uid: str | None = None
     sop_instance_uid: str | None = None
     sop_class_uid: str | None = None
+    failure: Failure | None = None
 
 
 @dataclass(frozen=True)
@@ -223,12 +224,36 @@ class StudyQuery:
 
 
 MAX_LIMIT = 1000
+#: The longest matching value a search takes (PS3.5 gives 64 characters to LO and to each PN group).
+MAX_PATTERN = 64
 
 
 def wildcard_match(pattern: str, value: str) -> bool:
-    """DICOM attribute matching with ``*`` and ``?``, case-insensitive; ``^`` and spaces alike."""
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in fold(pattern))
-    return re.fullmatch(regex, fold(value), flags=re.DOTALL) is not None
+    """DICOM attribute matching with ``*`` and ``?``, case-insensitive; ``^`` and spaces alike.
+
+    No backtracking: the pieces between stars are found leftmost, one after the other, which is enough
+    (a later piece can only gain from an earlier one ending sooner). The time grows with the value's
+    length times the pattern's, whatever the number of stars.
+    """
+    pieces, text = fold(pattern).split("*"), fold(value)
+    if len(pieces) == 1:
+        return len(text) == len(pieces[0]) and _fits(pieces[0], text, 0)
+    first, *middle, last = pieces
+    end = len(text) - len(last)
+    if end < len(first) or not _fits(first, text, 0) or not _fits(last, text, end):
+        return False
+    at = len(first)
+    for piece in middle:
+        found = next((i for i in range(at, end - len(piece) + 1) if _fits(piece, text, i)), None)
+        if found is None:
+            return False
+        at = found + len(piece)
+    return True
+
+
+def _fits(piece: str, text: str, at: int) -> bool:
+    """Whether ``piece`` (``?`` for any one character) matches ``text`` at position ``at``."""
+    return all(c == "?" or c == text[at + i] for i, c in enumerate(piece))
 
 
 def text_match(text: str, study: Study) -> bool:

@@ -58,22 +58,43 @@ class PixelDataElement:
     length: int | None
 
 
+#: Explicit VRs the file meta information (group 0002) is written with.
+_META_VRS = frozenset({b"UL", b"OB", b"UI", b"SH", b"AE", b"UN"})
+
+
+def read_part10(file: BinaryIO, *, stop_before_pixels: bool = False) -> FileDataset:
+    """``dcmread`` of a seekable Part 10 stream, also one without its 128-byte preamble and ``DICM``
+    whose file meta information (group 0002) opens it.
+
+    That is what pydicom 3 writes for an in-memory ``Dataset``, and so what ``dicomweb-client`` sends;
+    Orthanc and dcm4chee store it too. Anything else without ``DICM`` is still refused
+    (``InvalidDicomError``): forcing any stream would make noise look like an image.
+    """
+    from pydicom import dcmread
+
+    start = file.tell()
+    head = file.read(132)
+    file.seek(start)
+    headless = head[128:132] != b"DICM" and head[:2] == b"\x02\x00" and head[4:6] in _META_VRS
+    return dcmread(file, stop_before_pixels=stop_before_pixels, force=headless)
+
+
 def read_header(source: BinaryIO | LocalPath) -> FileDataset:
     """The dataset up to the pixel data; a file object is left at the pixel data element (if there is one).
 
     A deflated file is read whole: its body is one deflate stream, with no offsets to stop at.
     """
-    from pydicom import dcmread
     from pydicom.errors import InvalidDicomError
 
     if isinstance(source, str | os.PathLike):
         with open(source, "rb") as file:
             return read_header(file)
     try:
-        header = dcmread(source, stop_before_pixels=True)
+        start = source.tell()
+        header = read_part10(source, stop_before_pixels=True)
         if is_deflated(header):
-            source.seek(0)
-            header = dcmread(source)
+            source.seek(start)
+            header = read_part10(source)
     except InvalidDicomError as err:
         raise UnreadableDicom("The file is not DICOM (no DICM preamble or readable header)") from err
     except _PARSE_ERRORS as err:

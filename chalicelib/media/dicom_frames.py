@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from chalicelib.media.dicom_file import has_image, is_deflated
+from chalicelib.media.dicom_file import has_image, is_deflated, read_part10
 from chalicelib.media.errors import UnsupportedPixelData
 from chalicelib.media.sources import Source, open_source
 
@@ -33,7 +33,6 @@ def iter_decoded_frames(
     by the codec, so a three-sample frame is always RGB here. Unused high bits are masked and signed
     values sign-extended by pydicom. ``indices`` restricts decoding to those frames (0-based).
     """
-    from pydicom import dcmread
     from pydicom.pixels.utils import iter_pixels
 
     if not has_image(header):
@@ -43,7 +42,7 @@ def iter_decoded_frames(
             if is_deflated(header):
                 # The whole dataset is zlib-compressed, so pydicom cannot seek to single frames; the header
                 # was read whole (deflated images are rare and small: the syntax is meant for documents).
-                yield from iter_pixels(header if "PixelData" in header else dcmread(file), indices=indices)
+                yield from iter_pixels(header if "PixelData" in header else read_part10(file), indices=indices)
             else:
                 yield from iter_pixels(file, indices=indices)
         except _DECODE_ERRORS as err:

@@ -42,13 +42,6 @@ def rename_clinic(clinic_id: str, name: str, deps: Deps) -> Clinic:
     return clinic
 
 
-def set_country(clinic_id: str, country: str, deps: Deps) -> Clinic:
-    """Set the country phone numbers typed without ``+`` are read in (ISO 3166 alpha-2)."""
-    clinic = replace(deps.clinics.get(clinic_id), country=check_country(country))
-    deps.clinics.save(clinic)
-    return clinic
-
-
 def create_key(clinic_id: str, deps: Deps) -> IssuedKey:
     """Issue another API key for an existing clinic (e.g. to rotate keys)."""
     deps.clinics.get(clinic_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from chalicelib.domain.dicom_header import Unreadable, read_header
+from chalicelib.domain.dicom_header import Failure, Unreadable, read_header
 from chalicelib.domain.errors import InvalidInput, NotFound, StaleWrite
 from chalicelib.domain.studies import (
     MAX_FILES_PER_UPLOAD,
@@ -129,10 +129,22 @@ def index_file(
         with deps.objects.open(bucket, file.object_key) as reader:
             header = read_header(reader)
         if expected_study is not None and header.study_instance_uid != expected_study:
-            raise Unreadable("The instance belongs to another study than the one in the request URL")
+            raise Unreadable(
+                "The instance belongs to another study than the one in the request URL",
+                Failure.STUDY_MISMATCH,
+                sop_class_uid=header.sop_class_uid,
+                sop_instance_uid=header.sop_instance_uid,
+            )
     except Unreadable as refused:
         deps.objects.move(bucket, file.object_key, quarantine_key(file.object_key))
-        failed = replace(file, status=FileStatus.FAILED, reason=refused.message)
+        failed = replace(
+            file,
+            status=FileStatus.FAILED,
+            reason=refused.message,
+            failure=refused.failure,
+            sop_class_uid=refused.sop_class_uid,
+            sop_instance_uid=refused.sop_instance_uid,
+        )
         deps.uploads.save_file(upload_id, failed)
         return failed
 

@@ -176,7 +176,7 @@ class Thumbnailer(Protocol):
     """Renders the small JPEG the clinic's screens show for an instance."""
 
     def render(self, source: BinaryIO) -> bytes | None:
-        """A JPEG of the first frame of a DICOM stream, or None when it has no image to show."""
+        """A JPEG of the first frame of a DICOM stream, or None when it has no image it can show."""
         ...
 
 

@@ -131,10 +131,11 @@ def _renderings(source: Path, number: int, workdir: Path) -> list[tuple[Path, st
     header = read_header(source)
     document = getattr(header, "MIMETypeOfEncapsulatedDocument", None)
     if document == "application/pdf":
-        from pydicom import dcmread
+        from chalicelib.media.dicom_file import read_part10
 
         pdf = workdir / f"{number:04d}.pdf"
-        pdf.write_bytes(bytes(dcmread(source).EncapsulatedDocument).rstrip(b"\0"))
+        with source.open("rb") as file:
+            pdf.write_bytes(bytes(read_part10(file).EncapsulatedDocument).rstrip(b"\0"))
         return [(pdf, f"report-{number:03d}.pdf", "document", "application/pdf")]
     if not has_image(header):
         return []

@@ -59,14 +59,14 @@ def test_defaults_then_changes(client: Client, key: str, deps: Deps) -> None:
     ("body", "says"),
     [
         ({"link_lifetime_days": 366}, "lifetime"),
-        ({"link_lifetime_days": "30"}, "whole number"),
+        ({"link_lifetime_days": "30"}, "got `str` - at `$.link_lifetime_days`"),
         ({"link_code": "12"}, "4 to 32"),
         ({"language": "fi"}, "'language'"),
         ({"sms_country": "XX"}, "country"),
-        ({"colour": "blue"}, "Unknown setting 'colour'"),
+        ({"colour": "blue"}, "unknown field `colour`"),
         ({"daily_message_limit": 0}, "1 to 20000"),
         ({"daily_message_limit": 20001}, "1 to 20000"),
-        ({"daily_message_limit": True}, "whole number"),
+        ({"daily_message_limit": True}, "got `bool` - at `$.daily_message_limit`"),
     ],
 )
 def test_bad_settings(client: Client, key: str, body: Any, says: str) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from chalice.test import Client
+from pydicom.uid import SecondaryCaptureImageStorage
 
 from chalicelib.api.dicomweb import MAX_STOW_BYTES
 from chalicelib.services import accounts
@@ -55,9 +56,37 @@ def test_stow_with_failures_is_202_and_names_reasons(client: Client, keys: tuple
     body = json.loads(response.body)
     failed = body["00081198"]["Value"]
     assert [f["00081197"]["Value"][0] for f in failed] == [0xC000, 0xC122]
+    # The instance is named when its header could be read (PS3.18 10.5.3), never when it could not.
+    assert "00081155" not in failed[0]
+    assert failed[1]["00081155"]["Value"] == ["7.7.7"]
+    assert failed[1]["00081150"]["Value"] == [SecondaryCaptureImageStorage]
     upload = json.loads(get(client, keys[0], f"/studies/uploads/{response.headers['X-Upload-Id']}").body)
     assert [f["status"] for f in upload["files"]] == ["stored", "failed", "failed"]
     assert "not DICOM" in upload["files"][1]["reason"]
+
+
+@pytest.mark.parametrize(("data", "reason"), dicom_files.bad_files())
+def test_stow_of_each_bad_file_is_a_failure_not_a_500(
+    client: Client, keys: tuple[str, str], data: bytes, reason: str
+) -> None:
+    response = stow(client, keys[0], [data])
+    assert response.status_code == 409
+    (failed,) = json.loads(response.body)["00081198"]["Value"]
+    assert failed["00081197"]["Value"][0] in (0xC000, 0xC122)
+    upload = json.loads(get(client, keys[0], f"/studies/uploads/{response.headers['X-Upload-Id']}").body)
+    assert reason in upload["files"][0]["reason"]
+
+
+def test_stow_to_a_study_names_an_instance_of_another_study_with_its_code(
+    client: Client, keys: tuple[str, str]
+) -> None:
+    other = dicom_files.instance(study_uid="9.9", sop_uid="9.9.1")
+    response = stow(client, keys[0], [other], path="/dicomweb/studies/1.2.3")
+    assert response.status_code == 409
+    (failed,) = json.loads(response.body)["00081198"]["Value"]
+    assert failed["00081197"]["Value"] == [0xA900]
+    assert failed["00081155"]["Value"] == ["9.9.1"]
+    assert failed["00081150"]["Value"] == [SecondaryCaptureImageStorage]
 
 
 def test_stow_where_everything_fails_is_409(client: Client, keys: tuple[str, str]) -> None:

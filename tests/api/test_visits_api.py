@@ -80,7 +80,7 @@ def test_a_visit_sends_its_link_by_email_and_sms(client: Client, deps: Deps, key
 
 
 def test_english_links_and_the_clinics_country(client: Client, deps: Deps, keys: tuple[str, str]) -> None:
-    client.http.patch("/clinic", headers=headers(keys[0]), body=json.dumps({"country": "NO"}))
+    client.http.put("/settings", headers=headers(keys[0]), body=json.dumps({"sms_country": "NO"}))
     start(client, keys[0], f"412 34 567, {patient_data.EMAILS[1]}", language="en")
     assert sms(deps).sent[0][0] == "+4741234567"
     assert "the chat for your visit" in sms(deps).sent[0][1]
@@ -107,7 +107,7 @@ def test_failed_and_opted_out_deliveries_never_lose_the_visit(
     ("body", "status", "says"),
     [
         ({"contacts": f"{patient_data.EMAILS[0]}, astrid@"}, 422, "contact 2 is not a valid e-mail address or phone"),
-        ({"contacts": 7}, 422, "'contacts' must be a string"),
+        ({"contacts": 7}, 422, "Expected `str`, got `int` - at `$.contacts`"),
         ({"contacts": patient_data.EMAILS[0], "language": "de"}, 422, "'language'"),
     ],
 )
@@ -162,7 +162,8 @@ def test_messages_are_ordered_paged_and_kept_as_written(client: Client, keys: tu
 
 
 @pytest.mark.parametrize(
-    ("query", "says"), [("after=-1", "'after'"), ("limit=0", "'limit'"), ("limit=500", "'limit'"), ("after=x", "after")]
+    ("query", "says"),
+    [("after=-1", "`$.after`"), ("limit=0", "`$.limit`"), ("limit=500", "`$.limit`"), ("after=x", "`$.after`")],
 )
 def test_bad_page_parameters(client: Client, keys: tuple[str, str], query: str, says: str) -> None:
     visit_id = start(client, keys[0])["visit_id"]
@@ -219,9 +220,9 @@ def test_announcing_a_file_gives_a_presigned_post_and_a_pending_message(
         ({"content_type": "image/svg+xml"}, 415, "this type of file cannot be sent"),
         ({"content_type": "text/html"}, 415, "this type of file cannot be sent"),
         ({"size": 0}, 422, "at least 1 byte"),
-        ({"size": "big"}, 422, "'size'"),
+        ({"size": "big"}, 422, "`$.size`"),
         ({"filename": "../"}, 422, "'filename'"),
-        ({"filename": None}, 422, "'filename'"),
+        ({"filename": None}, 422, "`$.filename`"),
     ],
 )
 def test_files_refused_at_once(

@@ -90,6 +90,12 @@ def test_studies_round_trip_and_are_scoped_to_the_clinic(real_or_fake: Deps) -> 
         (StudyQuery(text="astrid"), ["newest", "oldest"]),
         (StudyQuery(text="ÖBERG bertil"), ["middle"]),
         (StudyQuery(text="acc-3"), ["newest"]),
+        # Words with no literal start: nothing to narrow an index read by, and nothing matches them.
+        (StudyQuery(text="*****"), []),
+        (StudyQuery(text="^ ="), ["newest", "middle", "oldest"]),
+        (StudyQuery(patient_name="*"), ["newest", "middle", "oldest"]),
+        (StudyQuery(patient_name="?*b*r*g?*"), ["middle"]),
+        (StudyQuery(patient_name="ö?erg bertil"), ["middle"]),
         (StudyQuery(modality="CT"), ["middle"]),
         (StudyQuery(limit=1, offset=1), ["middle"]),
         (StudyQuery(study_instance_uid="1.1.2"), ["middle"]),

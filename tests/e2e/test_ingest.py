@@ -11,6 +11,7 @@ import pytest
 import requests
 from dicomweb_client.api import DICOMwebClient
 from pydicom import dcmread
+from pydicom.dataset import Dataset
 
 from tests import dicom_files, patient_data
 from tests.e2e.conftest import Stack
@@ -31,6 +32,26 @@ def test_a_dicomweb_client_stores_and_searches(stack: Stack) -> None:
     found = client.search_for_studies(search_filters={"PatientName": "lindqvist*", "StudyDate": "20261101-20261130"})
     assert study in [s["0020000D"]["Value"][0] for s in found]
     assert client.search_for_studies(search_filters={"PatientID": "no-such-patient"}) == []
+
+
+def test_in_memory_datasets_without_preamble_are_stored_and_found(stack: Stack) -> None:
+    """pydicom 3 writes an in-memory Dataset without preamble and DICM; store_instances sends just that."""
+    client = DICOMwebClient(
+        url=f"{stack.base_url}/dicomweb", headers={"Authorization": f"Bearer {stack.demo['api_key']}"}
+    )
+    study = "1.2.826.0.1.3680043.8.498.78"
+    datasets = []
+    for frames in (1, 3):
+        read = dcmread(io.BytesIO(dicom_files.instance(study_uid=study, frames=frames)))
+        in_memory = Dataset()
+        in_memory.update(read)
+        in_memory.file_meta = read.file_meta
+        datasets.append(in_memory)
+    response = client.store_instances(datasets=datasets)
+    assert len(response.ReferencedSOPSequence) == 2
+    assert "FailedSOPSequence" not in response
+    found = client.search_for_studies(search_filters={"PatientName": "lindq*st*", "StudyInstanceUID": study})
+    assert [s["0020000D"]["Value"][0] for s in found] == [study]
 
 
 def wait_for(check: Any, timeout_s: float = 20) -> Any:

@@ -58,6 +58,18 @@ def test_an_invalid_contact_is_named_by_its_position_never_its_value(raw: str, p
     assert patient_data.leaked(refused.value.message) == []
 
 
+def test_every_invalid_contact_is_named_by_its_position() -> None:
+    raw = f"astrid@, {patient_data.EMAILS[0]}, 08-123 456 78, , {patient_data.PHONES[0]}, 12"
+    with pytest.raises(InvalidInput) as refused:
+        parse_contacts(raw)
+    assert refused.value.message == (
+        "contact 1 is not a valid e-mail address or phone number; "
+        "contact 3 is not a mobile phone number (text messages need one); "
+        "contact 6 is not a valid e-mail address or phone number"
+    )
+    assert patient_data.leaked(refused.value.message) == []
+
+
 def test_a_landline_cannot_take_text_messages() -> None:
     with pytest.raises(InvalidInput, match="contact 1 is not a mobile phone number"):
         parse_contacts("08-123 456 78")

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 
+from chalicelib.domain.dicom_header import MAX_SEQUENCE_DEPTH, Failure
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.studies import FileStatus, Instance, StudyQuery, quarantine_key
 from chalicelib.services import ingest
@@ -48,15 +49,23 @@ def test_sending_the_same_instance_again_is_idempotent(deps: Deps, clock: FakeCl
     assert first.files[0].object_key != second.files[0].object_key
 
 
-@pytest.mark.parametrize(
-    ("data", "reason"),
-    [
-        (b"MZ\x90\x00 this is an executable, not DICOM", "not DICOM"),
-        (dicom_files.instance()[:-64], "truncated"),
-        (dicom_files.without(dicom_files.instance(), "SOPInstanceUID"), "no SOP Instance UID"),
-        (dicom_files.with_transfer_syntax(dicom_files.instance(), "1.2.840.10008.1.2.4.102"), "not supported"),
-    ],
-)
+BAD_FILES = dicom_files.bad_files()
+
+
+@pytest.mark.parametrize(("data", "reason"), BAD_FILES)
+def test_bad_uploads_fail_in_one_delivery_with_their_reason(deps: Deps, data: bytes, reason: str) -> None:
+    requested = ingest.request_uploads(CLINIC, 1, deps)
+    key = requested.upload.files[0].object_key
+    objects(deps).put("ingest-bucket", key, data, "application/dicom")
+    file = ingest.ingest_object(key, deps)  # returns, does not raise: the message is not retried
+    assert file is not None
+    assert file.status is FileStatus.FAILED
+    assert reason in (file.reason or "")
+    assert objects(deps).keys("ingest-bucket", "quarantine/") == [quarantine_key(key)]
+    assert deps.studies.search(CLINIC, StudyQuery()) == []
+
+
+@pytest.mark.parametrize(("data", "reason"), BAD_FILES)
 def test_bad_files_are_quarantined_with_a_reason_and_never_indexed(deps: Deps, data: bytes, reason: str) -> None:
     good = dicom_files.instance(study_uid="9.9.9")
     upload = ingest.store_instances(CLINIC, [data, good], deps)
@@ -106,6 +115,42 @@ def test_pre_signed_uploads_are_pending_until_the_worker_indexes_them(deps: Deps
     assert objects(deps).open("ingest-bucket", instance.thumbnail_key).read().startswith(b"\xff\xd8")
 
 
+@pytest.mark.parametrize("depth", [MAX_SEQUENCE_DEPTH + 1, 1000])
+def test_a_deeply_nested_upload_fails_in_one_delivery(deps: Deps, depth: int) -> None:
+    requested = ingest.request_uploads(CLINIC, 1, deps)
+    key = requested.upload.files[0].object_key
+    objects(deps).put("ingest-bucket", key, dicom_files.nested_sequences(depth), "application/dicom")
+    file = ingest.ingest_object(key, deps)  # returns (no exception): the message is not retried
+    assert file is not None
+    assert file.status is FileStatus.FAILED
+    assert objects(deps).keys("ingest-bucket", "quarantine/") == [quarantine_key(key)]
+
+
+def test_a_part_10_stream_without_preamble_is_stored_both_ways(deps: Deps) -> None:
+    """What pydicom writes for an in-memory Dataset, and so what dicomweb-client's store_instances sends."""
+    (file,) = ingest.store_instances(CLINIC, [dicom_files.headless(dicom_files.instance(study_uid="5.5"))], deps).files
+    assert file.status is FileStatus.STORED
+    requested = ingest.request_uploads(CLINIC, 1, deps)
+    key = requested.upload.files[0].object_key
+    objects(deps).put("ingest-bucket", key, dicom_files.headless(dicom_files.instance(study_uid="5.6")), "x")
+    uploaded = ingest.ingest_object(key, deps)
+    assert uploaded is not None
+    assert uploaded.status is FileStatus.STORED
+    (instance,) = deps.studies.instances(CLINIC, "5.6")
+    assert instance.thumbnail_key is not None
+
+
+def test_noise_without_preamble_is_still_not_dicom(deps: Deps) -> None:
+    noise = b"\x02\x00\x00\x00XX" + bytes(200)
+    (file,) = ingest.store_instances(CLINIC, [noise], deps).files
+    assert file.status is FileStatus.FAILED
+
+
+def test_sequences_as_deep_as_the_cap_are_stored(deps: Deps) -> None:
+    (file,) = ingest.store_instances(CLINIC, [dicom_files.nested_sequences(MAX_SEQUENCE_DEPTH)], deps).files
+    assert file.status is FileStatus.STORED
+
+
 def test_the_worker_may_see_an_object_twice(deps: Deps) -> None:
     requested = ingest.request_uploads(CLINIC, 1, deps)
     key = requested.upload.files[0].object_key
@@ -114,6 +159,7 @@ def test_the_worker_may_see_an_object_twice(deps: Deps) -> None:
         requested.upload.files[0],
         status=FileStatus.FAILED,
         reason=deps.uploads.get(CLINIC, requested.upload.upload_id).files[0].reason,
+        failure=Failure.CANNOT_UNDERSTAND,
     )
     # The second delivery finds the object quarantined already and changes nothing.
     assert ingest.ingest_object(key, deps) == requested.upload.files[0]

@@ -1,15 +1,21 @@
 from __future__ import annotations
 
+import re
+import time
 from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.studies import (
+    MAX_PATTERN,
     DateRange,
     Study,
     StudyQuery,
+    fold,
     literal_prefix,
     name_keys,
     parse_date_range,
@@ -88,3 +94,22 @@ def test_name_keys_and_prefixes() -> None:
     assert name_keys("") == (None, None)
     assert literal_prefix("lind*") == "LIND"
     assert literal_prefix("*strid") == ""
+
+
+def _reference(pattern: str, value: str) -> bool:
+    """The backtracking matcher wildcard_match replaced: right, but exponential in the number of stars."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in fold(pattern))
+    return re.fullmatch(regex, fold(value), flags=re.DOTALL) is not None
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="ab*? ^", max_size=10), st.text(alphabet="ab ^", max_size=12))
+def test_wildcards_match_as_the_regular_expression_did(pattern: str, value: str) -> None:
+    assert wildcard_match(pattern, value) is _reference(pattern, value)
+
+
+def test_wildcard_matching_does_not_backtrack() -> None:
+    name, pattern = "A" * MAX_PATTERN, "*A" * 20 + "*B"  # the worst case of a backtracking matcher
+    started = time.perf_counter()
+    assert wildcard_match(pattern, name) is False
+    assert time.perf_counter() - started < 0.05  # the regular expression took minutes

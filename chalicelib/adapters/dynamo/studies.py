@@ -24,7 +24,7 @@ from pynamodb.models import Model
 
 from chalicelib.adapters.dynamo.base import BaseModel, TableMeta, deployed_name
 from chalicelib.adapters.dynamo.errors import is_conditional_failure
-from chalicelib.domain.dicom_header import Header
+from chalicelib.domain.dicom_header import Failure, Header
 from chalicelib.domain.errors import NotFound, StaleWrite
 from chalicelib.domain.studies import (
     FileStatus,
@@ -165,6 +165,7 @@ class UploadFileModel(BaseModel):
     study_uid = UnicodeAttribute(null=True)
     sop_uid = UnicodeAttribute(null=True)
     sop_class_uid = UnicodeAttribute(null=True)
+    failure = UnicodeAttribute(null=True)
 
 
 class DynamoStudyIndex:
@@ -233,9 +234,11 @@ class DynamoStudyIndex:
         if query.patient_name and literal_prefix(query.patient_name):
             prefix = literal_prefix(query.patient_name)
             return list(StudyModel.by_family_name.query(clinic_id, StudyModel.name_family.startswith(prefix)))
-        if query.text and query.text.split():
-            word = query.text.split()[0]
-            prefix = literal_prefix(word)
+        words = fold(query.text or "").split()
+        if words and literal_prefix(words[0]):
+            # A word with no literal start (``*****``, ``^``) narrows nothing, and DynamoDB refuses an
+            # empty key: such a search reads the clinic's studies and ``search`` filters them.
+            word, prefix = words[0], literal_prefix(words[0])
             return [
                 *StudyModel.by_family_name.query(clinic_id, StudyModel.name_family.startswith(prefix)),
                 *StudyModel.by_given_name.query(clinic_id, StudyModel.name_given.startswith(prefix)),
@@ -271,6 +274,7 @@ class DynamoUploadRepository:
                 study_instance_uid=r.study_uid,
                 sop_instance_uid=r.sop_uid,
                 sop_class_uid=r.sop_class_uid,
+                failure=Failure(r.failure) if r.failure else None,
             )
             for r in rows
         )
@@ -388,4 +392,5 @@ def _file_row(upload: Upload, file: UploadedFile) -> UploadFileModel:
         study_uid=file.study_instance_uid,
         sop_uid=file.sop_instance_uid,
         sop_class_uid=file.sop_class_uid,
+        failure=file.failure.value if file.failure else None,
     )

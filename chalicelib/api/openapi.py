@@ -1,0 +1,231 @@
+"""``GET /openapi.json``: the API as an OpenAPI 3.1 document, made from the routes Chalice registered
+and the request models of ``api/models.py``.
+
+The paths, methods, path parameters, authorizers and content types come from the app itself, so a
+route cannot be left out; what a route reads (its body and query models) is named once, in
+``OPERATIONS``, and its schema comes from the model. The document is built on the first request, so
+the cold start does not pay for it.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from chalice.app import Blueprint, Chalice, Response
+
+from chalicelib.api import models
+from chalicelib.api.errors import STATUS
+from chalicelib.api.patient import UNLOCK_COOKIE
+from chalicelib.api.requests import bound_app
+from chalicelib.api.responses import ok
+from chalicelib.api.sessions import CLINICIAN_COOKIE, PATIENT_COOKIE
+from chalicelib.settings import settings
+
+bp = Blueprint(__name__)
+
+#: Every error answer has this shape (Chalice's own errors and ours alike).
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {"Code": {"type": "string"}, "Message": {"type": "string"}},
+    "required": ["Code", "Message"],
+}
+#: What API Gateway answers itself when its authorizer refuses a key (401 no header, 403 denied):
+#: ``{"message": ...}`` or ``{"Message": ...}``, not our shape, since the request never reaches the app.
+GATEWAY_ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {"message": {"type": "string"}, "Message": {"type": "string"}},
+}
+_REASONS = {
+    400: "The request cannot be parsed",
+    401: "No credentials, or no valid session",
+    403: "The credentials are refused",
+    404: "No such resource (or not the caller's)",
+    409: "A conflict with the resource's state",
+    410: "The resource has expired or was deleted",
+    413: "The body is over a limit",
+    415: "The Content-Type is not taken here",
+    422: "The request is well formed but a value is wrong (the message names its path)",
+    423: "Locked for a while (see Retry-After)",
+    429: "Too many requests (see Retry-After)",
+    500: "An internal error (logged, without the request's content)",
+    502: "A message could not be delivered",
+    503: "A storage or messaging service failed for a moment (see Retry-After)",
+}
+
+
+_RETRY_AFTER = {423, 429, 503}
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What a route reads, beyond its path: a JSON body model, a query model, and what it answers."""
+
+    body: type[models.Body] | None = None
+    query: type[models.Query] | None = None
+    form: tuple[str, ...] | None = None
+    answers: str = "application/json"
+    success: int = 200
+
+
+#: The routes that read a body or a query string, or answer something other than JSON 200.
+OPERATIONS: dict[tuple[str, str], Operation] = {
+    ("PATCH", "/clinic"): Operation(body=models.ClinicChange),
+    ("PUT", "/settings"): Operation(body=models.SettingsChange),
+    ("GET", "/studies"): Operation(query=models.StudySearch),
+    ("POST", "/studies/uploads"): Operation(body=models.UploadRequest, success=201),
+    ("GET", "/dicomweb/studies"): Operation(query=models.QidoSearch, answers="application/dicom+json"),
+    ("POST", "/dicomweb/studies"): Operation(answers="application/dicom+json"),
+    ("POST", "/dicomweb/studies/{study_uid}"): Operation(answers="application/dicom+json"),
+    ("POST", "/studies/{study_uid}/shares"): Operation(body=models.ShareRequest, success=202),
+    ("POST", "/shares/{share_id}/resend"): Operation(success=202),
+    ("POST", "/visits"): Operation(body=models.VisitRequest, success=201),
+    ("GET", "/visits/{visit_id}/messages"): Operation(query=models.MessagePageQuery),
+    ("POST", "/visits/{visit_id}/messages"): Operation(body=models.TextMessage, success=201),
+    ("POST", "/visits/{visit_id}/attachments"): Operation(body=models.AttachmentAnnouncement, success=201),
+    ("GET", "/visits/{visit_id}/attachments/{attachment_id}"): Operation(answers="redirect", success=302),
+    ("GET", "/visits/{visit_id}/attachments/{attachment_id}/preview"): Operation(answers="redirect", success=302),
+    ("POST", "/visits/{visit_id}/chat-link"): Operation(success=201),
+    ("GET", "/p/{token}"): Operation(answers="text/html"),
+    ("POST", "/p/{token}/unlock"): Operation(form=("secret",), answers="redirect", success=303),
+    ("POST", "/p/{token}/code"): Operation(form=(), answers="redirect", success=303),
+    ("POST", "/p/{token}/password"): Operation(form=("password",), answers="redirect", success=303),
+    ("GET", "/p/{token}/files/{index}"): Operation(answers="redirect", success=302),
+    ("GET", "/v/{token}"): Operation(answers="text/html"),
+    ("GET", "/v/{token}/messages"): Operation(query=models.MessagePageQuery),
+    ("POST", "/v/{token}/messages"): Operation(body=models.TextMessage, success=201),
+    ("POST", "/v/{token}/attachments"): Operation(body=models.AttachmentAnnouncement, success=201),
+    ("GET", "/v/{token}/attachments/{attachment_id}"): Operation(answers="redirect", success=302),
+    ("GET", "/v/{token}/attachments/{attachment_id}/preview"): Operation(answers="redirect", success=302),
+    ("GET", "/visits/{visit_id}/chat"): Operation(answers="text/html"),
+    ("GET", "/visits/{visit_id}/chat/messages"): Operation(query=models.MessagePageQuery),
+    ("POST", "/visits/{visit_id}/chat/messages"): Operation(body=models.TextMessage, success=201),
+    ("POST", "/visits/{visit_id}/chat/attachments"): Operation(body=models.AttachmentAnnouncement, success=201),
+    ("GET", "/visits/{visit_id}/chat/attachments/{attachment_id}"): Operation(answers="redirect", success=302),
+    ("GET", "/visits/{visit_id}/chat/attachments/{attachment_id}/preview"): Operation(answers="redirect", success=302),
+    ("GET", "/assets/{name}"): Operation(answers="text/plain"),
+}
+
+#: Which page cookie a public route's calls carry (the routes the page's script calls, by prefix).
+_COOKIES = (
+    (re.compile(r"^/p/\{token\}"), "shareCookie"),
+    (re.compile(r"^/v/\{token\}/"), "patientSession"),
+    (re.compile(r"^/visits/\{visit_id\}/chat/"), "clinicianSession"),
+)
+
+
+@bp.route("/openapi.json", methods=["GET"])
+def openapi() -> Response:
+    """This API as an OpenAPI 3.1 document."""
+    return ok(document())
+
+
+@functools.cache
+def document() -> dict[str, Any]:
+    """The OpenAPI document of the app the requests module is bound to."""
+    return build(bound_app())
+
+
+def build(app: Chalice) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of ``app``'s routes."""
+    import msgspec
+
+    used = sorted({m for op in OPERATIONS.values() for m in (op.body, op.query) if m is not None}, key=str)
+    refs, schemas = msgspec.json.schema_components(used, ref_template="#/components/schemas/{name}")
+    ref_of = dict(zip(used, refs, strict=True))
+    paths: dict[str, dict[str, Any]] = {}
+    for path, methods in sorted(app.routes.items()):
+        for method, entry in sorted(methods.items()):
+            operation = OPERATIONS.get((method, path), Operation())
+            paths.setdefault(path, {})[method.lower()] = _operation(path, method, entry, operation, ref_of, schemas)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "patient-share",
+            "version": "1",
+            "description": "Send imaging studies to patients and chat with them. Errors are always "
+            '{"Code", "Message"}; a 422 names the path of the value that was wrong.',
+        },
+        "servers": [{"url": settings().public_base_url}],
+        "paths": paths,
+        "components": {
+            "schemas": {**schemas, "Error": ERROR_SCHEMA, "GatewayError": GATEWAY_ERROR_SCHEMA},
+            "securitySchemes": {
+                "clinicKey": {"type": "http", "scheme": "bearer", "description": "The clinic's API key (psk_…)"},
+                "shareCookie": {"type": "apiKey", "in": "cookie", "name": UNLOCK_COOKIE},
+                "patientSession": {"type": "apiKey", "in": "cookie", "name": PATIENT_COOKIE},
+                "clinicianSession": {"type": "apiKey", "in": "cookie", "name": CLINICIAN_COOKIE},
+            },
+        },
+    }
+
+
+def _operation(
+    path: str,
+    method: str,
+    entry: Any,
+    operation: Operation,
+    ref_of: dict[type, dict[str, Any]],
+    schemas: dict[str, Any],
+) -> dict[str, Any]:
+    doc = (entry.view_function.__doc__ or "").strip()
+    spec: dict[str, Any] = {
+        "operationId": f"{entry.view_function.__module__.rsplit('.', 1)[-1]}.{entry.view_name}",
+        "summary": doc.splitlines()[0] if doc else entry.view_name,
+        "parameters": [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+            for name in re.findall(r"\{(\w+)\}", path)
+        ],
+    }
+    secured = entry.authorizer is not None
+    if secured:
+        spec["security"] = [{"clinicKey": []}]
+    else:
+        cookie = next((name for pattern, name in _COOKIES if pattern.match(path)), None)
+        spec["security"] = [{}, {cookie: []}] if cookie else [{}]
+    if operation.query is not None:
+        schema = schemas[operation.query.__name__]
+        spec["parameters"] += [
+            {"name": name, "in": "query", "required": name in schema.get("required", []), "schema": prop}
+            for name, prop in schema["properties"].items()
+        ]
+    if operation.body is not None:
+        spec["requestBody"] = {"required": True, "content": {"application/json": {"schema": ref_of[operation.body]}}}
+    elif operation.form is not None:
+        form = {"type": "object", "properties": {f: {"type": "string"} for f in operation.form}}
+        spec["requestBody"] = {"content": {"application/x-www-form-urlencoded": {"schema": form}}}
+    elif "multipart/related" in (entry.content_types or []):
+        spec["requestBody"] = {
+            "required": True,
+            "content": {"multipart/related": {"schema": {"type": "string", "contentMediaType": "application/dicom"}}},
+        }
+    spec["responses"] = {str(operation.success): _success(operation), **_errors(secured, operation)}
+    return spec
+
+
+def _success(operation: Operation) -> dict[str, Any]:
+    if operation.answers == "redirect":
+        return {"description": "To the resource", "headers": {"Location": {"schema": {"type": "string"}}}}
+    return {"description": "OK", "content": {operation.answers: {"schema": {}}}}
+
+
+def _errors(secured: bool, operation: Operation) -> dict[str, Any]:
+    statuses = {*STATUS.values(), 500} | ({401, 403} if secured else set())
+    if operation.body is not None or operation.form is not None:
+        statuses |= {415}
+    error: dict[str, Any] = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    if operation.answers == "text/html" or operation.form is not None:
+        error["text/html"] = {"schema": {"type": "string"}}  # the page's own words, in sv or en
+    retry = {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer", "minimum": 1}}}
+    either = {"anyOf": [{"$ref": "#/components/schemas/Error"}, {"$ref": "#/components/schemas/GatewayError"}]}
+    gateway: dict[str, Any] = {**error, "application/json": {"schema": either}}
+    return {
+        str(s): {
+            "description": _REASONS[s],
+            "content": gateway if secured and s in {401, 403} else error,
+            **({"headers": retry} if s in _RETRY_AFTER else {}),
+        }
+        for s in sorted(statuses)
+    }
