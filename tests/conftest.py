@@ -82,18 +82,25 @@ def aws() -> Iterator[None]:
 
 
 @pytest.fixture
-def whole_requests() -> Iterator[None]:
-    """Let each of in-process moto's requests run without a thread switch inside it, as DynamoDB applies a
-    conditional write whole (moto itself takes no lock); threads still interleave between requests, and
-    wherever our code waits (scrypt, for one), so races between requests are real."""
-    import sys
+def whole_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let in-process moto handle one request at a time, as DynamoDB applies each conditional write whole.
 
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1.0)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(interval)
+    moto itself takes no lock, so two threads may interleave inside one of its updates, which no real
+    table does. Our code's threads still interleave freely between requests (and while scrypt checks a
+    secret), so the races a test shows are our code's, not moto's.
+    """
+    import threading
+
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    lock = threading.Lock()
+    handle = BotocoreStubber.__call__
+
+    def one_at_a_time(self: BotocoreStubber, event_name: str, request: Any, **kwargs: Any) -> Any:
+        with lock:
+            return handle(self, event_name, request, **kwargs)
+
+    monkeypatch.setattr(BotocoreStubber, "__call__", one_at_a_time)
 
 
 @pytest.fixture
