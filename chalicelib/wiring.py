@@ -21,6 +21,7 @@ def build() -> Deps:
     """The real adapters, talking to AWS (or to the endpoint the settings name)."""
     from chalicelib.adapters.aws import client
     from chalicelib.adapters.clock import SystemClock
+    from chalicelib.adapters.cognito import CognitoStaffDirectory
     from chalicelib.adapters.dynamo.accounts import (
         DynamoApiKeyRepository,
         DynamoClinicRepository,
@@ -63,6 +64,7 @@ def build() -> Deps:
         message_index=DynamoMessageIndex(),
         single_use=DynamoSingleUse(),
         keys=SecretsManagerKeys(lambda: client("secretsmanager"), cfg.signing_secret),
+        staff=CognitoStaffDirectory(lambda: client("cognito-idp"), cfg),
     )
 
 
