@@ -1,0 +1,122 @@
+"""Staff sign-in through the provider's challenges, and who a console request comes from (on the fakes)."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.domain.accounts import Clinic
+from chalicelib.domain.errors import InvalidInput, NotFound
+from chalicelib.domain.staff import Challenge, ChallengeName, InvalidToken, Role, SignInFailed, StaffMember, Tokens
+from chalicelib.services import staff
+from chalicelib.services.deps import Deps
+from tests.fakes import FakeClock, FakeStaffDirectory
+
+CLINIC = "cl_00000000000000aa"
+OTHER = "cl_00000000000000bb"
+TEMPORARY = "Temporary-Pass-1"
+PERMANENT = "Permanent-Pass-2"
+
+
+@pytest.fixture
+def directory(deps: Deps) -> FakeStaffDirectory:
+    for clinic_id in (CLINIC, OTHER):
+        deps.clinics.add(Clinic(clinic_id, "Kliniken", deps.clock.now()))
+    assert isinstance(deps.staff, FakeStaffDirectory)
+    return deps.staff
+
+
+def invited(deps: Deps, email: str = "anna@klinik.example", clinic_id: str = CLINIC) -> StaffMember:
+    return staff.invite(clinic_id, email, Role.CLINICIAN, deps, temporary_password=TEMPORARY)
+
+
+def first_sign_in(deps: Deps) -> Tokens:
+    challenge = staff.sign_in("anna@klinik.example", TEMPORARY, deps)
+    assert isinstance(challenge, Challenge)
+    tokens = staff.answer(challenge, PERMANENT, deps)
+    assert isinstance(tokens, Tokens)
+    return tokens
+
+
+def test_first_sign_in_new_password_then_totp_then_tokens_that_name_the_member(
+    deps: Deps, directory: FakeStaffDirectory
+) -> None:
+    member = invited(deps)
+    step = staff.sign_in("Anna@Klinik.example", TEMPORARY, deps)
+    assert isinstance(step, Challenge)
+    assert step.name is ChallengeName.NEW_PASSWORD
+    with pytest.raises(InvalidInput):
+        staff.answer(step, "alllowercase-and-long", deps)
+    tokens = staff.answer(step, PERMANENT, deps)
+    assert isinstance(tokens, Tokens)
+    assert staff.identify(tokens, deps).staff_id == member.staff_id
+
+    directory.enable_totp(member.staff_id, "123456")
+    step = staff.sign_in("anna@klinik.example", PERMANENT, deps)
+    assert isinstance(step, Challenge)
+    assert step.name is ChallengeName.TOTP
+    with pytest.raises(SignInFailed):
+        staff.answer(step, "654321", deps)
+    step = staff.sign_in("anna@klinik.example", PERMANENT, deps)
+    assert isinstance(step, Challenge)
+    tokens = staff.answer(step, "123456", deps)
+    assert isinstance(tokens, Tokens)
+    identity = staff.identify(tokens, deps)
+    assert (identity.staff_id, identity.clinic_id, identity.role) == (member.staff_id, CLINIC, Role.CLINICIAN)
+
+
+def test_a_wrong_password_and_an_unknown_address_fail_alike(deps: Deps, directory: FakeStaffDirectory) -> None:
+    invited(deps)
+    with pytest.raises(SignInFailed) as wrong:
+        staff.sign_in("anna@klinik.example", "Wrong-Pass-123", deps)
+    with pytest.raises(SignInFailed) as unknown:
+        staff.sign_in("nobody@klinik.example", TEMPORARY, deps)
+    assert wrong.value.message == unknown.value.message
+
+
+def test_a_disabled_members_next_request_fails(deps: Deps, directory: FakeStaffDirectory) -> None:
+    member = invited(deps)
+    tokens = first_sign_in(deps)
+    assert staff.current(member.staff_id, CLINIC, deps).email == "anna@klinik.example"
+    staff.set_enabled(CLINIC, member.staff_id, False, deps)
+    with pytest.raises(InvalidToken):
+        staff.current(member.staff_id, CLINIC, deps)
+    with pytest.raises(InvalidToken):  # a token issued before it was disabled is no way back in
+        staff.identify(tokens, deps)
+    staff.set_enabled(CLINIC, member.staff_id, True, deps)
+    assert staff.current(member.staff_id, CLINIC, deps).staff_id == member.staff_id
+
+
+def test_a_session_naming_another_clinic_is_refused(deps: Deps, directory: FakeStaffDirectory) -> None:
+    member = invited(deps)
+    with pytest.raises(InvalidToken):
+        staff.current(member.staff_id, OTHER, deps)
+    with pytest.raises(InvalidToken):
+        staff.current("00000000-0000-0000-0000-000000000000", CLINIC, deps)
+
+
+def test_one_clinic_cannot_list_or_disable_another_clinics_staff(deps: Deps, directory: FakeStaffDirectory) -> None:
+    ours = invited(deps)
+    theirs = invited(deps, "bo@syd.example", OTHER)
+    assert staff.members(CLINIC, deps) == [ours]
+    with pytest.raises(NotFound):
+        staff.set_enabled(CLINIC, theirs.staff_id, False, deps)
+    assert directory.get(theirs.staff_id).enabled is True
+    with pytest.raises(NotFound):
+        staff.find(CLINIC, "bo@syd.example", deps)
+
+
+def test_an_expired_id_token_is_refused(deps: Deps, directory: FakeStaffDirectory, clock: FakeClock) -> None:
+    invited(deps)
+    tokens = first_sign_in(deps)
+    clock.advance(minutes=61)
+    with pytest.raises(InvalidToken):
+        staff.identify(tokens, deps)
+
+
+def test_sign_out_revokes_the_refresh_token_and_may_be_repeated(deps: Deps, directory: FakeStaffDirectory) -> None:
+    invited(deps)
+    tokens = first_sign_in(deps)
+    staff.sign_out(tokens, deps)
+    with pytest.raises(InvalidToken):
+        directory.refresh(tokens.refresh_token)
+    staff.sign_out(tokens, deps)
