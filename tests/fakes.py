@@ -537,7 +537,6 @@ class FakeStaffDirectory:
         """staff id → the one code its authenticator shows (tests set it with ``enable_totp``)."""
         self.sessions: dict[str, str] = {}
         self.id_tokens: dict[str, tuple[str, datetime]] = {}
-        self.access_tokens: dict[str, str] = {}
         self.refresh_tokens: dict[str, str] = {}
         """refresh token → staff id, while not revoked."""
         self.invitations: list[str] = []
@@ -614,19 +613,13 @@ class FakeStaffDirectory:
         del self.refresh_tokens[fresh.refresh_token]
         return replace(fresh, refresh_token=refresh_token)
 
-    def sign_out(self, access_token: str) -> None:
-        staff_id = self.access_tokens.get(access_token)
-        if staff_id is None:
-            raise InvalidToken("not a live access token")
-        self._revoke(staff_id)
+    def sign_out(self, staff_id: str) -> None:
+        self._revoke(self.get(staff_id).staff_id)
 
     def _revoke(self, staff_id: str) -> None:
         for token, owner in list(self.refresh_tokens.items()):
             if owner == staff_id:
                 del self.refresh_tokens[token]
-        for token, owner in list(self.access_tokens.items()):
-            if owner == staff_id:
-                del self.access_tokens[token]
 
     def _challenge(self, name: ChallengeName, staff_id: str) -> Challenge:
         session = secrets.token_urlsafe(24)
@@ -641,7 +634,6 @@ class FakeStaffDirectory:
     def _tokens(self, staff_id: str) -> Tokens:
         tokens = Tokens(secrets.token_urlsafe(32), secrets.token_urlsafe(32), secrets.token_urlsafe(32))
         self.id_tokens[tokens.id_token] = (staff_id, self.clock.now() + self.TOKEN_LIFETIME)
-        self.access_tokens[tokens.access_token] = staff_id
         self.refresh_tokens[tokens.refresh_token] = staff_id
         return tokens
 

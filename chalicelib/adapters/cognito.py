@@ -132,7 +132,7 @@ class CognitoStaffDirectory:
                 self._cognito.admin_enable_user(UserPoolId=pool_id, Username=staff_id)
             else:
                 self._cognito.admin_disable_user(UserPoolId=pool_id, Username=staff_id)
-                self._cognito.admin_user_global_sign_out(UserPoolId=pool_id, Username=staff_id)
+                self.sign_out(staff_id)
         except ClientError as err:
             if _code(err) == "UserNotFoundException":
                 raise NotFound("No such staff member") from err
@@ -185,13 +185,15 @@ class CognitoStaffDirectory:
             raise
         return Tokens(result["IdToken"], result["AccessToken"], result.get("RefreshToken", refresh_token))
 
-    def sign_out(self, access_token: str) -> None:
-        """GlobalSignOut: revokes every refresh token of the member (moto has no RevokeToken)."""
+    def sign_out(self, staff_id: str) -> None:
+        """AdminUserGlobalSignOut: the console's session holds no Cognito token to revoke one by one (and moto
+        has no RevokeToken), so every refresh token of the member is revoked."""
+        pool_id, _ = self._pool()
         try:
-            self._cognito.global_sign_out(AccessToken=access_token)
+            self._cognito.admin_user_global_sign_out(UserPoolId=pool_id, Username=staff_id)
         except ClientError as err:
-            if _code(err) == "NotAuthorizedException":
-                raise InvalidToken("not a live access token") from err
+            if _code(err) == "UserNotFoundException":
+                raise NotFound("No such staff member") from err
             raise
 
     def _token_verifier(self) -> JwksVerifier:

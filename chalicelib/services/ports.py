@@ -436,6 +436,6 @@ class StaffDirectory(Protocol):
         it is revoked or expired, or the member is disabled."""
         ...
 
-    def sign_out(self, access_token: str) -> None:
-        """Revoke the member's refresh tokens, so no new ID token can be had with them; raises InvalidToken."""
+    def sign_out(self, staff_id: str) -> None:
+        """Revoke every refresh token of the member, so no new ID token can be had with them; raises NotFound."""
         ...

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 
+from chalicelib.domain import console
+from chalicelib.domain.console import ConsoleSession, SessionEnded
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.staff import (
     Challenge,
@@ -82,7 +84,35 @@ def current(staff_id: str, clinic_id: str, deps: Deps) -> StaffIdentity:
     return StaffIdentity(member.staff_id, member.email, member.clinic_id, member.role)
 
 
-def sign_out(tokens: Tokens, deps: Deps) -> None:
-    """Revoke the refresh token (an already revoked one is no error: signing out twice is signing out)."""
-    with contextlib.suppress(InvalidToken):
-        deps.staff.sign_out(tokens.access_token)
+def open_session(tokens: Tokens, deps: Deps) -> ConsoleSession:
+    """The console session of a member who has just completed sign-in."""
+    identity = identify(tokens, deps)
+    session = console.start(identity.staff_id, identity.clinic_id, deps.clock.now())
+    record("signed_in", session)
+    return session
+
+
+def resume(session: ConsoleSession, deps: Deps) -> tuple[ConsoleSession, StaffIdentity]:
+    """A request of a session: the session seen now (to be signed again), and the member read afresh.
+    Raises SessionEnded after a timeout, or once the member is disabled or moved to another clinic."""
+    touched = session.touched(deps.clock.now())
+    try:
+        return touched, current(session.staff_id, session.clinic_id, deps)
+    except InvalidToken:
+        raise SessionEnded from None
+
+
+def close_session(session: ConsoleSession, deps: Deps) -> None:
+    """Sign out: the member's refresh tokens are revoked (a member deleted meanwhile has none left)."""
+    with contextlib.suppress(NotFound):
+        deps.staff.sign_out(session.staff_id)
+    record("signed_out", session)
+
+
+def record(action: str, session: ConsoleSession, **ids: str) -> None:
+    """Record a console action with the staff member's and the clinic's id (ids only: never patient data)."""
+    from chalicelib.observability import logger
+
+    logger.info(
+        "console action", extra={"action": action, "staff_id": session.staff_id, "clinic_id": session.clinic_id, **ids}
+    )

@@ -116,13 +116,14 @@ def test_a_disabled_member_cannot_sign_in_or_refresh_until_enabled_again(real_or
 
 
 def test_sign_out_revokes_the_refresh_token(real_or_fake: Deps) -> None:
-    real_or_fake.staff.invite("anna@klinik.example", CLINIC, Role.ADMIN, TEMPORARY)
+    member = real_or_fake.staff.invite("anna@klinik.example", CLINIC, Role.ADMIN, TEMPORARY)
     tokens = first_sign_in(real_or_fake, "anna@klinik.example")
     refreshed = real_or_fake.staff.refresh(tokens.refresh_token)
     assert refreshed.refresh_token == tokens.refresh_token
     assert real_or_fake.staff.verify(refreshed.id_token, real_or_fake.clock.now()).email == "anna@klinik.example"
-    real_or_fake.staff.sign_out(tokens.access_token)
+    real_or_fake.staff.sign_out(member.staff_id)
     with pytest.raises(InvalidToken):
         real_or_fake.staff.refresh(tokens.refresh_token)
-    with pytest.raises(InvalidToken):
-        real_or_fake.staff.sign_out(tokens.access_token)
+    assert isinstance(real_or_fake.staff.sign_in("anna@klinik.example", PERMANENT), Tokens)  # still a member
+    with pytest.raises(NotFound):
+        real_or_fake.staff.sign_out("00000000-0000-0000-0000-000000000000")

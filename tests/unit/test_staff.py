@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from chalicelib.domain.accounts import Clinic
+from chalicelib.domain.console import SessionEnded
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.staff import Challenge, ChallengeName, InvalidToken, Role, SignInFailed, StaffMember, Tokens
 from chalicelib.services import staff
@@ -113,10 +116,32 @@ def test_an_expired_id_token_is_refused(deps: Deps, directory: FakeStaffDirector
         staff.identify(tokens, deps)
 
 
-def test_sign_out_revokes_the_refresh_token_and_may_be_repeated(deps: Deps, directory: FakeStaffDirectory) -> None:
+def test_a_console_session_opens_on_a_verified_sign_in_and_is_read_afresh_each_request(
+    deps: Deps, directory: FakeStaffDirectory, clock: FakeClock, service_logs: Callable[[], str]
+) -> None:
+    member = invited(deps)
+    session = staff.open_session(first_sign_in(deps), deps)
+    assert (session.staff_id, session.clinic_id, session.started_at) == (member.staff_id, CLINIC, clock.now())
+    clock.advance(minutes=20)
+    seen, identity = staff.resume(session, deps)
+    assert seen.seen_at == clock.now()
+    assert identity.email == "anna@klinik.example"
+    # Disabled: the very next request ends the session, though its cookie has not timed out.
+    staff.set_enabled(CLINIC, member.staff_id, False, deps)
+    with pytest.raises(SessionEnded):
+        staff.resume(seen, deps)
+    logs = service_logs()
+    assert '"action":"signed_in"' in logs.replace(" ", "")
+    assert member.staff_id in logs
+
+
+def test_sign_out_revokes_the_members_refresh_tokens(
+    deps: Deps, directory: FakeStaffDirectory, service_logs: Callable[[], str]
+) -> None:
     invited(deps)
     tokens = first_sign_in(deps)
-    staff.sign_out(tokens, deps)
+    session = staff.open_session(tokens, deps)
+    staff.close_session(session, deps)
     with pytest.raises(InvalidToken):
         directory.refresh(tokens.refresh_token)
-    staff.sign_out(tokens, deps)
+    assert '"action":"signed_out"' in service_logs().replace(" ", "")
