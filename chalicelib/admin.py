@@ -39,6 +39,11 @@ def main(argv: Sequence[str] | None = None, deps: Deps | None = None) -> int:
     create_staff.add_argument("clinic_id")
     create_staff.add_argument("email")
     create_staff.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create_staff.add_argument(
+        "--temporary-password",
+        help="set it instead of having Cognito e-mail one (the local stack sends no invitation); "
+        "you then hand it over yourself",
+    )
     list_staff = commands.add_parser("list-staff", help="a clinic's staff, with their role and whether enabled")
     list_staff.add_argument("clinic_id")
     for name, action in (("disable-staff", "disable (ends their sessions)"), ("enable-staff", "re-enable")):
@@ -73,7 +78,8 @@ def _run(args: argparse.Namespace, deps: Deps) -> dict[str, Any]:
         issued = accounts.create_key(args.clinic_id, deps)
         return {"clinic_id": issued.key.clinic_id, "key_id": issued.key.key_id, "api_key": issued.plain_text}
     if args.command == "create-staff":
-        return _staff_view(staff.invite(args.clinic_id, args.email, Role(args.role), deps))
+        invited = staff.invite(args.clinic_id, args.email, Role(args.role), deps, args.temporary_password)
+        return _staff_view(invited)
     if args.command == "list-staff":
         return {"clinic_id": args.clinic_id, "staff": [_staff_view(m) for m in staff.members(args.clinic_id, deps)]}
     if args.command in {"disable-staff", "enable-staff"}:

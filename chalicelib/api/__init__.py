@@ -10,7 +10,20 @@ from __future__ import annotations
 
 from chalice.app import Chalice
 
-from chalicelib.api import auth, chat, clinic, dicomweb, health, patient, requests, settings, shares, studies, visits
+from chalicelib.api import (
+    auth,
+    chat,
+    clinic,
+    console,
+    dicomweb,
+    health,
+    patient,
+    requests,
+    settings,
+    shares,
+    studies,
+    visits,
+)
 from chalicelib.workers import attachments as attachment_worker
 from chalicelib.workers import chat_cleanup, delivery, delivery_events, rotation, share_cleanup, share_files
 from chalicelib.workers import ingest as ingest_worker
@@ -34,6 +47,7 @@ def register(app: Chalice) -> None:
         patient,
         visits,
         chat,
+        console,
         ingest_worker,
         delivery,
         delivery_events,

@@ -57,6 +57,7 @@ ASSETS = {
     "chat.css": "text/css; charset=utf-8",
     "share.js": "text/javascript; charset=utf-8",
     "share.css": "text/css; charset=utf-8",
+    "console.css": "text/css; charset=utf-8",
 }
 
 

@@ -41,6 +41,7 @@ class Purpose(StrEnum):
     CLINICIAN_SESSION = "clinician-session"
     SHARE_UNLOCKED = "share-unlocked"
     CONSOLE_SESSION = "console-session"
+    CONSOLE_CHALLENGE = "console-challenge"
 
 
 @dataclass(frozen=True)

@@ -123,11 +123,12 @@ def test_every_route_but_the_public_ones_needs_a_clinic_key() -> None:
     from app import app
 
     # Patients' pages (/p/, /v/), the pages' assets, and the clinician's chat page whose calls carry a signed
-    # session cookie checked in the route (tests/api/test_chat_pages.py proves each refuses without one).
-    public = {"/health", "/assets/{name}", "/visits/{visit_id}/chat"}
+    # session cookie checked in the route (tests/api/test_chat_pages.py proves each refuses without one), and the
+    # console, whose staff sign in there and carry its session cookie (tests/api/test_console.py).
+    public = {"/health", "/assets/{name}", "/visits/{visit_id}/chat", "/console"}
     for path, methods in app.routes.items():
         for method, entry in methods.items():
-            if path in public or path.startswith(("/p/", "/v/", "/visits/{visit_id}/chat/")):
+            if path in public or path.startswith(("/p/", "/v/", "/visits/{visit_id}/chat/", "/console/")):
                 continue
             assert entry.authorizer is not None, f"{method} {path} has no authorizer"
 

@@ -6,6 +6,7 @@ import pytest
 
 from chalicelib import admin
 from chalicelib.domain.keys import KeyStage
+from chalicelib.domain.staff import Challenge
 from chalicelib.services import accounts
 from chalicelib.services.deps import Deps
 
@@ -66,7 +67,19 @@ def test_staff_commands_invite_list_disable_and_enable(capsys: pytest.CaptureFix
     assert invited["email"] == "anna@klinik.example"
     assert (invited["role"], invited["enabled"], invited["status"]) == ("admin", True, "FORCE_CHANGE_PASSWORD")
     assert deps.staff.invitations == ["anna@klinik.example"]  # the fake records invitations
-    run(capsys, deps, "create-staff", other_id, "bo@syd.example", "--role", "clinician")
+    args = (
+        "create-staff",
+        other_id,
+        "bo@syd.example",
+        "--role",
+        "clinician",
+        "--temporary-password",
+        "Temporary-Pass-1",
+    )
+    run(capsys, deps, *args)
+    assert deps.staff.invitations == ["anna@klinik.example"]  # a password given: no invitation is sent
+    # It signs in with that password, and must change it at once.
+    assert isinstance(deps.staff.sign_in("bo@syd.example", "Temporary-Pass-1"), Challenge)
 
     code, listed = run(capsys, deps, "list-staff", clinic_id)
     assert code == 0

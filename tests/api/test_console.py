@@ -1,0 +1,141 @@
+"""The console's sign-in through Cognito's challenges, its session cookie and sign-out (in-process, on fakes)."""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from typing import Any
+
+import pytest
+from chalice.test import Client
+
+from chalicelib.domain.accounts import Clinic
+from chalicelib.domain.staff import Role, StaffMember
+from chalicelib.services import staff
+from chalicelib.services.deps import Deps
+from tests.fakes import FakeClock, FakeStaffDirectory
+
+CLINIC = "cl_00000000000000aa"
+EMAIL = "anna@klinik.example"
+TEMPORARY = "Temporary-Pass-1"
+PERMANENT = "Permanent-Pass-2"
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+@pytest.fixture
+def member(deps: Deps) -> StaffMember:
+    deps.clinics.add(Clinic(CLINIC, "Kliniken Mitt", deps.clock.now()))
+    return staff.invite(CLINIC, EMAIL, Role.ADMIN, deps, temporary_password=TEMPORARY)
+
+
+def post(client: Client, path: str, cookie: str | None = None, **fields: str) -> Any:
+    headers = dict(FORM, **({"Cookie": cookie} if cookie else {}))
+    return client.http.post(path, headers=headers, body=urllib.parse.urlencode(fields))
+
+
+def hidden(html: str, name: str) -> str:
+    found = re.search(rf'name="{name}" value="([^"]+)"', html)
+    assert found, f"no hidden {name}"
+    return found.group(1)
+
+
+def sign_in(client: Client) -> str:
+    """The first sign-in, through the new-password challenge: the console's cookie (name=value)."""
+    challenge = post(client, "/console/sign-in", email=EMAIL, password=TEMPORARY)
+    response = post(client, "/console/challenge", token=hidden(challenge.body.decode(), "token"), response=PERMANENT)
+    assert response.status_code == 303
+    return str(response.headers["Set-Cookie"]).split(";", 1)[0]
+
+
+def test_first_sign_in_sets_a_strict_http_only_cookie_and_opens_the_console(
+    client: Client, member: StaffMember
+) -> None:
+    form = client.http.get("/console/sign-in", headers={"Accept-Language": "en"})
+    assert form.status_code == 200
+    assert "form-action 'self'" in form.headers["Content-Security-Policy"]
+    assert form.headers["X-Frame-Options"] == "DENY"
+    assert 'for="email"' in form.body.decode()
+    assert 'for="password"' in form.body.decode()
+
+    challenge = post(client, "/console/sign-in", email=EMAIL, password=TEMPORARY)
+    assert challenge.status_code == 200
+    assert "Välj ett nytt lösenord" in challenge.body.decode()  # Swedish unless the browser asks otherwise
+    token = hidden(challenge.body.decode(), "token")
+
+    weak = post(client, "/console/challenge", token=token, response="short")
+    assert weak.status_code == 422
+    done = post(client, "/console/challenge", token=token, response=PERMANENT)
+    assert done.status_code == 303
+    assert done.headers["Location"] == "/console"
+    cookie = done.headers["Set-Cookie"]
+    assert cookie.startswith("ps_console=")
+    assert "; HttpOnly" in cookie
+    assert "; SameSite=Strict" in cookie
+    assert "Path=/console;" in cookie
+    assert "Secure" not in cookie  # the tests run as the local stack does, on http://127.0.0.1
+
+    shell = client.http.get("/console", headers={"Cookie": cookie.split(";", 1)[0], "Accept-Language": "en"})
+    assert shell.status_code == 200
+    assert EMAIL in shell.body.decode()
+    assert "administrator" in shell.body.decode()
+    assert shell.headers["Set-Cookie"].startswith("ps_console=")  # re-signed: the idle timeout starts again
+
+
+def test_wrong_password_and_forged_challenge_are_refused(client: Client, member: StaffMember) -> None:
+    wrong = post(client, "/console/sign-in", email=EMAIL, password="Nope-nope-123")
+    assert wrong.status_code == 401
+    assert "Set-Cookie" not in wrong.headers
+    forged = post(client, "/console/challenge", token="e30.forged", response=PERMANENT)
+    assert forged.status_code == 401
+    assert client.http.get("/console").status_code == 303  # no session: to the sign-in page
+
+
+def test_totp_is_asked_for_once_enabled(client: Client, member: StaffMember, deps: Deps) -> None:
+    sign_in(client)
+    assert isinstance(deps.staff, FakeStaffDirectory)
+    deps.staff.enable_totp(member.staff_id, "246810")
+    step = post(client, "/console/sign-in", email=EMAIL, password=PERMANENT)
+    assert step.status_code == 200
+    assert 'autocomplete="one-time-code"' in step.body.decode()
+    token = hidden(step.body.decode(), "token")
+    done = post(client, "/console/challenge", token=token, response="246810")
+    assert done.status_code == 303
+
+
+def test_a_disabled_members_session_ends_at_the_next_request(client: Client, member: StaffMember, deps: Deps) -> None:
+    cookie = sign_in(client)
+    assert client.http.get("/console", headers={"Cookie": cookie}).status_code == 200
+    staff.set_enabled(CLINIC, member.staff_id, False, deps)
+    ended = client.http.get("/console", headers={"Cookie": cookie})
+    assert ended.status_code == 303
+    assert ended.headers["Location"] == "/console/sign-in"
+    assert "Max-Age=0" in ended.headers["Set-Cookie"]
+
+
+def test_the_session_ends_after_its_idle_timeout(client: Client, member: StaffMember, clock: FakeClock) -> None:
+    cookie = sign_in(client)
+    clock.advance(minutes=29)
+    again = client.http.get("/console", headers={"Cookie": cookie})
+    assert again.status_code == 200
+    fresh = again.headers["Set-Cookie"].split(";", 1)[0]
+    clock.advance(minutes=29)  # 58 minutes since sign-in, 29 since the last request
+    assert client.http.get("/console", headers={"Cookie": fresh}).status_code == 200
+    assert client.http.get("/console", headers={"Cookie": cookie}).status_code == 303  # the first cookie timed out
+
+
+def test_sign_out_needs_the_sessions_csrf_token_and_revokes_the_refresh_tokens(
+    client: Client, member: StaffMember, deps: Deps
+) -> None:
+    cookie = sign_in(client)
+    assert isinstance(deps.staff, FakeStaffDirectory)
+    refresh_tokens = set(deps.staff.refresh_tokens)
+    assert refresh_tokens
+    shell = client.http.get("/console", headers={"Cookie": cookie})
+    csrf = hidden(shell.body.decode(), "csrf")
+    refused = client.http.post("/console/sign-out", headers=dict(FORM, Cookie=cookie), body="csrf=" + "0" * 64)
+    assert refused.status_code == 403
+    assert set(deps.staff.refresh_tokens) == refresh_tokens
+    done = client.http.post("/console/sign-out", headers=dict(FORM, Cookie=cookie), body=f"csrf={csrf}")
+    assert done.status_code == 303
+    assert "Max-Age=0" in done.headers["Set-Cookie"]
+    assert not set(deps.staff.refresh_tokens) & refresh_tokens
