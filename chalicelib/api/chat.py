@@ -58,6 +58,7 @@ ASSETS = {
     "share.js": "text/javascript; charset=utf-8",
     "share.css": "text/css; charset=utf-8",
     "console.css": "text/css; charset=utf-8",
+    "favicon.svg": "image/svg+xml",
 }
 
 

@@ -112,9 +112,40 @@ def shell() -> Response:
         return redirect("/console/sign-in", ended_cookie())
     session, member = signed_in
     csrf = console_domain.csrf_token(session, _csrf_keys())
-    response = page("console.html", member=member, csrf=csrf)
+    response = page("console.html", member=member, csrf=csrf, section="home")
     response.headers["Set-Cookie"] = session_cookie(session)  # seen now: the idle timeout starts again
     return response
+
+
+@bp.route("/console/settings", methods=["GET"])
+@secure_page
+def settings_page() -> Response:
+    """The clinic's settings, for its administrators: so far its staff. A clinician gets 403."""
+    signed_in = _signed_in()
+    if signed_in is None:
+        return redirect("/console/sign-in", ended_cookie())
+    session, member = signed_in
+    csrf = console_domain.csrf_token(session, _csrf_keys())
+    try:
+        members = staff.clinic_staff(member, deps())
+    except Forbidden:
+        return page("console.html", 403, member=member, csrf=csrf, section="forbidden")
+    response = page("console.html", member=member, csrf=csrf, section="settings", members=members)
+    response.headers["Set-Cookie"] = session_cookie(session)
+    return response
+
+
+@bp.route("/", methods=["GET"])
+@secure_page
+def root() -> Response:
+    """The service's front door leads to the console (patients arrive by their own links)."""
+    return redirect("/console")
+
+
+@bp.route("/favicon.ico", methods=["GET"])
+def favicon() -> Response:
+    """Browsers ask for it at the root; the icon itself is an asset."""
+    return redirect("/assets/favicon.svg")
 
 
 @bp.route("/console/sign-out", methods=["POST"], content_types=[FORM])

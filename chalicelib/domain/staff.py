@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from chalicelib.domain.errors import InvalidInput, Unauthenticated
+from chalicelib.domain.errors import Forbidden, InvalidInput, Unauthenticated
 
 
 class Role(StrEnum):
@@ -107,3 +107,9 @@ def staff_email(text: str) -> str:
     except EmailNotValidError as err:
         raise InvalidInput("'email' is not a valid e-mail address") from err
     return str(validated.normalized).lower()
+
+
+def require_admin(identity: StaffIdentity) -> None:
+    """Refuse (Forbidden) what only the clinic's administrators may do: settings and staff."""
+    if identity.role is not Role.ADMIN:
+        raise Forbidden("Only the clinic's administrators may do this")

@@ -20,6 +20,7 @@ from chalicelib.domain.staff import (
     StaffIdentity,
     StaffMember,
     Tokens,
+    require_admin,
     staff_email,
 )
 from chalicelib.services.deps import Deps
@@ -35,6 +36,12 @@ def members(clinic_id: str, deps: Deps) -> list[StaffMember]:
     """The clinic's staff, by e-mail address."""
     deps.clinics.get(clinic_id)
     return deps.staff.members(clinic_id)
+
+
+def clinic_staff(identity: StaffIdentity, deps: Deps) -> list[StaffMember]:
+    """The staff of the signed-in member's own clinic, for its administrators only."""
+    require_admin(identity)
+    return members(identity.clinic_id, deps)
 
 
 def find(clinic_id: str, email: str, deps: Deps) -> StaffMember:

@@ -125,7 +125,7 @@ def test_every_route_but_the_public_ones_needs_a_clinic_key() -> None:
     # Patients' pages (/p/, /v/), the pages' assets, and the clinician's chat page whose calls carry a signed
     # session cookie checked in the route (tests/api/test_chat_pages.py proves each refuses without one), and the
     # console, whose staff sign in there and carry its session cookie (tests/api/test_console.py).
-    public = {"/health", "/assets/{name}", "/visits/{visit_id}/chat", "/console"}
+    public = {"/health", "/assets/{name}", "/visits/{visit_id}/chat", "/console", "/", "/favicon.ico"}
     for path, methods in app.routes.items():
         for method, entry in methods.items():
             if path in public or path.startswith(("/p/", "/v/", "/visits/{visit_id}/chat/", "/console/")):

@@ -139,3 +139,52 @@ def test_sign_out_needs_the_sessions_csrf_token_and_revokes_the_refresh_tokens(
     assert done.status_code == 303
     assert "Max-Age=0" in done.headers["Set-Cookie"]
     assert not set(deps.staff.refresh_tokens) & refresh_tokens
+
+
+def signed_in_as(client: Client, deps: Deps, email: str, role: Role, clinic_id: str = CLINIC) -> str:
+    """A member of ``clinic_id`` invited and signed in: their console cookie."""
+    if clinic_id != CLINIC:
+        deps.clinics.add(Clinic(clinic_id, "Kliniken Syd", deps.clock.now()))
+    staff.invite(clinic_id, email, role, deps, temporary_password=TEMPORARY)
+    challenge = post(client, "/console/sign-in", email=email, password=TEMPORARY)
+    done = post(client, "/console/challenge", token=hidden(challenge.body.decode(), "token"), response=PERMANENT)
+    assert done.status_code == 303
+    return str(done.headers["Set-Cookie"]).split(";", 1)[0]
+
+
+def test_a_clinician_cannot_reach_settings(client: Client, member: StaffMember, deps: Deps) -> None:
+    clinician = signed_in_as(client, deps, "bo@klinik.example", Role.CLINICIAN)
+    shell = client.http.get("/console", headers={"Cookie": clinician, "Accept-Language": "en"})
+    assert "/console/settings" not in shell.body.decode()  # not offered…
+    refused = client.http.get("/console/settings", headers={"Cookie": clinician, "Accept-Language": "en"})
+    assert refused.status_code == 403  # …and not reachable
+    assert "anna@klinik.example" not in refused.body.decode()
+    admin = sign_in(client)
+    assert "/console/settings" in client.http.get("/console", headers={"Cookie": admin}).body.decode()
+    assert client.http.get("/console/settings", headers={"Cookie": admin}).status_code == 200
+
+
+def test_an_admin_sees_only_their_own_clinics_staff(client: Client, member: StaffMember, deps: Deps) -> None:
+    ours = sign_in(client)
+    signed_in_as(client, deps, "bo@klinik.example", Role.CLINICIAN)
+    theirs = signed_in_as(client, deps, "cilla@syd.example", Role.ADMIN, clinic_id="cl_00000000000000bb")
+    page = client.http.get("/console/settings", headers={"Cookie": ours}).body.decode()
+    assert EMAIL in page
+    assert "bo@klinik.example" in page
+    assert "cilla@syd.example" not in page
+    other = client.http.get("/console/settings", headers={"Cookie": theirs}).body.decode()
+    assert "cilla@syd.example" in other
+    assert EMAIL not in other
+    assert "bo@klinik.example" not in other
+
+
+def test_the_root_leads_to_the_console_and_there_is_a_favicon(client: Client) -> None:
+    root = client.http.get("/")
+    assert root.status_code == 303
+    assert root.headers["Location"] == "/console"
+    assert client.http.get("/console").headers["Location"] == "/console/sign-in"
+    icon = client.http.get(client.http.get("/favicon.ico").headers["Location"])
+    assert icon.status_code == 200
+    assert icon.headers["Content-Type"] == "image/svg+xml"
+    assert b"<svg" in icon.body
+    assert '<link rel="icon"' in client.http.get("/console/sign-in").body.decode()
