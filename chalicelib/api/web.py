@@ -1,17 +1,17 @@
-"""The console's web edge: its security headers (computed once per process), its pages from one base layout,
-its forms and its session cookie.
-
-Part of issue 10's "one web edge": the landing and chat pages still carry their own headers
-(``api/patient.py``, ``api/chat.py``) and are to move onto this module.
+"""The one web edge of every page (the console, the share landing page, the chat pages): their security
+headers (computed once, by one decorator), pages from the base layout, forms, and the console's cookie.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
+import weakref
 from collections.abc import Callable
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, ParamSpec
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlparse
 
 from chalice.app import Response
 
@@ -21,6 +21,7 @@ from chalicelib.domain.console import ConsoleSession
 from chalicelib.domain.errors import MalformedRequest
 from chalicelib.domain.sessions import Purpose
 from chalicelib.templating import preferred_language, render
+from chalicelib.wiring import deps
 
 P = ParamSpec("P")
 
@@ -28,30 +29,86 @@ CONSOLE_COOKIE = "ps_console"
 FORM = "application/x-www-form-urlencoded"
 _MAX_FORM_BYTES = 16 * 1024
 
-#: The console pages load nothing but this origin's style sheet and post forms only to this origin.
-PAGE_HEADERS: dict[str, str] = {
-    "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-    ),
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Robots-Tag": "noindex, nofollow",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-}
+
+class Storage(StrEnum):
+    """Which bucket a page's browser loads from or uploads to, straight from S3."""
+
+    SHARE = "share"
+    CHAT = "chat"
 
 
-def secure_page(view: Callable[P, Response]) -> Callable[P, Response]:
-    """Add the pages' security headers to every answer of the route, redirects and errors included."""
+_cached: weakref.WeakKeyDictionary[object, dict[tuple[Storage | None, bool], dict[str, str]]] = (
+    weakref.WeakKeyDictionary()
+)
+_cache_lock = threading.Lock()
 
-    @functools.wraps(view)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Response:
-        response = view(*args, **kwargs)
-        response.headers.update(PAGE_HEADERS)
-        return response
 
-    return wrapper
+def security_headers(storage: Storage | None = None, *, forms: bool = True) -> dict[str, str]:
+    """No caching, no referrer, no framing, no indexing; scripts and styles from this origin only; images, media
+    and uploads also from ``storage``'s bucket; forms posted to this origin only if the page has any.
+
+    Computed once per set of dependencies (once per process in AWS): the bucket's origin is what its adapter
+    signs URLs for, asked once, never per response.
+    """
+    objects = deps().objects
+    with _cache_lock:
+        per_store = _cached.setdefault(objects, {})
+        if (storage, forms) not in per_store:
+            per_store[(storage, forms)] = _headers(storage, _storage_origins(storage), forms)
+        return per_store[(storage, forms)]
+
+
+def _headers(storage: Storage | None, origins: str, forms: bool) -> dict[str, str]:
+    if storage is Storage.CHAT:  # previews are blobs; uploads and downloads go to the bucket
+        loads = f"img-src 'self' blob: {origins}; media-src 'self' blob: {origins}; connect-src 'self' {origins}; "
+    elif storage is Storage.SHARE:  # the patient's pictures and videos come from the bucket
+        loads = f"img-src 'self' {origins}; media-src 'self' {origins}; "
+    else:
+        loads = "img-src 'self'; "
+    form_action = "'self'" if forms else "'none'"
+    return {
+        "Content-Security-Policy": (
+            f"default-src 'none'; script-src 'self'; style-src 'self'; {loads}"
+            f"form-action {form_action}; base-uri 'none'; frame-ancestors 'none'"
+        ),
+        "Cache-Control": "no-store",
+        "Referrer-Policy": "no-referrer",
+        "X-Robots-Tag": "noindex, nofollow",
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+    }
+
+
+def _storage_origins(storage: Storage | None) -> str:
+    if storage is None:
+        return ""
+    objects = deps().objects
+    bucket = deps().buckets.share if storage is Storage.SHARE else deps().buckets.chat
+    urls = [objects.presigned_get(bucket, "origin", expires_s=60)]
+    if storage is Storage.CHAT:  # the chat's uploads are pre-signed POSTs
+        urls.append(objects.presigned_post(bucket, "origin", max_bytes=1, expires_s=60).url)
+    return " ".join(sorted({f"{urlparse(u).scheme}://{urlparse(u).netloc}" for u in urls}))
+
+
+def secure_pages(
+    storage: Storage | None = None, *, forms: bool = True
+) -> Callable[[Callable[P, Response]], Callable[P, Response]]:
+    """The decorator every browser route uses: the security headers on every answer, redirects and errors too."""
+
+    def decorate(view: Callable[P, Response]) -> Callable[P, Response]:
+        @functools.wraps(view)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> Response:
+            response = view(*args, **kwargs)
+            response.headers.update(security_headers(storage, forms=forms))
+            return response
+
+        return wrapper
+
+    return decorate
+
+
+#: The console's pages: nothing from S3 (yet), forms to this origin.
+secure_page = secure_pages()
 
 
 def language() -> str:
