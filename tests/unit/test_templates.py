@@ -45,3 +45,12 @@ def test_links_forms_and_assets_stay_under_the_base_path(template: str, context:
     assert urls, "the page has no links to check"
     rooted = [u for u in urls if u.startswith("/") and not u.startswith(BASE + "/")]
     assert rooted == []
+
+
+@pytest.mark.parametrize("template", sorted(CONTEXTS))
+def test_every_page_is_the_one_base_layout(template: str) -> None:
+    assert (TEMPLATES / template).read_text().startswith('{% extends "base.html" %}')
+    html = render(template, "sv", **CONTEXTS[template][0])
+    assert html.count("<head>") == 1
+    assert '<meta name="referrer" content="no-referrer">' in html
+    assert '<link rel="icon" href="/assets/favicon.svg"' in html
