@@ -563,6 +563,13 @@ class FakeStaffDirectory:
         except KeyError:
             raise NotFound("No such staff member") from None
 
+    def set_password(self, staff_id: str, password: str) -> None:
+        member = self.get(staff_id)
+        if not _meets_policy(password):
+            raise InvalidInput("The password does not meet the password policy")
+        self.passwords[staff_id] = password
+        self.members_by_id[staff_id] = replace(member, status="CONFIRMED")
+
     def set_enabled(self, staff_id: str, enabled: bool) -> None:
         self.members_by_id[staff_id] = replace(self.get(staff_id), enabled=enabled)
         if not enabled:

@@ -125,6 +125,19 @@ class CognitoStaffDirectory:
                 raise NotFound("No such staff member") from err
             raise
 
+    def set_password(self, staff_id: str, password: str) -> None:
+        pool_id, _ = self._pool()
+        try:
+            self._cognito.admin_set_user_password(
+                UserPoolId=pool_id, Username=staff_id, Password=password, Permanent=True
+            )
+        except ClientError as err:
+            if _code(err) == "UserNotFoundException":
+                raise NotFound("No such staff member") from err
+            if _code(err) == "InvalidPasswordException":
+                raise InvalidInput("The password does not meet the password policy") from err
+            raise
+
     def set_enabled(self, staff_id: str, enabled: bool) -> None:
         pool_id, _ = self._pool()
         try:

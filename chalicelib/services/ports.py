@@ -413,6 +413,11 @@ class StaffDirectory(Protocol):
         """The member with this id; raises NotFound."""
         ...
 
+    def set_password(self, staff_id: str, password: str) -> None:
+        """Give the member a permanent password (no change asked at first sign-in): the local stack's demo admin.
+        Raises NotFound, or InvalidInput for a password the pool's policy refuses."""
+        ...
+
     def set_enabled(self, staff_id: str, enabled: bool) -> None:
         """Disable (which also revokes every refresh token of the member) or re-enable; raises NotFound."""
         ...

@@ -127,3 +127,14 @@ def test_sign_out_revokes_the_refresh_token(real_or_fake: Deps) -> None:
     assert isinstance(real_or_fake.staff.sign_in("anna@klinik.example", PERMANENT), Tokens)  # still a member
     with pytest.raises(NotFound):
         real_or_fake.staff.sign_out("00000000-0000-0000-0000-000000000000")
+
+
+def test_a_permanent_password_signs_in_at_once(real_or_fake: Deps) -> None:
+    member = real_or_fake.staff.invite("anna@klinik.example", CLINIC, Role.ADMIN, TEMPORARY)
+    with pytest.raises(InvalidInput):
+        real_or_fake.staff.set_password(member.staff_id, "short")
+    real_or_fake.staff.set_password(member.staff_id, PERMANENT)
+    assert real_or_fake.staff.get(member.staff_id).status == "CONFIRMED"
+    assert isinstance(real_or_fake.staff.sign_in("anna@klinik.example", PERMANENT), Tokens)
+    with pytest.raises(NotFound):
+        real_or_fake.staff.set_password("00000000-0000-0000-0000-000000000000", PERMANENT)
