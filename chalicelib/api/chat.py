@@ -17,7 +17,6 @@ indexing, and a strict Content-Security-Policy allows scripts and styles from th
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ParamSpec
 
 from chalice.app import Blueprint, Response
 
@@ -47,7 +46,6 @@ from chalicelib.templating import preferred_language, render
 from chalicelib.wiring import deps
 
 bp = Blueprint(__name__)
-P = ParamSpec("P")
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 ASSETS = {

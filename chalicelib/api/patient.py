@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from datetime import timedelta
-from typing import ParamSpec
 from urllib.parse import parse_qs
 
 from chalice.app import Blueprint, Response
@@ -28,7 +27,6 @@ from chalicelib.templating import preferred_language, render
 from chalicelib.wiring import deps
 
 bp = Blueprint(__name__)
-P = ParamSpec("P")
 UNLOCK_COOKIE = "ps_share"
 _FORM = ["application/x-www-form-urlencoded"]
 

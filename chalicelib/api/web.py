@@ -117,9 +117,8 @@ def language() -> str:
 
 
 def page(template: str, status: int = 200, **context: Any) -> Response:
-    """An HTML page rendered in the request's language, with the base layout's ``assets`` and ``base``."""
-    base = base_path()
-    html = render(template, language(), assets=f"{base}/assets", base=base, **context)
+    """An HTML page rendered in the request's language (``templating.render`` gives it ``base`` and ``assets``)."""
+    html = render(template, language(), **context)
     return Response(body=html, status_code=status, headers={"Content-Type": "text/html; charset=utf-8"})
 
 
