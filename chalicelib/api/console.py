@@ -8,10 +8,12 @@ session cookie (``api/web.py``); every request re-reads the member, so a disable
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from chalice.app import Blueprint, Response
 
+from chalicelib.api.errors import status_of
 from chalicelib.api.sessions import sign, verify
 from chalicelib.api.web import (
     FORM,
@@ -24,10 +26,19 @@ from chalicelib.api.web import (
     session_cookie,
 )
 from chalicelib.domain import console as console_domain
-from chalicelib.domain.errors import Forbidden, InvalidInput, Unauthenticated
+from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from chalicelib.domain.keys import KeyRing
 from chalicelib.domain.sessions import Purpose
-from chalicelib.domain.staff import Challenge, ChallengeName, SignInFailed, SignInStep, StaffIdentity
+from chalicelib.domain.staff import (
+    Challenge,
+    ChallengeName,
+    Role,
+    SignInFailed,
+    SignInStep,
+    StaffIdentity,
+    StaffMember,
+    parse_role,
+)
 from chalicelib.services import staff
 from chalicelib.wiring import deps
 
@@ -125,14 +136,73 @@ def settings_page() -> Response:
     if signed_in is None:
         return redirect("/console/sign-in", ended_cookie())
     session, member = signed_in
-    csrf = console_domain.csrf_token(session, _csrf_keys())
     try:
-        members = staff.clinic_staff(member, deps())
+        response = _settings(session, member, 200, None)
     except Forbidden:
+        csrf = console_domain.csrf_token(session, _csrf_keys())
         return page("console.html", 403, member=member, csrf=csrf, section="forbidden")
-    response = page("console.html", member=member, csrf=csrf, section="settings", members=members)
     response.headers["Set-Cookie"] = session_cookie(session)
     return response
+
+
+def _settings(
+    session: console_domain.ConsoleSession, member: StaffIdentity, status: int, error: str | None
+) -> Response:
+    members = staff.clinic_staff(member, deps())
+    csrf = console_domain.csrf_token(session, _csrf_keys())
+    return page("console.html", status, member=member, csrf=csrf, section="settings", members=members, error=error)
+
+
+@bp.route("/console/settings/staff", methods=["POST"], content_types=[FORM])
+@secure_page
+def invite_staff() -> Response:
+    """An administrator invites a member of the clinic."""
+    return _staff_action(
+        "staff_invited", lambda member, fields: staff.invite_by(member, fields.get("email", ""), _role(fields), deps())
+    )
+
+
+@bp.route("/console/settings/staff/{staff_id}/enabled", methods=["POST"], content_types=[FORM])
+@secure_page
+def enable_staff(staff_id: str) -> Response:
+    """An administrator disables (``enabled=0``) or re-enables (``enabled=1``) a member of the clinic."""
+    return _staff_action(
+        "staff_enabled_changed",
+        lambda member, fields: staff.set_enabled_by(member, staff_id, fields.get("enabled") == "1", deps()),
+    )
+
+
+def _role(fields: dict[str, str]) -> Role:
+    return parse_role(fields.get("role", ""))
+
+
+def _staff_action(action: str, act: Callable[[StaffIdentity, dict[str, str]], StaffMember]) -> Response:
+    """A Settings form: a live session, its CSRF token, an administrator; then the change, recorded."""
+    signed_in = _signed_in()
+    if signed_in is None:
+        return redirect("/console/sign-in", ended_cookie())
+    session, member = signed_in
+    fields = form()
+    try:
+        console_domain.check_csrf(fields.get("csrf", ""), session, _csrf_keys())
+        changed = act(member, fields)
+    except Forbidden:
+        csrf = console_domain.csrf_token(session, _csrf_keys())
+        return page("console.html", 403, member=member, csrf=csrf, section="forbidden")
+    except (InvalidInput, Conflict, NotFound) as err:
+        csrf = console_domain.csrf_token(session, _csrf_keys())
+        members = staff.clinic_staff(member, deps())
+        return page(
+            "console.html",
+            status_of(err),
+            member=member,
+            csrf=csrf,
+            section="settings",
+            members=members,
+            error=err.message,
+        )
+    staff.record("staff_changed", session, member_id=changed.staff_id, enabled=str(changed.enabled))
+    return redirect("/console/settings", session_cookie(session))
 
 
 @bp.route("/", methods=["GET"])

@@ -11,7 +11,7 @@ import contextlib
 
 from chalicelib.domain import console
 from chalicelib.domain.console import ConsoleSession, SessionEnded
-from chalicelib.domain.errors import NotFound
+from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.staff import (
     Challenge,
     InvalidToken,
@@ -42,6 +42,21 @@ def clinic_staff(identity: StaffIdentity, deps: Deps) -> list[StaffMember]:
     """The staff of the signed-in member's own clinic, for its administrators only."""
     require_admin(identity)
     return members(identity.clinic_id, deps)
+
+
+def invite_by(admin: StaffIdentity, email: str, role: Role, deps: Deps) -> StaffMember:
+    """An administrator invites a member to their own clinic (Cognito e-mails the temporary password)."""
+    require_admin(admin)
+    return invite(admin.clinic_id, email, role, deps)
+
+
+def set_enabled_by(admin: StaffIdentity, staff_id: str, enabled: bool, deps: Deps) -> StaffMember:
+    """An administrator disables or re-enables a member of their own clinic; never themselves (a clinic must not
+    lose its last administrator by a slip)."""
+    require_admin(admin)
+    if staff_id == admin.staff_id:
+        raise Conflict("You cannot disable or enable yourself")
+    return set_enabled(admin.clinic_id, staff_id, enabled, deps)
 
 
 def find(clinic_id: str, email: str, deps: Deps) -> StaffMember:

@@ -188,3 +188,54 @@ def test_the_root_leads_to_the_console_and_there_is_a_favicon(client: Client) ->
     assert icon.headers["Content-Type"] == "image/svg+xml"
     assert b"<svg" in icon.body
     assert '<link rel="icon"' in client.http.get("/console/sign-in").body.decode()
+
+
+def test_an_admin_invites_disables_and_enables_staff_of_their_clinic_only(
+    client: Client, member: StaffMember, deps: Deps, service_logs: Any
+) -> None:
+    admin = sign_in(client)
+    csrf = hidden(client.http.get("/console/settings", headers={"Cookie": admin}).body.decode(), "csrf")
+    invited = post(client, "/console/settings/staff", admin, csrf=csrf, email="Bo@Klinik.example", role="clinician")
+    assert invited.status_code == 303
+    assert isinstance(deps.staff, FakeStaffDirectory)
+    assert deps.staff.invitations == ["bo@klinik.example"]  # Cognito e-mails the temporary password
+    bo = staff.find(CLINIC, "bo@klinik.example", deps)
+    assert bo.role is Role.CLINICIAN
+    assert f'"member_id":"{bo.staff_id}"' in service_logs().replace(" ", "")  # recorded, with the admin's id
+    assert member.staff_id in service_logs()
+
+    assert (
+        post(client, f"/console/settings/staff/{bo.staff_id}/enabled", admin, csrf=csrf, enabled="0").status_code == 303
+    )
+    assert deps.staff.get(bo.staff_id).enabled is False
+    assert (
+        post(client, f"/console/settings/staff/{bo.staff_id}/enabled", admin, csrf=csrf, enabled="1").status_code == 303
+    )
+    assert deps.staff.get(bo.staff_id).enabled is True
+
+    # Refused: without the session's CSRF token, an admin disabling themselves, another clinic's member.
+    assert (
+        post(client, f"/console/settings/staff/{bo.staff_id}/enabled", admin, csrf="x", enabled="0").status_code == 403
+    )
+    assert deps.staff.get(bo.staff_id).enabled is True
+    own = post(client, f"/console/settings/staff/{member.staff_id}/enabled", admin, csrf=csrf, enabled="0")
+    assert own.status_code == 409
+    deps.clinics.add(Clinic("cl_00000000000000bb", "Kliniken Syd", deps.clock.now()))
+    theirs = staff.invite("cl_00000000000000bb", "cilla@syd.example", Role.ADMIN, deps, temporary_password=TEMPORARY)
+    other = post(client, f"/console/settings/staff/{theirs.staff_id}/enabled", admin, csrf=csrf, enabled="0")
+    assert other.status_code == 404
+    assert deps.staff.get(theirs.staff_id).enabled is True
+    assert (
+        post(client, "/console/settings/staff", admin, csrf=csrf, email="x@y.example", role="owner").status_code == 422
+    )
+
+
+def test_a_clinician_cannot_invite_or_disable(client: Client, member: StaffMember, deps: Deps) -> None:
+    clinician = signed_in_as(client, deps, "bo@klinik.example", Role.CLINICIAN)
+    csrf = hidden(client.http.get("/console", headers={"Cookie": clinician}).body.decode(), "csrf")
+    refused = post(client, "/console/settings/staff", clinician, csrf=csrf, email="eve@klinik.example", role="admin")
+    assert refused.status_code == 403
+    assert all(m.email != "eve@klinik.example" for m in deps.staff.members(CLINIC))
+    disable = post(client, f"/console/settings/staff/{member.staff_id}/enabled", clinician, csrf=csrf, enabled="0")
+    assert disable.status_code == 403
+    assert deps.staff.get(member.staff_id).enabled is True

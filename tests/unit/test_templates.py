@@ -16,6 +16,7 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "chalicelib" / "templates"
 BASE = "/under/a/path"
 URL_ATTRIBUTE = re.compile(r'\b(?:href|src|action)="([^"]*)"')
 MEMBER = StaffMember("staff-1", "anna@klinik.example", "cl_00000000000000aa", Role.ADMIN, True, "CONFIRMED")
+OTHER = StaffMember("staff-2", "bo@klinik.example", "cl_00000000000000aa", Role.CLINICIAN, False, "CONFIRMED")
 
 #: Enough context for each page to render its links (StrictUndefined refuses anything missing).
 CONTEXTS: dict[str, list[dict[str, Any]]] = {
@@ -27,7 +28,7 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "console_challenge.html": [{"challenge": "NEW_PASSWORD_REQUIRED", "token": "t", "error": None}],
     "console.html": [
         {"member": MEMBER, "csrf": "c", "section": "home"},
-        {"member": MEMBER, "csrf": "c", "section": "settings", "members": [MEMBER]},
+        {"member": MEMBER, "csrf": "c", "section": "settings", "members": [MEMBER, OTHER], "error": None},
     ],
 }
 
