@@ -44,6 +44,17 @@ class Settings:
     """The Secrets Manager secret (ARN or name) holding the signing key; the key itself is read at run time."""
     chat_retention_days: int = DEFAULT_RETENTION_DAYS
     """How long a closed visit's messages and files are kept (then DynamoDB TTL and the cleanup worker)."""
+    user_pool_id: str = ""
+    """The staff's Cognito user pool; infra/ sets it. Empty on the local stack, which finds its pool by name."""
+    user_pool_client_id: str = ""
+    """The console's app client of that pool (its tokens' audience); empty locally, as ``user_pool_id``."""
+
+    def staff_pool_ids(self) -> tuple[str, str]:
+        """The staff pool's id and its console client's id, as infra/ passes them; on the local stack, ("", "")
+        (its pool is found by name). Only the console needs them, so only its first use checks them."""
+        if not self.local_mode and not (self.user_pool_id and self.user_pool_client_id):
+            raise SettingsError("USER_POOL_ID and USER_POOL_CLIENT_ID must be set outside the local stack")
+        return self.user_pool_id, self.user_pool_client_id
 
     @property
     def local_mode(self) -> bool:
@@ -90,6 +101,8 @@ def load(env: Mapping[str, str]) -> Settings:
     retention = env.get("CHAT_RETENTION_DAYS", str(DEFAULT_RETENTION_DAYS))
     if not retention.isdigit() or not 1 <= int(retention) <= MAX_RETENTION_DAYS:
         raise SettingsError(f"CHAT_RETENTION_DAYS must be a whole number of days, 1 to {MAX_RETENTION_DAYS}")
+    user_pool_id = env.get("USER_POOL_ID", "")
+    user_pool_client_id = env.get("USER_POOL_CLIENT_ID", "")
     return Settings(
         stage=stage,
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "eu-north-1",
@@ -106,6 +119,8 @@ def load(env: Mapping[str, str]) -> Settings:
         # infra/ names the secret so; the functions that sign are given its ARN.
         signing_secret=signing_secret or f"{prefix}-secret-key",
         chat_retention_days=int(retention),
+        user_pool_id=user_pool_id,
+        user_pool_client_id=user_pool_client_id,
     )
 
 

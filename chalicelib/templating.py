@@ -16,10 +16,24 @@ LANGUAGES = ("sv", "en")
 
 
 def render(template: str, lang: str, **context: Any) -> str:
-    """Render ``template`` in ``lang`` (autoescaped: every value is text, never markup)."""
+    """Render ``template`` in ``lang`` (autoescaped: every value is text, never markup).
+
+    Every page gets ``base`` (the path the service is mounted under, empty for a domain of its own) and
+    ``assets`` (where its style sheets and scripts are), so no template hard-codes a path from the root.
+    """
     if lang not in LANGUAGES:
         raise ValueError(f"unsupported language {lang!r}")
-    return _environment().get_template(template).render(lang=lang, t=_words(lang), **context)
+    base = _base_path()
+    site = {"base": base, "assets": f"{base}/assets"}
+    return _environment().get_template(template).render(lang=lang, t=_words(lang), **{**site, **context})
+
+
+def _base_path() -> str:
+    from urllib.parse import urlparse
+
+    from chalicelib.settings import settings
+
+    return urlparse(settings().public_base_url).path.rstrip("/")
 
 
 def preferred_language(accept_language: str | None, fallback: str) -> str:

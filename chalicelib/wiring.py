@@ -21,6 +21,7 @@ def build() -> Deps:
     """The real adapters, talking to AWS (or to the endpoint the settings name)."""
     from chalicelib.adapters.aws import client
     from chalicelib.adapters.clock import SystemClock
+    from chalicelib.adapters.cognito import CognitoStaffDirectory
     from chalicelib.adapters.dynamo.accounts import (
         DynamoApiKeyRepository,
         DynamoClinicRepository,
@@ -64,6 +65,7 @@ def build() -> Deps:
         message_index=guarded(DynamoMessageIndex()),
         single_use=guarded(DynamoSingleUse()),
         keys=guarded(SecretsManagerKeys(lambda: client("secretsmanager"), cfg.signing_secret)),
+        staff=guarded(CognitoStaffDirectory(lambda: client("cognito-idp"), cfg)),
     )
 
 

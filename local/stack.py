@@ -36,6 +36,45 @@ def create_all(cfg: Settings) -> None:
     if cfg.ses_configuration_set not in [c["Name"] for c in ses.list_configuration_sets()["ConfigurationSets"]]:
         ses.create_configuration_set(ConfigurationSet={"Name": cfg.ses_configuration_set})
     _create_signing_key(client("secretsmanager"), cfg)
+    create_staff_pool(client("cognito-idp"), cfg)
+
+
+def create_staff_pool(cognito: Any, cfg: Settings) -> tuple[str, str]:
+    """The staff pool and the console's client, as infra/ declares them (kept if the pool exists); their ids."""
+    pool = resources.STAFF_POOL
+    existing = [p["Id"] for p in cognito.list_user_pools(MaxResults=60)["UserPools"] if p["Name"] == pool.name(cfg)]
+    if existing:
+        pool_id = existing[0]
+        return pool_id, cognito.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"][0][
+            "ClientId"
+        ]
+    pool_id = cognito.create_user_pool(
+        PoolName=pool.name(cfg),
+        Policies=pool.policies(),
+        Schema=pool.schema(),
+        UsernameAttributes=["email"],
+        AutoVerifiedAttributes=["email"],
+        AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
+        MfaConfiguration="OFF",
+    )["UserPool"]["Id"]
+    cognito.set_user_pool_mfa_config(
+        UserPoolId=pool_id, SoftwareTokenMfaConfiguration={"Enabled": True}, MfaConfiguration=pool.mfa
+    )
+    client_id = cognito.create_user_pool_client(
+        UserPoolId=pool_id,
+        ClientName=pool.client_name(cfg),
+        GenerateSecret=False,
+        ExplicitAuthFlows=list(pool.auth_flows),
+        PreventUserExistenceErrors="ENABLED",
+        EnableTokenRevocation=True,
+        ReadAttributes=["email", *(f"custom:{a}" for a in pool.custom_attributes)],
+        WriteAttributes=["email"],
+        IdTokenValidity=pool.id_token_minutes,
+        AccessTokenValidity=pool.id_token_minutes,
+        RefreshTokenValidity=pool.refresh_token_hours,
+        TokenValidityUnits={"IdToken": "minutes", "AccessToken": "minutes", "RefreshToken": "hours"},
+    )["UserPoolClient"]["ClientId"]
+    return pool_id, client_id
 
 
 def _create_signing_key(secretsmanager: Any, cfg: Settings) -> None:

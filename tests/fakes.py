@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import BinaryIO
 from urllib.parse import quote
+from uuid import uuid4
 
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyItemAlreadyExistsError,
@@ -19,9 +21,20 @@ from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePer
 
 from chalicelib.domain.accounts import ApiKey, Clinic
 from chalicelib.domain.deliveries import MessageOwner
-from chalicelib.domain.errors import Conflict, DeliveryFailed, NotFound, StaleWrite
+from chalicelib.domain.errors import Conflict, DeliveryFailed, InvalidInput, NotFound, StaleWrite
 from chalicelib.domain.keys import KeyRing, KeyStage
 from chalicelib.domain.shares import AccessEvent, Attempts, Share
+from chalicelib.domain.staff import (
+    Challenge,
+    ChallengeName,
+    InvalidToken,
+    Role,
+    SignInFailed,
+    SignInStep,
+    StaffIdentity,
+    StaffMember,
+    Tokens,
+)
 from chalicelib.domain.studies import Instance, Study, StudyQuery, Upload, UploadedFile, instance_order, study_sort_key
 from chalicelib.domain.visits import Attachment, Message, Visit, VisitStatus
 from chalicelib.services.deps import Buckets, Deps, Site, VisitPolicy
@@ -510,10 +523,143 @@ BUCKETS = Buckets(ingest="ingest-bucket", share="share-bucket", chat="chat-bucke
 VISIT_POLICY = VisitPolicy(public_base_url="https://share.example.org", retention_days=30)
 
 
+class FakeStaffDirectory:
+    """Staff accounts in a dict, with Cognito's rules: the first sign-in must choose a password that passes the
+    pool's policy, TOTP once enabled, disabled members refused, tokens that expire and that sign-out revokes."""
+
+    TOKEN_LIFETIME = timedelta(minutes=60)
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.members_by_id: dict[str, StaffMember] = {}
+        self.passwords: dict[str, str] = {}
+        self.totp_codes: dict[str, str] = {}
+        """staff id → the one code its authenticator shows (tests set it with ``enable_totp``)."""
+        self.sessions: dict[str, str] = {}
+        self.id_tokens: dict[str, tuple[str, datetime]] = {}
+        self.refresh_tokens: dict[str, str] = {}
+        """refresh token → staff id, while not revoked."""
+        self.invitations: list[str] = []
+        """e-mail addresses the provider would have sent an invitation to."""
+
+    def invite(self, email: str, clinic_id: str, role: Role, temporary_password: str | None = None) -> StaffMember:
+        if "@" not in email:
+            raise InvalidInput("The e-mail address or temporary password is not accepted")
+        if any(m.email == email for m in self.members_by_id.values()):
+            raise Conflict("A staff member with this e-mail address exists")
+        member = StaffMember(str(uuid4()), email, clinic_id, role, True, "FORCE_CHANGE_PASSWORD")
+        self.members_by_id[member.staff_id] = member
+        self.passwords[member.staff_id] = temporary_password or secrets.token_urlsafe(12)
+        if temporary_password is None:
+            self.invitations.append(email)
+        return member
+
+    def members(self, clinic_id: str) -> list[StaffMember]:
+        return sorted((m for m in self.members_by_id.values() if m.clinic_id == clinic_id), key=lambda m: m.email)
+
+    def get(self, staff_id: str) -> StaffMember:
+        try:
+            return self.members_by_id[staff_id]
+        except KeyError:
+            raise NotFound("No such staff member") from None
+
+    def set_password(self, staff_id: str, password: str) -> None:
+        member = self.get(staff_id)
+        if not _meets_policy(password):
+            raise InvalidInput("The password does not meet the password policy")
+        self.passwords[staff_id] = password
+        self.members_by_id[staff_id] = replace(member, status="CONFIRMED")
+
+    def set_enabled(self, staff_id: str, enabled: bool) -> None:
+        self.members_by_id[staff_id] = replace(self.get(staff_id), enabled=enabled)
+        if not enabled:
+            self._revoke(staff_id)
+
+    def enable_totp(self, staff_id: str, code: str) -> None:
+        """What associating and verifying an authenticator app does (with the one code it will show)."""
+        self.totp_codes[staff_id] = code
+
+    def sign_in(self, email: str, password: str) -> SignInStep:
+        member = next((m for m in self.members_by_id.values() if m.email == email), None)
+        if member is None or not member.enabled or self.passwords[member.staff_id] != password:
+            raise SignInFailed
+        if member.status == "FORCE_CHANGE_PASSWORD":
+            return self._challenge(ChallengeName.NEW_PASSWORD, member.staff_id)
+        return self._second_factor(member.staff_id)
+
+    def answer(self, challenge: Challenge, response: str) -> SignInStep:
+        staff_id = self.sessions.pop(challenge.session, None)
+        if staff_id is None or staff_id != challenge.username or not self.get(staff_id).enabled:
+            raise SignInFailed
+        if challenge.name is ChallengeName.NEW_PASSWORD:
+            if not _meets_policy(response):
+                self.sessions[challenge.session] = staff_id
+                raise InvalidInput("The new password does not meet the password policy")
+            self.passwords[staff_id] = response
+            self.members_by_id[staff_id] = replace(self.get(staff_id), status="CONFIRMED")
+            return self._second_factor(staff_id)
+        if self.totp_codes.get(staff_id) != response:
+            raise SignInFailed
+        return self._tokens(staff_id)
+
+    def verify(self, id_token: str, now: datetime) -> StaffIdentity:
+        issued = self.id_tokens.get(id_token)
+        if issued is None:
+            raise InvalidToken("BadSignatureError")
+        staff_id, expires_at = issued
+        if now >= expires_at:
+            raise InvalidToken("ExpiredTokenError")
+        member = self.members_by_id[staff_id]
+        return StaffIdentity(member.staff_id, member.email, member.clinic_id, member.role)
+
+    def refresh(self, refresh_token: str) -> Tokens:
+        staff_id = self.refresh_tokens.get(refresh_token)
+        if staff_id is None or not self.get(staff_id).enabled:
+            raise InvalidToken("refresh token revoked or expired")
+        fresh = self._tokens(staff_id)
+        del self.refresh_tokens[fresh.refresh_token]
+        return replace(fresh, refresh_token=refresh_token)
+
+    def sign_out(self, staff_id: str) -> None:
+        self._revoke(self.get(staff_id).staff_id)
+
+    def _revoke(self, staff_id: str) -> None:
+        for token, owner in list(self.refresh_tokens.items()):
+            if owner == staff_id:
+                del self.refresh_tokens[token]
+
+    def _challenge(self, name: ChallengeName, staff_id: str) -> Challenge:
+        session = secrets.token_urlsafe(24)
+        self.sessions[session] = staff_id
+        return Challenge(name, staff_id, session)
+
+    def _second_factor(self, staff_id: str) -> SignInStep:
+        if staff_id in self.totp_codes:
+            return self._challenge(ChallengeName.TOTP, staff_id)
+        return self._tokens(staff_id)
+
+    def _tokens(self, staff_id: str) -> Tokens:
+        tokens = Tokens(secrets.token_urlsafe(32), secrets.token_urlsafe(32), secrets.token_urlsafe(32))
+        self.id_tokens[tokens.id_token] = (staff_id, self.clock.now() + self.TOKEN_LIFETIME)
+        self.refresh_tokens[tokens.refresh_token] = staff_id
+        return tokens
+
+
+def _meets_policy(password: str) -> bool:
+    """The staff pool's password policy (chalicelib.adapters.resources.STAFF_POOL)."""
+    return (
+        len(password) >= 12
+        and any(c.isupper() for c in password)
+        and any(c.islower() for c in password)
+        and any(c.isdigit() for c in password)
+    )
+
+
 def fake_deps(clock: FakeClock | None = None) -> Deps:
     """A full set of in-memory dependencies."""
+    clock = clock or FakeClock()
     return Deps(
-        clock=clock or FakeClock(),
+        clock=clock,
         clinics=InMemoryClinicRepository(),
         api_keys=InMemoryApiKeyRepository(),
         buckets=BUCKETS,
@@ -535,6 +681,7 @@ def fake_deps(clock: FakeClock | None = None) -> Deps:
         message_index=InMemoryMessageIndex(),
         single_use=InMemorySingleUse(),
         keys=FakeSigningKeys(),
+        staff=FakeStaffDirectory(clock),
     )
 
 

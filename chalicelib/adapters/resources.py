@@ -8,6 +8,7 @@ template for us. Tables are described by their pynamodb models.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from chalicelib.adapters.dynamo.accounts import ApiKeyModel, ClinicModel, SendingCountModel
 from chalicelib.adapters.dynamo.base import BaseModel
@@ -111,3 +112,58 @@ BUCKETS: tuple[Bucket, ...] = (
 def ses_identities(cfg: Settings) -> tuple[str, ...]:
     """The SES identities mail is sent from."""
     return (cfg.sender_email,)
+
+
+@dataclass(frozen=True)
+class StaffPool:
+    """The staff's Cognito user pool and the console's app client, as both the local stack and infra/ make them."""
+
+    short_name: str = "staff"
+    logical_id: str = "StaffUserPool"
+    client_logical_id: str = "StaffConsoleClient"
+    #: custom attributes: each member's clinic and role (immutable by the member: the client may not write them)
+    custom_attributes: tuple[str, ...] = ("clinic_id", "role")
+    password_min_length: int = 12
+    temporary_password_days: int = 3
+    #: TOTP is each member's choice; SMS MFA is not offered (SIM swaps), so "OPTIONAL" with software tokens only
+    mfa: str = "OPTIONAL"
+    #: the server signs members in with their password (over TLS, never stored) and refreshes their tokens
+    auth_flows: tuple[str, ...] = ("ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH")
+    id_token_minutes: int = 60
+    refresh_token_hours: int = 12
+
+    def name(self, cfg: Settings) -> str:
+        """The pool's name in this deployment."""
+        return f"{cfg.resource_prefix}-{self.short_name}"
+
+    def client_name(self, cfg: Settings) -> str:
+        """The console client's name in this deployment."""
+        return f"{cfg.resource_prefix}-console"
+
+    def policies(self) -> dict[str, Any]:
+        """The pool's ``Policies`` (CreateUserPool and CloudFormation spell them alike)."""
+        return {
+            "PasswordPolicy": {
+                "MinimumLength": self.password_min_length,
+                "RequireUppercase": True,
+                "RequireLowercase": True,
+                "RequireNumbers": True,
+                "RequireSymbols": False,
+                "TemporaryPasswordValidityDays": self.temporary_password_days,
+            }
+        }
+
+    def schema(self) -> list[dict[str, Any]]:
+        """The custom attributes, as CreateUserPool's and CloudFormation's ``Schema``."""
+        return [
+            {
+                "Name": name,
+                "AttributeDataType": "String",
+                "Mutable": True,
+                "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "64"},
+            }
+            for name in self.custom_attributes
+        ]
+
+
+STAFF_POOL = StaffPool()

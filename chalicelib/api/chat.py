@@ -16,11 +16,7 @@ indexing, and a strict Content-Security-Policy allows scripts and styles from th
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from pathlib import Path
-from typing import ParamSpec
-from urllib.parse import urlparse
 
 from chalice.app import Blueprint, Response
 
@@ -39,6 +35,7 @@ from chalicelib.api.sessions import (
     verify,
 )
 from chalicelib.api.visits import attachments_request, page_params
+from chalicelib.api.web import Storage, secure_pages
 from chalicelib.domain.errors import Gone, NotFound, Unauthenticated
 from chalicelib.domain.sessions import SESSION_LIFETIME, ClinicianClaims, Purpose
 from chalicelib.domain.visits import RejectReason, Role, Visit
@@ -49,7 +46,6 @@ from chalicelib.templating import preferred_language, render
 from chalicelib.wiring import deps
 
 bp = Blueprint(__name__)
-P = ParamSpec("P")
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 ASSETS = {
@@ -57,46 +53,13 @@ ASSETS = {
     "chat.css": "text/css; charset=utf-8",
     "share.js": "text/javascript; charset=utf-8",
     "share.css": "text/css; charset=utf-8",
+    "console.css": "text/css; charset=utf-8",
+    "favicon.svg": "image/svg+xml",
 }
 
 
-def browser(view: Callable[P, Response]) -> Callable[P, Response]:
-    """Add the pages' security headers to every answer of a browser route, errors included."""
-
-    @functools.wraps(view)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Response:
-        response = view(*args, **kwargs)
-        response.headers.update(security_headers())
-        return response
-
-    return wrapper
-
-
-def security_headers() -> dict[str, str]:
-    """No caching, no referrer, no framing, no indexing; scripts and styles only from here."""
-    storage = " ".join(sorted(storage_origins()))
-    return {
-        "Content-Security-Policy": (
-            "default-src 'none'; script-src 'self'; style-src 'self'; "
-            f"img-src 'self' blob: {storage}; media-src 'self' blob: {storage}; connect-src 'self' {storage}; "
-            "form-action 'none'; base-uri 'none'; frame-ancestors 'none'"
-        ),
-        "Cache-Control": "no-store",
-        "Referrer-Policy": "no-referrer",
-        "X-Robots-Tag": "noindex, nofollow",
-        "X-Content-Type-Options": "nosniff",
-        "X-Frame-Options": "DENY",
-    }
-
-
-def storage_origins() -> set[str]:
-    """Where the browser uploads to and downloads from: the chat bucket's origin(s), as S3 signs them."""
-    objects, bucket = deps().objects, deps().buckets.chat
-    urls = (
-        objects.presigned_post(bucket, "origin-probe", max_bytes=1, expires_s=60).url,
-        objects.presigned_get(bucket, "origin-probe", expires_s=60),
-    )
-    return {f"{urlparse(u).scheme}://{urlparse(u).netloc}" for u in urls}
+#: The chat pages post no forms (their script sends JSON) and load and upload from the chat bucket.
+browser = secure_pages(Storage.CHAT, forms=False)
 
 
 # ------------------------------------------------------------------------------------------- pages

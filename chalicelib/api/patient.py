@@ -7,18 +7,16 @@ The unlocked state is a signed HttpOnly, SameSite=Strict cookie scoped to the li
 
 from __future__ import annotations
 
-import functools
 import math
-from collections.abc import Callable
 from datetime import timedelta
-from typing import ParamSpec
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs
 
 from chalice.app import Blueprint, Response
 
 from chalicelib.api.errors import retry_headers, status_of
 from chalicelib.api.requests import current_request, query_params
 from chalicelib.api.sessions import base_path, read_cookie, set_cookie, sign, verify
+from chalicelib.api.web import Storage, secure_pages
 from chalicelib.domain.accounts import SendingQuotaExceeded
 from chalicelib.domain.errors import DomainError, Gone, InvalidInput, Locked, NotFound, TooManyRequests, Unauthenticated
 from chalicelib.domain.sessions import Purpose
@@ -29,35 +27,12 @@ from chalicelib.templating import preferred_language, render
 from chalicelib.wiring import deps
 
 bp = Blueprint(__name__)
-P = ParamSpec("P")
 UNLOCK_COOKIE = "ps_share"
 _FORM = ["application/x-www-form-urlencoded"]
 
 
-def page_headers(view: Callable[P, Response]) -> Callable[P, Response]:
-    """The landing page's security headers on every answer, errors included."""
-
-    @functools.wraps(view)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Response:
-        response = view(*args, **kwargs)
-        storage = " ".join(sorted(_share_origins()))
-        response.headers.update(
-            {
-                "Content-Security-Policy": (
-                    "default-src 'none'; script-src 'self'; style-src 'self'; "
-                    f"img-src 'self' {storage}; media-src 'self' {storage}; "
-                    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-                ),
-                "Cache-Control": "no-store",
-                "Referrer-Policy": "no-referrer",
-                "X-Robots-Tag": "noindex, nofollow",
-                "X-Content-Type-Options": "nosniff",
-                "X-Frame-Options": "DENY",
-            }
-        )
-        return response
-
-    return wrapper
+#: The landing page shows pictures and videos from the share bucket and posts its forms here.
+page_headers = secure_pages(Storage.SHARE)
 
 
 @bp.route("/p/{token}", methods=["GET"])
@@ -264,9 +239,3 @@ def _redirect(token: str, *, cookie: str | None = None, query: str = "") -> Resp
     if cookie is not None:
         headers["Set-Cookie"] = cookie
     return Response(body="", status_code=303, headers=headers)
-
-
-def _share_origins() -> set[str]:
-    url = deps().objects.presigned_get(deps().buckets.share, "origin-probe", expires_s=60)
-    parsed = urlparse(url)
-    return {f"{parsed.scheme}://{parsed.netloc}"}

@@ -54,10 +54,11 @@ def verify(value: str, purpose: Purpose, now: datetime) -> dict[str, str]:
         return sessions.verify(value, purpose, _keys(refresh=True), now)
 
 
-def set_cookie(name: str, value: str, path: str) -> str:
-    """A ``Set-Cookie`` value for a session cookie scoped to ``path`` (below the service's base path)."""
+def set_cookie(name: str, value: str, path: str, max_age: int | None = None) -> str:
+    """A ``Set-Cookie`` value for a session cookie scoped to ``path`` (below the service's base path); ``max_age``
+    0 removes it."""
     secure = "; Secure" if settings().public_base_url.startswith("https://") else ""
-    max_age = int(SESSION_LIFETIME.total_seconds())
+    max_age = int(SESSION_LIFETIME.total_seconds()) if max_age is None else max_age
     return f"{name}={value}; Path={base_path()}{path}; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}"
 
 

@@ -40,6 +40,8 @@ class Purpose(StrEnum):
     CLINICIAN_TICKET = "clinician-ticket"
     CLINICIAN_SESSION = "clinician-session"
     SHARE_UNLOCKED = "share-unlocked"
+    CONSOLE_SESSION = "console-session"
+    CONSOLE_CHALLENGE = "console-challenge"
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from chalicelib.services.ports import (
     SigningKeys,
     SingleUse,
     SmsSender,
+    StaffDirectory,
     StudyIndex,
     Thumbnailer,
     UploadRepository,
@@ -85,3 +86,5 @@ class Deps:
     single_use: SingleUse
     keys: SigningKeys
     """Signs and verifies links, sessions and fingerprints; read on first use (only signing functions may)."""
+    staff: StaffDirectory
+    """Clinic staff's accounts and sign-in (the console)."""

@@ -10,6 +10,7 @@ from chalicelib.domain.accounts import ApiKey, Clinic
 from chalicelib.domain.deliveries import MessageOwner
 from chalicelib.domain.keys import KeyRing, KeyStage
 from chalicelib.domain.shares import AccessEvent, Attempts, Share
+from chalicelib.domain.staff import Challenge, Role, SignInStep, StaffIdentity, StaffMember, Tokens
 from chalicelib.domain.studies import Instance, Study, StudyQuery, Upload, UploadedFile
 from chalicelib.domain.visits import Attachment, Message, Visit
 
@@ -393,4 +394,53 @@ class SigningKeys(Protocol):
 
     def promote(self, version: str) -> None:
         """Make ``version`` current; the current one becomes the previous (idempotent)."""
+        ...
+
+
+class StaffDirectory(Protocol):
+    """Staff accounts and their sign-in, held by the identity provider (Amazon Cognito's user pool)."""
+
+    def invite(self, email: str, clinic_id: str, role: Role, temporary_password: str | None = None) -> StaffMember:
+        """Create an account that must choose its password at first sign-in; raises Conflict when the e-mail is
+        taken. Without ``temporary_password`` the provider makes one and e-mails it with the invitation."""
+        ...
+
+    def members(self, clinic_id: str) -> list[StaffMember]:
+        """The clinic's staff, by e-mail."""
+        ...
+
+    def get(self, staff_id: str) -> StaffMember:
+        """The member with this id; raises NotFound."""
+        ...
+
+    def set_password(self, staff_id: str, password: str) -> None:
+        """Give the member a permanent password (no change asked at first sign-in): the local stack's demo admin.
+        Raises NotFound, or InvalidInput for a password the pool's policy refuses."""
+        ...
+
+    def set_enabled(self, staff_id: str, enabled: bool) -> None:
+        """Disable (which also revokes every refresh token of the member) or re-enable; raises NotFound."""
+        ...
+
+    def sign_in(self, email: str, password: str) -> SignInStep:
+        """Tokens, or the challenge to answer first; raises SignInFailed (a disabled member too)."""
+        ...
+
+    def answer(self, challenge: Challenge, response: str) -> SignInStep:
+        """Answer a challenge (the new password, or the TOTP code); raises SignInFailed, or InvalidInput for a
+        password the pool's policy refuses."""
+        ...
+
+    def verify(self, id_token: str, now: datetime) -> StaffIdentity:
+        """Who an ID token names, checked against the pool's keys: signature, issuer, client, use, expiry.
+        Raises InvalidToken."""
+        ...
+
+    def refresh(self, refresh_token: str) -> Tokens:
+        """New ID and access tokens for a live refresh token (which stays the same); raises InvalidToken once
+        it is revoked or expired, or the member is disabled."""
+        ...
+
+    def sign_out(self, staff_id: str) -> None:
+        """Revoke every refresh token of the member, so no new ID token can be had with them; raises NotFound."""
         ...

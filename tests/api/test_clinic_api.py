@@ -121,13 +121,14 @@ def test_a_clinic_never_reaches_another_clinics_data(client: Client, deps: Deps)
 def test_every_route_but_the_public_ones_needs_a_clinic_key() -> None:
     from app import app
 
-    # The API document, patients' pages (/p/, /v/), the pages' assets, and the clinician's chat page whose
-    # calls carry a signed session cookie checked in the route (tests/api/test_chat_pages.py proves each
-    # refuses without one).
-    public = {"/health", "/openapi.json", "/assets/{name}", "/visits/{visit_id}/chat"}
+    # The API document, patients' pages (/p/, /v/), the pages' assets, the clinician's chat page whose calls
+    # carry a signed session cookie checked in the route (tests/api/test_chat_pages.py proves each refuses
+    # without one), and the console, whose staff sign in there and carry its session cookie
+    # (tests/api/test_console.py).
+    public = {"/health", "/openapi.json", "/assets/{name}", "/visits/{visit_id}/chat", "/console", "/", "/favicon.ico"}
     for path, methods in app.routes.items():
         for method, entry in methods.items():
-            if path in public or path.startswith(("/p/", "/v/", "/visits/{visit_id}/chat/")):
+            if path in public or path.startswith(("/p/", "/v/", "/visits/{visit_id}/chat/", "/console/")):
                 continue
             assert entry.authorizer is not None, f"{method} {path} has no authorizer"
 

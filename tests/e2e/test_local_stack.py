@@ -7,8 +7,12 @@ import socket
 import subprocess
 import sys
 import threading
+import urllib.error
+import urllib.parse
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -157,3 +161,31 @@ def test_sixty_four_parallel_clients_are_served_without_a_reset(stack: Stack) ->
     with ThreadPoolExecutor(max_workers=64) as pool:
         answers = list(pool.map(lambda _: one(), range(64)))
     assert all(a.startswith(b"HTTP/1.") and b" 200 " in a for a in answers)
+
+
+def test_the_demo_admin_signs_in_to_the_console_at_once(stack: Stack) -> None:
+    """On the running stack (moto's cognito-idp in server mode, its JWKS fetched over HTTP): the demo admin's
+    password is permanent, so the sign-in goes straight to the console."""
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    assert stack.demo["console_url"] == f"{stack.base_url}/console"
+    opener = urllib.request.build_opener(NoRedirect)
+    form = urllib.parse.urlencode({"email": stack.demo["staff_email"], "password": stack.demo["staff_password"]})
+    request = urllib.request.Request(
+        f"{stack.base_url}/console/sign-in",
+        data=form.encode(),
+        method="POST",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as raised:  # urllib reports a redirect it does not follow so
+        opener.open(request, timeout=30)
+    redirect = raised.value
+    assert redirect.code == 303
+    assert redirect.headers["Location"] == "/console"
+    cookie = redirect.headers["Set-Cookie"].split(";", 1)[0]
+    status, _, body = stack.request("GET", "/console", headers={"Cookie": cookie, "Accept-Language": "en"})
+    assert status == 200
+    assert stack.demo["staff_email"] in body.decode()

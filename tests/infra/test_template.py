@@ -239,3 +239,28 @@ def test_stage_prefixes_match_the_template() -> None:
     for stage, stage_config in config["stages"].items():
         assert stage_config["environment_variables"]["RESOURCE_PREFIX"] == f"patient-share-{stage}"
     assert config["autogen_policy"] is False
+
+
+def test_the_staff_pool_is_the_one_the_local_stack_makes(template: dict[str, Any]) -> None:
+    pool = resources.STAFF_POOL
+    (props,) = [p["Properties"] for p in of_type(template, "AWS::Cognito::UserPool").values()]
+    assert props["UserPoolName"] == deployed(pool.short_name)
+    assert props["Policies"] == pool.policies()
+    assert props["Schema"] == pool.schema()
+    assert props["MfaConfiguration"] == pool.mfa
+    assert props["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+    assert props["AdminCreateUserConfig"] == {"AllowAdminCreateUserOnly": True}
+    (client,) = [c["Properties"] for c in of_type(template, "AWS::Cognito::UserPoolClient").values()]
+    assert client["UserPoolId"] == {"Ref": pool.logical_id}
+    assert client["ExplicitAuthFlows"] == list(pool.auth_flows)
+    assert client["GenerateSecret"] is False
+    assert "custom:clinic_id" not in client["WriteAttributes"]
+    assert "custom:role" not in client["WriteAttributes"]
+    assert (client["IdTokenValidity"], client["RefreshTokenValidity"]) == (
+        pool.id_token_minutes,
+        pool.refresh_token_hours,
+    )
+    # Every function finds the pool and its client through the settings.
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["USER_POOL_ID"] == {"Ref": pool.logical_id}
+    assert variables["USER_POOL_CLIENT_ID"] == {"Ref": pool.client_logical_id}

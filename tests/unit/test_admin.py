@@ -6,6 +6,7 @@ import pytest
 
 from chalicelib import admin
 from chalicelib.domain.keys import KeyStage
+from chalicelib.domain.staff import Challenge
 from chalicelib.services import accounts
 from chalicelib.services.deps import Deps
 
@@ -54,3 +55,58 @@ def test_rotate_secret_makes_a_new_current_key_and_keeps_the_old_one_verifying(
     printed = json.dumps(rotated)
     assert after.current.decode() not in printed  # the key itself is never printed
     assert before.current.decode() not in printed
+
+
+def test_staff_commands_invite_list_disable_and_enable(capsys: pytest.CaptureFixture[str], deps: Deps) -> None:
+    _, clinic = run(capsys, deps, "create-clinic", "Kliniken Mitt")
+    _, other = run(capsys, deps, "create-clinic", "Kliniken Syd")
+    clinic_id, other_id = str(clinic["clinic_id"]), str(other["clinic_id"])
+
+    code, invited = run(capsys, deps, "create-staff", clinic_id, " Anna@Klinik.Example ", "--role", "admin")
+    assert code == 0
+    assert invited["email"] == "anna@klinik.example"
+    assert (invited["role"], invited["enabled"], invited["status"]) == ("admin", True, "FORCE_CHANGE_PASSWORD")
+    assert deps.staff.invitations == ["anna@klinik.example"]  # the fake records invitations
+    args = (
+        "create-staff",
+        other_id,
+        "bo@syd.example",
+        "--role",
+        "clinician",
+        "--temporary-password",
+        "Temporary-Pass-1",
+    )
+    run(capsys, deps, *args)
+    assert deps.staff.invitations == ["anna@klinik.example"]  # a password given: no invitation is sent
+    # It signs in with that password, and must change it at once.
+    assert isinstance(deps.staff.sign_in("bo@syd.example", "Temporary-Pass-1"), Challenge)
+
+    code, listed = run(capsys, deps, "list-staff", clinic_id)
+    assert code == 0
+    assert listed == {"clinic_id": clinic_id, "staff": [invited]}
+
+    code, disabled = run(capsys, deps, "disable-staff", clinic_id, "anna@klinik.example")
+    assert (code, disabled["enabled"]) == (0, False)
+    assert deps.staff.get(str(invited["staff_id"])).enabled is False
+    code, enabled = run(capsys, deps, "enable-staff", clinic_id, "anna@klinik.example")
+    assert (code, enabled["enabled"]) == (0, True)
+
+    # One clinic's command never reaches another clinic's staff.
+    code, error = run(capsys, deps, "disable-staff", clinic_id, "bo@syd.example")
+    assert (code, error["error"]) == (1, "NotFound")
+    assert deps.staff.members(other_id)[0].enabled is True
+
+
+def test_staff_commands_refuse_unknown_clinics_taken_addresses_and_roles(
+    capsys: pytest.CaptureFixture[str], deps: Deps
+) -> None:
+    code, error = run(capsys, deps, "create-staff", "cl_0000000000000000", "anna@klinik.example", "--role", "admin")
+    assert (code, error["error"]) == (1, "NotFound")
+    _, clinic = run(capsys, deps, "create-clinic", "Kliniken Mitt")
+    run(capsys, deps, "create-staff", str(clinic["clinic_id"]), "anna@klinik.example", "--role", "admin")
+    code, error = run(capsys, deps, "create-staff", str(clinic["clinic_id"]), "ANNA@klinik.example", "--role", "admin")
+    assert (code, error["error"]) == (1, "Conflict")
+    code, error = run(capsys, deps, "create-staff", str(clinic["clinic_id"]), "not-an-address", "--role", "admin")
+    assert (code, error["error"]) == (1, "InvalidInput")
+    with pytest.raises(SystemExit):
+        admin.main(["create-staff", str(clinic["clinic_id"]), "cilla@klinik.example", "--role", "owner"], deps)

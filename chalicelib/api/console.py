@@ -1,0 +1,234 @@
+"""The clinic console's sign-in, session and (so far empty) shell, for staff in a browser.
+
+Sign-in walks through what Cognito asks: the password, then a new password at the first sign-in, then
+the TOTP code when the member has enabled it. Between steps the provider's challenge travels in a signed
+hidden field (valid a few minutes, as Cognito's own session). A completed sign-in sets the console's
+session cookie (``api/web.py``); every request re-reads the member, so a disabled one is out at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.api.errors import status_of
+from chalicelib.api.sessions import sign, verify
+from chalicelib.api.web import (
+    FORM,
+    ended_cookie,
+    form,
+    page,
+    read_session,
+    redirect,
+    secure_page,
+    session_cookie,
+)
+from chalicelib.domain import console as console_domain
+from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from chalicelib.domain.keys import KeyRing
+from chalicelib.domain.sessions import Purpose
+from chalicelib.domain.staff import (
+    Challenge,
+    ChallengeName,
+    Role,
+    SignInFailed,
+    SignInStep,
+    StaffIdentity,
+    StaffMember,
+    parse_role,
+)
+from chalicelib.services import staff
+from chalicelib.wiring import deps
+
+bp = Blueprint(__name__)
+
+#: Cognito's challenge sessions last 3 minutes; ours no longer.
+CHALLENGE_LIFETIME = timedelta(minutes=3)
+
+
+def _csrf_keys() -> KeyRing:
+    return deps().keys.key_ring().derived(b"patient-share console csrf")
+
+
+def _signed_in() -> tuple[console_domain.ConsoleSession, StaffIdentity] | None:
+    """The request's live session and its member, or None (no cookie, timed out, member disabled)."""
+    try:
+        return staff.resume(read_session(deps().clock.now()), deps())
+    except Unauthenticated:
+        return None
+
+
+def _challenge_page(challenge: Challenge, status: int = 200, error: str | None = None) -> Response:
+    token = sign(
+        Purpose.CONSOLE_CHALLENGE,
+        {"name": challenge.name.value, "user": challenge.username, "session": challenge.session},
+        deps().clock.now() + CHALLENGE_LIFETIME,
+    )
+    return page("console_challenge.html", status, challenge=challenge.name.value, token=token, error=error)
+
+
+def _next(step: SignInStep) -> Response:
+    if isinstance(step, Challenge):
+        return _challenge_page(step)
+    session = staff.open_session(step, deps())
+    return redirect("/console", session_cookie(session))
+
+
+@bp.route("/console/sign-in", methods=["GET"])
+@secure_page
+def sign_in_page() -> Response:
+    """The sign-in form (or straight to the console when already signed in)."""
+    if _signed_in() is not None:
+        return redirect("/console")
+    return page("console_sign_in.html", error=None)
+
+
+@bp.route("/console/sign-in", methods=["POST"], content_types=[FORM])
+@secure_page
+def sign_in() -> Response:
+    """E-mail and password: the console, or the challenge Cognito asks for next."""
+    fields = form()
+    try:
+        return _next(staff.sign_in(fields.get("email", ""), fields.get("password", ""), deps()))
+    except (SignInFailed, InvalidInput):
+        return page("console_sign_in.html", 401, error="sign_in")
+
+
+@bp.route("/console/challenge", methods=["POST"], content_types=[FORM])
+@secure_page
+def answer_challenge() -> Response:
+    """The answer to a challenge: the new password or the TOTP code."""
+    fields = form()
+    try:
+        claims = verify(fields.get("token", ""), Purpose.CONSOLE_CHALLENGE, deps().clock.now())
+        challenge = Challenge(ChallengeName(claims["name"]), claims["user"], claims["session"])
+    except (Unauthenticated, KeyError, ValueError):
+        return page("console_sign_in.html", 401, error="expired")
+    try:
+        return _next(staff.answer(challenge, fields.get("response", ""), deps()))
+    except InvalidInput:
+        return _challenge_page(challenge, 422, error="policy")
+    except SignInFailed:
+        return page("console_sign_in.html", 401, error="sign_in")
+
+
+@bp.route("/console", methods=["GET"])
+@secure_page
+def shell() -> Response:
+    """The console's shell: who is signed in, and sign-out. Its sections come with the rest of issue 10."""
+    signed_in = _signed_in()
+    if signed_in is None:
+        return redirect("/console/sign-in", ended_cookie())
+    session, member = signed_in
+    csrf = console_domain.csrf_token(session, _csrf_keys())
+    response = page("console.html", member=member, csrf=csrf, section="home")
+    response.headers["Set-Cookie"] = session_cookie(session)  # seen now: the idle timeout starts again
+    return response
+
+
+@bp.route("/console/settings", methods=["GET"])
+@secure_page
+def settings_page() -> Response:
+    """The clinic's settings, for its administrators: so far its staff. A clinician gets 403."""
+    signed_in = _signed_in()
+    if signed_in is None:
+        return redirect("/console/sign-in", ended_cookie())
+    session, member = signed_in
+    try:
+        response = _settings(session, member, 200, None)
+    except Forbidden:
+        csrf = console_domain.csrf_token(session, _csrf_keys())
+        return page("console.html", 403, member=member, csrf=csrf, section="forbidden")
+    response.headers["Set-Cookie"] = session_cookie(session)
+    return response
+
+
+def _settings(
+    session: console_domain.ConsoleSession, member: StaffIdentity, status: int, error: str | None
+) -> Response:
+    members = staff.clinic_staff(member, deps())
+    csrf = console_domain.csrf_token(session, _csrf_keys())
+    return page("console.html", status, member=member, csrf=csrf, section="settings", members=members, error=error)
+
+
+@bp.route("/console/settings/staff", methods=["POST"], content_types=[FORM])
+@secure_page
+def invite_staff() -> Response:
+    """An administrator invites a member of the clinic."""
+    return _staff_action(
+        "staff_invited", lambda member, fields: staff.invite_by(member, fields.get("email", ""), _role(fields), deps())
+    )
+
+
+@bp.route("/console/settings/staff/{staff_id}/enabled", methods=["POST"], content_types=[FORM])
+@secure_page
+def enable_staff(staff_id: str) -> Response:
+    """An administrator disables (``enabled=0``) or re-enables (``enabled=1``) a member of the clinic."""
+    return _staff_action(
+        "staff_enabled_changed",
+        lambda member, fields: staff.set_enabled_by(member, staff_id, fields.get("enabled") == "1", deps()),
+    )
+
+
+def _role(fields: dict[str, str]) -> Role:
+    return parse_role(fields.get("role", ""))
+
+
+def _staff_action(action: str, act: Callable[[StaffIdentity, dict[str, str]], StaffMember]) -> Response:
+    """A Settings form: a live session, its CSRF token, an administrator; then the change, recorded."""
+    signed_in = _signed_in()
+    if signed_in is None:
+        return redirect("/console/sign-in", ended_cookie())
+    session, member = signed_in
+    fields = form()
+    try:
+        console_domain.check_csrf(fields.get("csrf", ""), session, _csrf_keys())
+        changed = act(member, fields)
+    except Forbidden:
+        csrf = console_domain.csrf_token(session, _csrf_keys())
+        return page("console.html", 403, member=member, csrf=csrf, section="forbidden")
+    except (InvalidInput, Conflict, NotFound) as err:
+        csrf = console_domain.csrf_token(session, _csrf_keys())
+        members = staff.clinic_staff(member, deps())
+        return page(
+            "console.html",
+            status_of(err),
+            member=member,
+            csrf=csrf,
+            section="settings",
+            members=members,
+            error=err.message,
+        )
+    staff.record("staff_changed", session, member_id=changed.staff_id, enabled=str(changed.enabled))
+    return redirect("/console/settings", session_cookie(session))
+
+
+@bp.route("/", methods=["GET"])
+@secure_page
+def root() -> Response:
+    """The service's front door leads to the console (patients arrive by their own links)."""
+    return redirect("/console")
+
+
+@bp.route("/favicon.ico", methods=["GET"])
+def favicon() -> Response:
+    """Browsers ask for it at the root; the icon itself is an asset."""
+    return redirect("/assets/favicon.svg")
+
+
+@bp.route("/console/sign-out", methods=["POST"], content_types=[FORM])
+@secure_page
+def sign_out() -> Response:
+    """End the session (its CSRF token required) and revoke the member's refresh tokens."""
+    try:
+        session = read_session(deps().clock.now())
+    except Unauthenticated:
+        return redirect("/console/sign-in", ended_cookie())
+    try:
+        console_domain.check_csrf(form().get("csrf", ""), session, _csrf_keys())
+    except Forbidden:
+        return page("console_sign_in.html", 403, error="csrf")
+    staff.close_session(session, deps())
+    return redirect("/console/sign-in", ended_cookie())

@@ -1,0 +1,115 @@
+"""Clinic staff: who may use the console, for which clinic, in which role.
+
+The accounts themselves live in the identity provider (Amazon Cognito); these are the facts the
+service reads from it. The staff id is the provider's immutable subject (``sub``), never the e-mail,
+which a member may change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from chalicelib.domain.errors import Forbidden, InvalidInput, Unauthenticated
+
+
+class Role(StrEnum):
+    """What a staff member may do in the console."""
+
+    ADMIN = "admin"
+    """Everything a clinician may, and the clinic's settings and staff."""
+    CLINICIAN = "clinician"
+    """Studies, shares and visits of the clinic."""
+
+
+class ChallengeName(StrEnum):
+    """The steps the identity provider may ask for before it signs a member in."""
+
+    NEW_PASSWORD = "NEW_PASSWORD_REQUIRED"  # noqa: S105 (a challenge name, not a password)
+    """First sign-in with the temporary password of the invitation: choose a permanent one."""
+    TOTP = "SOFTWARE_TOKEN_MFA"
+    """The member has TOTP enabled: the 6-digit code from the authenticator app."""
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    """A staff account as the identity provider holds it."""
+
+    staff_id: str
+    email: str
+    clinic_id: str
+    role: Role
+    enabled: bool
+    status: str
+    """The provider's account status, e.g. ``FORCE_CHANGE_PASSWORD`` until the first sign-in."""
+
+
+@dataclass(frozen=True)
+class StaffIdentity:
+    """Who a verified ID token says the caller is."""
+
+    staff_id: str
+    email: str
+    clinic_id: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """What a completed sign-in returns; the refresh token is what sign-out revokes."""
+
+    id_token: str
+    access_token: str
+    refresh_token: str
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """A step the provider asks for before it issues tokens; ``session`` ties the answer to this sign-in."""
+
+    name: ChallengeName
+    username: str
+    """The provider's name for the member (in Cognito the ``sub``), which the answer must repeat."""
+    session: str
+
+
+SignInStep = Tokens | Challenge
+
+
+class SignInFailed(Unauthenticated):
+    """Wrong e-mail, password or code, or a disabled account: the caller is not told which."""
+
+    def __init__(self) -> None:
+        super().__init__("Wrong e-mail address, password or code")
+
+
+class InvalidToken(Unauthenticated):
+    """A token that is not one our pool issued to our client for signing in, or has expired."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"Invalid token: {reason}")
+
+
+def parse_role(value: str) -> Role:
+    """A role by its name; raises InvalidInput naming the allowed ones."""
+    try:
+        return Role(value)
+    except ValueError:
+        raise InvalidInput(f"role must be one of {', '.join(r.value for r in Role)}") from None
+
+
+def staff_email(text: str) -> str:
+    """A staff member's e-mail address, normalised and in lower case (it is their sign-in name)."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        validated = validate_email(text.strip(), check_deliverability=False)
+    except EmailNotValidError as err:
+        raise InvalidInput("'email' is not a valid e-mail address") from err
+    return str(validated.normalized).lower()
+
+
+def require_admin(identity: StaffIdentity) -> None:
+    """Refuse (Forbidden) what only the clinic's administrators may do: settings and staff."""
+    if identity.role is not Role.ADMIN:
+        raise Forbidden("Only the clinic's administrators may do this")

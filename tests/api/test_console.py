@@ -1,0 +1,241 @@
+"""The console's sign-in through Cognito's challenges, its session cookie and sign-out (in-process, on fakes)."""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from typing import Any
+
+import pytest
+from chalice.test import Client
+
+from chalicelib.domain.accounts import Clinic
+from chalicelib.domain.staff import Role, StaffMember
+from chalicelib.services import staff
+from chalicelib.services.deps import Deps
+from tests.fakes import FakeClock, FakeStaffDirectory
+
+CLINIC = "cl_00000000000000aa"
+EMAIL = "anna@klinik.example"
+TEMPORARY = "Temporary-Pass-1"
+PERMANENT = "Permanent-Pass-2"
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+@pytest.fixture
+def member(deps: Deps) -> StaffMember:
+    deps.clinics.add(Clinic(CLINIC, "Kliniken Mitt", deps.clock.now()))
+    return staff.invite(CLINIC, EMAIL, Role.ADMIN, deps, temporary_password=TEMPORARY)
+
+
+def post(client: Client, path: str, cookie: str | None = None, **fields: str) -> Any:
+    headers = dict(FORM, **({"Cookie": cookie} if cookie else {}))
+    return client.http.post(path, headers=headers, body=urllib.parse.urlencode(fields))
+
+
+def hidden(html: str, name: str) -> str:
+    found = re.search(rf'name="{name}" value="([^"]+)"', html)
+    assert found, f"no hidden {name}"
+    return found.group(1)
+
+
+def sign_in(client: Client) -> str:
+    """The first sign-in, through the new-password challenge: the console's cookie (name=value)."""
+    challenge = post(client, "/console/sign-in", email=EMAIL, password=TEMPORARY)
+    response = post(client, "/console/challenge", token=hidden(challenge.body.decode(), "token"), response=PERMANENT)
+    assert response.status_code == 303
+    return str(response.headers["Set-Cookie"]).split(";", 1)[0]
+
+
+def test_first_sign_in_sets_a_strict_http_only_cookie_and_opens_the_console(
+    client: Client, member: StaffMember
+) -> None:
+    form = client.http.get("/console/sign-in", headers={"Accept-Language": "en"})
+    assert form.status_code == 200
+    assert "form-action 'self'" in form.headers["Content-Security-Policy"]
+    assert form.headers["X-Frame-Options"] == "DENY"
+    assert 'for="email"' in form.body.decode()
+    assert 'for="password"' in form.body.decode()
+
+    challenge = post(client, "/console/sign-in", email=EMAIL, password=TEMPORARY)
+    assert challenge.status_code == 200
+    assert "Välj ett nytt lösenord" in challenge.body.decode()  # Swedish unless the browser asks otherwise
+    token = hidden(challenge.body.decode(), "token")
+
+    weak = post(client, "/console/challenge", token=token, response="short")
+    assert weak.status_code == 422
+    done = post(client, "/console/challenge", token=token, response=PERMANENT)
+    assert done.status_code == 303
+    assert done.headers["Location"] == "/console"
+    cookie = done.headers["Set-Cookie"]
+    assert cookie.startswith("ps_console=")
+    assert "; HttpOnly" in cookie
+    assert "; SameSite=Strict" in cookie
+    assert "Path=/console;" in cookie
+    assert "Secure" not in cookie  # the tests run as the local stack does, on http://127.0.0.1
+
+    shell = client.http.get("/console", headers={"Cookie": cookie.split(";", 1)[0], "Accept-Language": "en"})
+    assert shell.status_code == 200
+    assert EMAIL in shell.body.decode()
+    assert "administrator" in shell.body.decode()
+    assert shell.headers["Set-Cookie"].startswith("ps_console=")  # re-signed: the idle timeout starts again
+
+
+def test_wrong_password_and_forged_challenge_are_refused(client: Client, member: StaffMember) -> None:
+    wrong = post(client, "/console/sign-in", email=EMAIL, password="Nope-nope-123")
+    assert wrong.status_code == 401
+    assert "Set-Cookie" not in wrong.headers
+    forged = post(client, "/console/challenge", token="e30.forged", response=PERMANENT)
+    assert forged.status_code == 401
+    assert client.http.get("/console").status_code == 303  # no session: to the sign-in page
+
+
+def test_totp_is_asked_for_once_enabled(client: Client, member: StaffMember, deps: Deps) -> None:
+    sign_in(client)
+    assert isinstance(deps.staff, FakeStaffDirectory)
+    deps.staff.enable_totp(member.staff_id, "246810")
+    step = post(client, "/console/sign-in", email=EMAIL, password=PERMANENT)
+    assert step.status_code == 200
+    assert 'autocomplete="one-time-code"' in step.body.decode()
+    token = hidden(step.body.decode(), "token")
+    done = post(client, "/console/challenge", token=token, response="246810")
+    assert done.status_code == 303
+
+
+def test_a_disabled_members_session_ends_at_the_next_request(client: Client, member: StaffMember, deps: Deps) -> None:
+    cookie = sign_in(client)
+    assert client.http.get("/console", headers={"Cookie": cookie}).status_code == 200
+    staff.set_enabled(CLINIC, member.staff_id, False, deps)
+    ended = client.http.get("/console", headers={"Cookie": cookie})
+    assert ended.status_code == 303
+    assert ended.headers["Location"] == "/console/sign-in"
+    assert "Max-Age=0" in ended.headers["Set-Cookie"]
+
+
+def test_the_session_ends_after_its_idle_timeout(client: Client, member: StaffMember, clock: FakeClock) -> None:
+    cookie = sign_in(client)
+    clock.advance(minutes=29)
+    again = client.http.get("/console", headers={"Cookie": cookie})
+    assert again.status_code == 200
+    fresh = again.headers["Set-Cookie"].split(";", 1)[0]
+    clock.advance(minutes=29)  # 58 minutes since sign-in, 29 since the last request
+    assert client.http.get("/console", headers={"Cookie": fresh}).status_code == 200
+    assert client.http.get("/console", headers={"Cookie": cookie}).status_code == 303  # the first cookie timed out
+
+
+def test_sign_out_needs_the_sessions_csrf_token_and_revokes_the_refresh_tokens(
+    client: Client, member: StaffMember, deps: Deps
+) -> None:
+    cookie = sign_in(client)
+    assert isinstance(deps.staff, FakeStaffDirectory)
+    refresh_tokens = set(deps.staff.refresh_tokens)
+    assert refresh_tokens
+    shell = client.http.get("/console", headers={"Cookie": cookie})
+    csrf = hidden(shell.body.decode(), "csrf")
+    refused = client.http.post("/console/sign-out", headers=dict(FORM, Cookie=cookie), body="csrf=" + "0" * 64)
+    assert refused.status_code == 403
+    assert set(deps.staff.refresh_tokens) == refresh_tokens
+    done = client.http.post("/console/sign-out", headers=dict(FORM, Cookie=cookie), body=f"csrf={csrf}")
+    assert done.status_code == 303
+    assert "Max-Age=0" in done.headers["Set-Cookie"]
+    assert not set(deps.staff.refresh_tokens) & refresh_tokens
+
+
+def signed_in_as(client: Client, deps: Deps, email: str, role: Role, clinic_id: str = CLINIC) -> str:
+    """A member of ``clinic_id`` invited and signed in: their console cookie."""
+    if clinic_id != CLINIC:
+        deps.clinics.add(Clinic(clinic_id, "Kliniken Syd", deps.clock.now()))
+    staff.invite(clinic_id, email, role, deps, temporary_password=TEMPORARY)
+    challenge = post(client, "/console/sign-in", email=email, password=TEMPORARY)
+    done = post(client, "/console/challenge", token=hidden(challenge.body.decode(), "token"), response=PERMANENT)
+    assert done.status_code == 303
+    return str(done.headers["Set-Cookie"]).split(";", 1)[0]
+
+
+def test_a_clinician_cannot_reach_settings(client: Client, member: StaffMember, deps: Deps) -> None:
+    clinician = signed_in_as(client, deps, "bo@klinik.example", Role.CLINICIAN)
+    shell = client.http.get("/console", headers={"Cookie": clinician, "Accept-Language": "en"})
+    assert "/console/settings" not in shell.body.decode()  # not offered…
+    refused = client.http.get("/console/settings", headers={"Cookie": clinician, "Accept-Language": "en"})
+    assert refused.status_code == 403  # …and not reachable
+    assert "anna@klinik.example" not in refused.body.decode()
+    admin = sign_in(client)
+    assert "/console/settings" in client.http.get("/console", headers={"Cookie": admin}).body.decode()
+    assert client.http.get("/console/settings", headers={"Cookie": admin}).status_code == 200
+
+
+def test_an_admin_sees_only_their_own_clinics_staff(client: Client, member: StaffMember, deps: Deps) -> None:
+    ours = sign_in(client)
+    signed_in_as(client, deps, "bo@klinik.example", Role.CLINICIAN)
+    theirs = signed_in_as(client, deps, "cilla@syd.example", Role.ADMIN, clinic_id="cl_00000000000000bb")
+    page = client.http.get("/console/settings", headers={"Cookie": ours}).body.decode()
+    assert EMAIL in page
+    assert "bo@klinik.example" in page
+    assert "cilla@syd.example" not in page
+    other = client.http.get("/console/settings", headers={"Cookie": theirs}).body.decode()
+    assert "cilla@syd.example" in other
+    assert EMAIL not in other
+    assert "bo@klinik.example" not in other
+
+
+def test_the_root_leads_to_the_console_and_there_is_a_favicon(client: Client) -> None:
+    root = client.http.get("/")
+    assert root.status_code == 303
+    assert root.headers["Location"] == "/console"
+    assert client.http.get("/console").headers["Location"] == "/console/sign-in"
+    icon = client.http.get(client.http.get("/favicon.ico").headers["Location"])
+    assert icon.status_code == 200
+    assert icon.headers["Content-Type"] == "image/svg+xml"
+    assert b"<svg" in icon.body
+    assert '<link rel="icon"' in client.http.get("/console/sign-in").body.decode()
+
+
+def test_an_admin_invites_disables_and_enables_staff_of_their_clinic_only(
+    client: Client, member: StaffMember, deps: Deps, service_logs: Any
+) -> None:
+    admin = sign_in(client)
+    csrf = hidden(client.http.get("/console/settings", headers={"Cookie": admin}).body.decode(), "csrf")
+    invited = post(client, "/console/settings/staff", admin, csrf=csrf, email="Bo@Klinik.example", role="clinician")
+    assert invited.status_code == 303
+    assert isinstance(deps.staff, FakeStaffDirectory)
+    assert deps.staff.invitations == ["bo@klinik.example"]  # Cognito e-mails the temporary password
+    bo = staff.find(CLINIC, "bo@klinik.example", deps)
+    assert bo.role is Role.CLINICIAN
+    assert f'"member_id":"{bo.staff_id}"' in service_logs().replace(" ", "")  # recorded, with the admin's id
+    assert member.staff_id in service_logs()
+
+    assert (
+        post(client, f"/console/settings/staff/{bo.staff_id}/enabled", admin, csrf=csrf, enabled="0").status_code == 303
+    )
+    assert deps.staff.get(bo.staff_id).enabled is False
+    assert (
+        post(client, f"/console/settings/staff/{bo.staff_id}/enabled", admin, csrf=csrf, enabled="1").status_code == 303
+    )
+    assert deps.staff.get(bo.staff_id).enabled is True
+
+    # Refused: without the session's CSRF token, an admin disabling themselves, another clinic's member.
+    assert (
+        post(client, f"/console/settings/staff/{bo.staff_id}/enabled", admin, csrf="x", enabled="0").status_code == 403
+    )
+    assert deps.staff.get(bo.staff_id).enabled is True
+    own = post(client, f"/console/settings/staff/{member.staff_id}/enabled", admin, csrf=csrf, enabled="0")
+    assert own.status_code == 409
+    deps.clinics.add(Clinic("cl_00000000000000bb", "Kliniken Syd", deps.clock.now()))
+    theirs = staff.invite("cl_00000000000000bb", "cilla@syd.example", Role.ADMIN, deps, temporary_password=TEMPORARY)
+    other = post(client, f"/console/settings/staff/{theirs.staff_id}/enabled", admin, csrf=csrf, enabled="0")
+    assert other.status_code == 404
+    assert deps.staff.get(theirs.staff_id).enabled is True
+    assert (
+        post(client, "/console/settings/staff", admin, csrf=csrf, email="x@y.example", role="owner").status_code == 422
+    )
+
+
+def test_a_clinician_cannot_invite_or_disable(client: Client, member: StaffMember, deps: Deps) -> None:
+    clinician = signed_in_as(client, deps, "bo@klinik.example", Role.CLINICIAN)
+    csrf = hidden(client.http.get("/console", headers={"Cookie": clinician}).body.decode(), "csrf")
+    refused = post(client, "/console/settings/staff", clinician, csrf=csrf, email="eve@klinik.example", role="admin")
+    assert refused.status_code == 403
+    assert all(m.email != "eve@klinik.example" for m in deps.staff.members(CLINIC))
+    disable = post(client, f"/console/settings/staff/{member.staff_id}/enabled", clinician, csrf=csrf, enabled="0")
+    assert disable.status_code == 403
+    assert deps.staff.get(member.staff_id).enabled is True

@@ -1,0 +1,57 @@
+"""No page hard-codes a path from the root: under a PUBLIC_BASE_URL with a path, every link, form and asset
+of every page stays under it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelib.domain.staff import Role, StaffMember
+from chalicelib.templating import render
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "chalicelib" / "templates"
+BASE = "/under/a/path"
+URL_ATTRIBUTE = re.compile(r'\b(?:href|src|action)="([^"]*)"')
+MEMBER = StaffMember("staff-1", "anna@klinik.example", "cl_00000000000000aa", Role.ADMIN, True, "CONFIRMED")
+OTHER = StaffMember("staff-2", "bo@klinik.example", "cl_00000000000000aa", Role.CLINICIAN, False, "CONFIRMED")
+
+#: Enough context for each page to render its links (StrictUndefined refuses anything missing).
+CONTEXTS: dict[str, list[dict[str, Any]]] = {
+    "share_gone.html": [{"expired": True}],
+    "share_page.html": [{"state": "preparing", "clinic_name": "Kliniken", "token": "tok"}],
+    "chat.html": [{"role": "patient", "api": f"{BASE}/v/tok", "clinic_name": None, "strings": {}}],
+    "chat_error.html": [{"reason": "ended"}],
+    "console_sign_in.html": [{"error": None}],
+    "console_challenge.html": [{"challenge": "NEW_PASSWORD_REQUIRED", "token": "t", "error": None}],
+    "console.html": [
+        {"member": MEMBER, "csrf": "c", "section": "home"},
+        {"member": MEMBER, "csrf": "c", "section": "settings", "members": [MEMBER, OTHER], "error": None},
+    ],
+}
+
+
+def test_every_page_template_is_checked() -> None:
+    pages = {p.name for p in TEMPLATES.glob("*.html")} - {"base.html"}
+    emails = {name for name in pages if name.endswith("_email.html")}
+    assert pages - emails == CONTEXTS.keys()
+
+
+@pytest.mark.parametrize(("template", "context"), [(t, c) for t, cs in CONTEXTS.items() for c in cs])
+def test_links_forms_and_assets_stay_under_the_base_path(template: str, context: dict[str, Any]) -> None:
+    html = render(template, "en", base=BASE, assets=f"{BASE}/assets", **context)
+    urls = URL_ATTRIBUTE.findall(html)
+    assert urls, "the page has no links to check"
+    rooted = [u for u in urls if u.startswith("/") and not u.startswith(BASE + "/")]
+    assert rooted == []
+
+
+@pytest.mark.parametrize("template", sorted(CONTEXTS))
+def test_every_page_is_the_one_base_layout(template: str) -> None:
+    assert (TEMPLATES / template).read_text().startswith('{% extends "base.html" %}')
+    html = render(template, "sv", **CONTEXTS[template][0])
+    assert html.count("<head>") == 1
+    assert '<meta name="referrer" content="no-referrer">' in html
+    assert '<link rel="icon" href="/assets/favicon.svg"' in html
