@@ -106,6 +106,18 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/visits/{visit_id}/chat/attachments/{attachment_id}"): Operation(answers="redirect", success=302),
     ("GET", "/visits/{visit_id}/chat/attachments/{attachment_id}/preview"): Operation(answers="redirect", success=302),
     ("GET", "/assets/{name}"): Operation(answers="text/plain"),
+    ("GET", "/"): Operation(answers="redirect", success=303),
+    ("GET", "/favicon.ico"): Operation(answers="redirect", success=303),
+    ("GET", "/console"): Operation(answers="text/html"),
+    ("GET", "/console/sign-in"): Operation(answers="text/html"),
+    ("POST", "/console/sign-in"): Operation(form=("email", "password"), answers="redirect", success=303),
+    ("POST", "/console/challenge"): Operation(form=("token", "response"), answers="redirect", success=303),
+    ("GET", "/console/settings"): Operation(answers="text/html"),
+    ("POST", "/console/settings/staff"): Operation(form=("csrf", "email", "role"), answers="redirect", success=303),
+    ("POST", "/console/settings/staff/{staff_id}/enabled"): Operation(
+        form=("csrf", "enabled"), answers="redirect", success=303
+    ),
+    ("POST", "/console/sign-out"): Operation(form=("csrf",), answers="redirect", success=303),
 }
 
 #: Which page cookie a public route's calls carry (the routes the page's script calls, by prefix).
