@@ -47,6 +47,15 @@ class Stack:
         except urllib.error.HTTPError as err:
             return err.code, dict(err.headers), err.read()
 
+    def new_clinic(self, name: str) -> str:
+        """A clinic of the test's own (its data and settings are the test's alone); returns its API key."""
+        done = subprocess.run(
+            [sys.executable, "-m", "chalicelib.admin", "create-clinic", name],
+            cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=60, check=True,
+        )  # fmt: skip
+        key: str = json.loads(done.stdout)["api_key"]
+        return key
+
     def json(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
         status, _, body = self.request(method, path, **kwargs)
         return status, json.loads(body)

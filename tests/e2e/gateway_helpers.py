@@ -100,16 +100,6 @@ def write_key(path: Path, key: str) -> None:
     os.replace(temporary, path)
 
 
-def new_clinic(stack: Stack, name: str) -> str:
-    """A clinic of its own for a test (its uploads and studies are the test's alone); returns its API key."""
-    done = subprocess.run(
-        [sys.executable, "-m", "chalicelib.admin", "create-clinic", name],
-        cwd=ROOT, env=stack.env, capture_output=True, text=True, timeout=60, check=True,
-    )  # fmt: skip
-    key: str = json.loads(done.stdout)["api_key"]
-    return key
-
-
 def wait_for(check: Callable[[], Any], timeout_s: float, what: str, gw: GatewayProcess | None = None) -> Any:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

@@ -6,8 +6,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +14,7 @@ from PIL import Image
 
 from tests import patient_data
 from tests.e2e.chat_helpers import MB, Visit, clinician_headers, start_visit
-from tests.e2e.conftest import ROOT, Stack
+from tests.e2e.conftest import Stack
 from tests.unit.media import samples
 
 pytestmark = pytest.mark.e2e
@@ -172,14 +170,6 @@ def test_messages_go_both_ways_in_order(visit: Visit) -> None:
     assert all(m["clinician"] is None for m in messages)  # staff ids stay with the clinic
 
 
-def admin_clinic(stack: Stack, name: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "chalicelib.admin", "create-clinic", name],
-        cwd=ROOT, env=stack.env, capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    return str(json.loads(result.stdout)["api_key"])
-
-
 def test_neither_side_reaches_another_visit_and_no_clinic_another_clinics(
     stack: Stack, visit: Visit, files: dict[str, bytes]
 ) -> None:
@@ -198,7 +188,7 @@ def test_neither_side_reaches_another_visit_and_no_clinic_another_clinics(
     assert visit.clinic("GET", f"/attachments/{theirs}").status_code == 404
 
     # Another clinic's key reaches nothing of the demo clinic's.
-    stranger = admin_clinic(stack, "Kliniken Främling")
+    stranger = stack.new_clinic("Kliniken Främling")
     for method, path in [("GET", ""), ("GET", "/messages"), ("GET", f"/attachments/{mine}"), ("POST", "/close")]:
         response = requests.request(
             method, f"{stack.base_url}/visits/{visit.visit_id}{path}", headers=clinician_headers(stranger),

@@ -17,7 +17,6 @@ from tests.e2e.conftest import Stack, free_port, running_stack
 from tests.e2e.gateway_helpers import (
     GatewayProcess,
     gateway,
-    new_clinic,
     qido_by_name,
     send_pynetdicom,
     send_raw_files,
@@ -54,7 +53,7 @@ def assert_whole_study_arrives(stack: Stack, key: str, study: str, files: list[P
 def test_pynetdicom_sends_a_cine_an_image_and_a_ct_series_and_qido_finds_the_study(
     stack: Stack, tmp_path: Path
 ) -> None:
-    key = new_clinic(stack, "Gateway pynetdicom")
+    key = stack.new_clinic("Gateway pynetdicom")
     gw = gateway(tmp_path, stack.base_url, key).start()
     try:
         study, files = study_files(tmp_path / "study")
@@ -68,7 +67,7 @@ def test_pynetdicom_sends_a_cine_an_image_and_a_ct_series_and_qido_finds_the_stu
 
 
 def test_dcmtk_storescu_sends_the_same_study_and_qido_finds_it(stack: Stack, tmp_path: Path) -> None:
-    key = new_clinic(stack, "Gateway storescu")
+    key = stack.new_clinic("Gateway storescu")
     gw = gateway(tmp_path, stack.base_url, key).start()
     try:
         study, files = study_files(tmp_path / "study")
@@ -80,7 +79,7 @@ def test_dcmtk_storescu_sends_the_same_study_and_qido_finds_it(stack: Stack, tmp
 
 
 def test_a_calling_ae_title_off_the_allow_list_stores_nothing(stack: Stack, tmp_path: Path) -> None:
-    gw = gateway(tmp_path, stack.base_url, new_clinic(stack, "Gateway allow-list")).start()
+    gw = gateway(tmp_path, stack.base_url, stack.new_clinic("Gateway allow-list")).start()
     try:
         _, files = study_files(tmp_path / "study", ct_slices=1)
         sent = send_storescu(gw.port, files, calling="INTRUDER")
@@ -119,7 +118,7 @@ def test_while_the_stack_is_down_instances_wait_in_the_spool_and_arrive_once_it_
 def test_killed_during_an_upload_and_restarted_every_instance_arrives_exactly_once(
     stack: Stack, tmp_path: Path
 ) -> None:
-    key = new_clinic(stack, "Gateway kill -9")
+    key = stack.new_clinic("Gateway kill -9")
     gw = gateway(tmp_path, stack.base_url, key)
     study, files = study_files(tmp_path / "study", cine_frames=120, ct_slices=40)
     # Received while the gateway cannot upload yet (its key file is empty), so that one upload holds them all.
@@ -182,7 +181,7 @@ def test_a_full_spool_answers_out_of_resources_and_keeps_what_it_acknowledged(tm
 
 
 def test_a_file_the_service_refuses_ends_in_failed_with_the_services_reason(stack: Stack, tmp_path: Path) -> None:
-    key = new_clinic(stack, "Gateway refused")
+    key = stack.new_clinic("Gateway refused")
     gw = gateway(tmp_path / "gw", stack.base_url, key).start()
     try:
         good = tmp_path / "good.dcm"
