@@ -31,10 +31,10 @@ def deliveries_json(deliveries: tuple[Delivery, ...]) -> list[dict[str, Any]]:
             "status": d.status.value,
             "reason": d.reason,
             "attempts": d.attempts,
-            "sent_at": _iso(d.sent_at),
+            "sent_at": iso(d.sent_at),
             "message_id": d.message_id,
             "bounce": d.bounce.value if d.bounce else None,
-            "updated_at": _iso(d.updated_at),
+            "updated_at": iso(d.updated_at),
         }
         for d in deliveries
     ]
@@ -56,10 +56,10 @@ def deliveries_from(rows: list[dict[str, Any]]) -> tuple[Delivery, ...]:
                 status=status,
                 reason=reason,
                 attempts=int(d.get("attempts", 0)),
-                sent_at=_time(d.get("sent_at")),
+                sent_at=time_of(d.get("sent_at")),
                 message_id=d.get("message_id"),
                 bounce=Bounce(d["bounce"]) if d.get("bounce") else None,
-                updated_at=_time(d.get("updated_at")),
+                updated_at=time_of(d.get("updated_at")),
             )
         )
     return tuple(deliveries)
@@ -98,9 +98,11 @@ class DynamoMessageIndex:
         return MessageOwner(OwnerKind(row.owner_kind), row.record_id, int(row.position))
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso(value: datetime | None) -> str | None:
+    """A time as the rows' JSON holds it (ISO 8601), None as None."""
     return value.isoformat() if value is not None else None
 
 
-def _time(value: str | None) -> datetime | None:
+def time_of(value: str | None) -> datetime | None:
+    """A time from the rows' JSON, None as None."""
     return datetime.fromisoformat(value) if value is not None else None

@@ -26,7 +26,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from chalicelib.adapters.dynamo.base import BaseModel, TableMeta, deployed_name
-from chalicelib.adapters.dynamo.deliveries import deliveries_from, deliveries_json
+from chalicelib.adapters.dynamo.deliveries import deliveries_from, deliveries_json, iso, time_of
 from chalicelib.adapters.dynamo.errors import is_conditional_failure
 from chalicelib.domain.errors import Conflict, NotFound, StaleWrite
 from chalicelib.domain.shares import (
@@ -208,14 +208,14 @@ def _body(share: Share) -> dict[str, Any]:
         "deliveries": deliveries_json(share.deliveries),
         "language": share.language,
         "token_nonce": share.token_nonce,
-        "last_sent_at": _iso(share.last_sent_at),
+        "last_sent_at": iso(share.last_sent_at),
         "failure": share.failure,
         "link_code_hash": share.link_code_hash,
         "password_hash": share.password_hash,
         "files": [asdict(f) for f in share.files],
         "code_hash": share.code_hash,
-        "code_expires_at": _iso(share.code_expires_at),
-        "codes_sent_at": [_iso(t) for t in share.codes_sent_at],
+        "code_expires_at": iso(share.code_expires_at),
+        "codes_sent_at": [iso(t) for t in share.codes_sent_at],
     }
 
 
@@ -232,7 +232,7 @@ def _share(row: ShareModel) -> Share:
         token_nonce=body["token_nonce"],
         created_at=row.created_at,
         expires_at=row.expires_at,
-        last_sent_at=_time(body["last_sent_at"]),
+        last_sent_at=time_of(body["last_sent_at"]),
         deleted_at=row.deleted_at,
         status=ShareStatus(row.status),
         failure=body["failure"],
@@ -242,18 +242,10 @@ def _share(row: ShareModel) -> Share:
         files=tuple(SharedFile(**f) for f in body["files"]),
         attempts=Attempts(int(row.attempts or 0), row.locked_until),
         code_hash=body["code_hash"],
-        code_expires_at=_time(body["code_expires_at"]),
-        codes_sent_at=tuple(t for t in (_time(v) for v in body["codes_sent_at"]) if t is not None),
+        code_expires_at=time_of(body["code_expires_at"]),
+        codes_sent_at=tuple(t for t in (time_of(v) for v in body["codes_sent_at"]) if t is not None),
         version=int(row.version or 0),
     )
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value is not None else None
 
 
 class ShareEventModel(BaseModel):
