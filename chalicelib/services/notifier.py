@@ -57,7 +57,7 @@ def send(delivery: Delivery, message: Message, now: datetime, deps: Deps) -> Del
 
     if delivery.suppressed:
         return delivery
-    channel = "Email" if delivery.contact.kind is ContactKind.EMAIL else "Sms"
+    channel = _channel(delivery)
     lang, words = message.language, message.words
     address = delivery.contact.address
     try:
@@ -94,7 +94,12 @@ def unsendable(deliveries: tuple[Delivery, ...], reason: str, now: datetime) -> 
     """Every delivery that is due, failed for good without sending (``reason``: why nothing can be sent)."""
     from chalicelib.observability import count
 
-    due = [d for d in deliveries if d.due]
-    if due:
-        count("DeliveryUnsendable", len(due))
+    for delivery in deliveries:
+        if delivery.due:
+            count(f"{_channel(delivery)}Failed")  # in the funnels and the failure alarms like any refusal
     return tuple(d.tried(now, None, reason) if d.due else d for d in deliveries)
+
+
+def _channel(delivery: Delivery) -> str:
+    """The channel's name in the metrics."""
+    return "Email" if delivery.contact.kind is ContactKind.EMAIL else "Sms"
