@@ -55,7 +55,7 @@ def test_an_id_can_be_used_once(real_or_fake: Deps) -> None:
 
 
 @pytest.mark.parametrize("round_", range(5))
-def test_of_uses_at_the_same_moment_exactly_one_wins(real_or_fake: Deps, round_: int) -> None:
+def test_of_uses_at_the_same_moment_exactly_one_wins(real_or_fake: Deps, round_: int, whole_requests: None) -> None:
     use_id = f"clinician-ticket:race-{round_}"
     assert at_once(8, lambda: real_or_fake.single_use.use(use_id, KEEP_UNTIL)) == (1, 7)
 

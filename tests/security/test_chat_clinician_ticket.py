@@ -79,7 +79,7 @@ def test_a_chat_link_opens_the_page_once(real_deps: Deps, client: Client) -> Non
 
 
 def test_of_two_openings_of_one_link_at_the_same_moment_exactly_one_starts_a_session(
-    real_deps: Deps, client: Client
+    real_deps: Deps, client: Client, whole_requests: None
 ) -> None:
     # Imported here: before the fix there was no record of uses to race on (the other tests show that).
     from chalicelib.api.sessions import verify
