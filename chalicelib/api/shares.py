@@ -11,10 +11,10 @@ from chalicelib.api import models
 from chalicelib.api.auth import clinic_key
 from chalicelib.api.errors import http_errors
 from chalicelib.api.idempotency import once
-from chalicelib.api.requests import body, current_clinic
+from chalicelib.api.requests import body, current_clinic, current_key_id
 from chalicelib.api.responses import accepted, ok
 from chalicelib.domain.deliveries import Delivery, DeliveryStatus
-from chalicelib.domain.shares import Share, ShareStatus
+from chalicelib.domain.shares import Share, ShareStatus, key_actor
 from chalicelib.services import shares
 from chalicelib.wiring import deps
 
@@ -35,7 +35,7 @@ def send(study_uid: str) -> Response:
     clinic_id = current_clinic()
 
     def send_once() -> dict[str, Any]:
-        sent = shares.send_study(clinic_id, study_uid, request, deps())
+        sent = shares.send_study(clinic_id, study_uid, request, deps(), actor=key_actor(current_key_id()))
         return {**share_view(sent.share, deps().clock.now()), "resent": sent.resent, "warnings": list(sent.warnings)}
 
     return accepted(once(clinic_id, {"study_uid": study_uid, **msgspec.structs.asdict(asked)}, send_once))
@@ -69,7 +69,7 @@ def resend(share_id: str) -> Response:
 
     ``skipped`` names the contacts it does not reach: their address hard-bounced or complained.
     """
-    share = shares.resend(current_clinic(), share_id, deps())
+    share = shares.resend(current_clinic(), share_id, deps(), actor=key_actor(current_key_id()))
     skipped = [
         {"position": d.position, "kind": d.contact.kind.value, "status": d.status.value, "bounce": d.bounce}
         for d in share.skipped
@@ -81,7 +81,7 @@ def resend(share_id: str) -> Response:
 @http_errors
 def delete(share_id: str) -> Response:
     """Delete a link at once; it can never be used or resent, and its files are deleted."""
-    share = shares.delete(current_clinic(), share_id, deps())
+    share = shares.delete(current_clinic(), share_id, deps(), actor=key_actor(current_key_id()))
     return ok(share_view(share, deps().clock.now()))
 
 

@@ -215,8 +215,12 @@ def share_token(key: bytes, share: Share) -> str:
 
 
 class AccessKind(StrEnum):
-    """What a visitor of a link did (recorded for the history and for audit)."""
+    """What was done with a link, by its visitor or by the clinic (recorded for the history and for audit)."""
 
+    SENT = "sent"
+    RESENT = "resent"
+    DELETED = "deleted"
+    LOCK_LIFTED = "lock_lifted"
     OPENED = "opened"
     DOWNLOADED = "downloaded"
     UNLOCKED = "unlocked"
@@ -226,7 +230,8 @@ class AccessKind(StrEnum):
 
 @dataclass(frozen=True)
 class AccessEvent:
-    """One use of a link. ``client`` is a keyed hash of the visitor's address: never the address itself."""
+    """One use of a link. ``client`` is a keyed hash of the visitor's address (never the address itself), or,
+    for what the clinic did, the acting staff member or API key (``actor``)."""
 
     share_id: str
     at: datetime
@@ -244,6 +249,16 @@ def client_fingerprint(key: bytes, address: str) -> str:
     import hmac
 
     return hmac.new(key, f"client:{address}".encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def staff_actor(staff_id: str) -> str:
+    """How the audit names a staff member who acted in the console."""
+    return f"staff:{staff_id}"
+
+
+def key_actor(key_id: str) -> str:
+    """How the audit names an integration that acted with the clinic's API key."""
+    return f"key:{key_id}"
 
 
 def new_share_id() -> str:

@@ -20,6 +20,7 @@ from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.links import LINK_RETIRED, LinkRetired, new_nonce, token_hash
 from chalicelib.domain.shares import (
     HISTORY_AFTER_EXPIRY,
+    AccessEvent,
     AccessKind,
     Share,
     ShareStatus,
@@ -62,15 +63,18 @@ class Sent:
     warnings: tuple[str, ...]
 
 
-def send_study(clinic_id: str, study_instance_uid: str, request: SendRequest, deps: Deps) -> Sent:
-    """Queue a new share of a study (or resend its latest live one when no contacts are given)."""
+def send_study(clinic_id: str, study_instance_uid: str, request: SendRequest, deps: Deps, *, actor: str) -> Sent:
+    """Queue a new share of a study (or resend its latest live one when no contacts are given).
+
+    ``actor`` (``staff_actor`` or ``key_actor``) is recorded in the share's audit.
+    """
     clinic = deps.clinics.get(clinic_id)
     study = deps.studies.get_study(clinic_id, study_instance_uid)
     now = deps.clock.now()
     if not (request.contacts or "").strip():
         live = _latest_live_share(clinic_id, study_instance_uid, now, deps)
         if live is not None:
-            return Sent(resend(clinic_id, live.share_id, deps), resent=True, warnings=_warnings(live))
+            return Sent(resend(clinic_id, live.share_id, deps, actor=actor), resent=True, warnings=_warnings(live))
         contacts = _contacts_from_study(study.patient_telephone_numbers, study.patient_emails, clinic)
     else:
         contacts = parse_contacts(request.contacts or "", clinic.country)
@@ -93,11 +97,12 @@ def send_study(clinic_id: str, study_instance_uid: str, request: SendRequest, de
     )
     share = replace(share, token_hash=token_hash(share_token(deps.keys.key_ring().current, share)))
     deps.shares.add(share)
+    _audit(share, AccessKind.SENT, actor, deps)
     deps.jobs.send("share", {"share_id": share.share_id})
     return Sent(share, resent=False, warnings=_warnings(share))
 
 
-def resend(clinic_id: str, share_id: str, deps: Deps) -> Share:
+def resend(clinic_id: str, share_id: str, deps: Deps, *, actor: str) -> Share:
     """Send the same link to the same contacts again; its expiry does not move.
 
     Raises LinkRetired (nothing is queued) when the link was made under a key retired since.
@@ -107,6 +112,7 @@ def resend(clinic_id: str, share_id: str, deps: Deps) -> Share:
     sent_share_token(share, deps)  # LinkRetired here, before anything is counted, changed or queued
     reserve_messages(deps.clinics.get(clinic_id), sum(1 for d in share.deliveries if d.due), deps)
     again = update(deps.shares, share_id, lambda share: ensure_same_clinic(share, clinic_id).resent(now))
+    _audit(again, AccessKind.RESENT, actor, deps)
     deps.jobs.send("delivery", {"share_id": again.share_id})
     return again
 
@@ -116,7 +122,7 @@ def sent_share_token(share: Share, deps: Deps) -> str:
     return sent_token(share.token_hash, lambda key: share_token(key, share), deps)
 
 
-def delete(clinic_id: str, share_id: str, deps: Deps) -> Share:
+def delete(clinic_id: str, share_id: str, deps: Deps, *, actor: str) -> Share:
     """Delete a link at once (e.g. sent to a wrong address): it stops working and its files go."""
     now = deps.clock.now()
     files: list[str] = []
@@ -126,8 +132,14 @@ def delete(clinic_id: str, share_id: str, deps: Deps) -> Share:
         return share.deleted(now)
 
     deleted = update(deps.shares, share_id, delete_link)
+    _audit(deleted, AccessKind.DELETED, actor, deps)
     delete_files(files, deps)
     return deleted
+
+
+def _audit(share: Share, kind: AccessKind, actor: str, deps: Deps) -> None:
+    """Record what the clinic did with a link, and who did it, beside its visitors' uses."""
+    deps.access_log.record(AccessEvent(share.share_id, deps.clock.now(), kind, actor), share.expires_at)
 
 
 def delete_files(keys: list[str], deps: Deps) -> None:

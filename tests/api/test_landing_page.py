@@ -10,12 +10,14 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.domain import links
-from chalicelib.domain.shares import MAX_FAILED_ATTEMPTS, LinkLocked, WrongSecret
+from chalicelib.domain.shares import MAX_FAILED_ATTEMPTS, LinkLocked, WrongSecret, key_actor
 from chalicelib.services import accounts, ingest, landing, shares
 from chalicelib.services.deps import Deps
 from tests import dicom_files, patient_data
 from tests.fakes import FakeClock, FakeMailer
 from tests.unit.test_shares import link_in, run_jobs
+
+ACTOR = key_actor("ky_test")
 
 STUDY = "1.2.826.0.1.3680043.8.498.902"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -32,7 +34,7 @@ def make_share(deps: Deps, *, anonymizable: bool = True, link_code: str | None =
     ]
     ingest.store_instances(clinic.clinic_id, parts, deps)
     contacts = f"{patient_data.EMAILS[0]}, {patient_data.PHONES[0]}"
-    shares.send_study(clinic.clinic_id, STUDY, shares.SendRequest(contacts=contacts), deps)
+    shares.send_study(clinic.clinic_id, STUDY, shares.SendRequest(contacts=contacts), deps, actor=ACTOR)
     run_jobs(deps)
     assert isinstance(deps.mailer, FakeMailer)
     return link_in(deps.mailer.sent[-1].text)
@@ -70,13 +72,14 @@ def test_an_open_share_shows_pictures_video_and_download_all(client: Client, dep
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     assert patient_data.leaked(html) == []
     (share,) = deps.shares.rows.values()  # type: ignore[attr-defined]
-    (event,) = deps.access_log.for_share(share.share_id)
+    sent, event = deps.access_log.for_share(share.share_id)
+    assert (sent.kind.value, sent.client) == ("sent", ACTOR)  # the audit names who sent it
     assert event.kind.value == "opened"
     assert len(event.client) == 16  # a keyed hash, never the address
     download = client.http.get(f"/p/{token}/files/0")
     assert download.status_code == 302
     assert "attachment" in download.headers["Location"]
-    assert [e.kind.value for e in deps.access_log.for_share(share.share_id)] == ["opened", "downloaded"]
+    assert [e.kind.value for e in deps.access_log.for_share(share.share_id)] == ["sent", "opened", "downloaded"]
     assert client.http.get(f"/p/{token}/files/99").status_code == 404
 
 
@@ -99,7 +102,7 @@ def test_unknown_and_deleted_links_look_alike_and_expired_ones_say_so(
     assert expired.status_code == 410
     assert "expired" in expired.body.decode()
     clock.current = share.created_at
-    shares.delete(share.clinic_id, share.share_id, deps)
+    shares.delete(share.clinic_id, share.share_id, deps, actor=ACTOR)
     deleted = page(client, token)
     assert deleted.status_code == 404
     assert deleted.body == unknown.body

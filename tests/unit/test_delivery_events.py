@@ -14,11 +14,14 @@ from chalice.test import Client
 
 from chalicelib.domain.deliveries import Bounce, DeliveryStatus
 from chalicelib.domain.errors import MalformedRequest
+from chalicelib.domain.shares import key_actor
 from chalicelib.services import accounts, delivery_events, ingest, notifier, shares, visits
 from chalicelib.services.deps import Deps
 from tests import dicom_files, patient_data
 from tests.fakes import mailer, sms
 from tests.unit.test_shares import CONTACTS, STUDY, run_jobs
+
+ACTOR = key_actor("ky_test")
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "delivery_events"
 
@@ -61,7 +64,7 @@ def sms_logs(*lines: tuple[str, str]) -> dict[str, Any]:
 
 
 def sent_share(deps: Deps, clinic: str) -> tuple[str, str, str]:
-    share = shares.send_study(clinic, STUDY, shares.SendRequest(contacts=CONTACTS), deps).share
+    share = shares.send_study(clinic, STUDY, shares.SendRequest(contacts=CONTACTS), deps, actor=ACTOR).share
     run_jobs(deps)
     stored = deps.shares.get(share.share_id)
     email_id, sms_id = (d.message_id for d in stored.deliveries)
@@ -150,7 +153,7 @@ def test_late_repeated_and_reordered_events_never_move_a_delivery_backwards(deps
 
 def test_an_event_for_an_older_message_does_not_touch_the_newer_one(deps: Deps, clinic: str, key: str) -> None:
     share_id, email_id, _ = sent_share(deps, clinic)
-    shares.resend(clinic, share_id, deps)
+    shares.resend(clinic, share_id, deps, actor=ACTOR)
     run_jobs(deps)
     newer = deps.shares.get(share_id).deliveries[0]
     assert newer.message_id != email_id

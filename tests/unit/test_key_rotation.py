@@ -16,7 +16,7 @@ from chalicelib.domain.deliveries import DeliveryStatus
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.keys import KeyRing, KeyStage, WeakKey, new_key_material
 from chalicelib.domain.sessions import BadSignature, Purpose
-from chalicelib.domain.shares import share_token
+from chalicelib.domain.shares import key_actor, share_token
 from chalicelib.services import accounts, ingest, keys, shares, visits
 from chalicelib.services.deps import Deps
 from chalicelib.settings import settings
@@ -24,6 +24,8 @@ from chalicelib.workers.rotation import rotate_secret_key
 from tests import dicom_files, patient_data
 from tests.fakes import FakeSigningKeys, mailer, sms
 from tests.unit.test_shares import run_jobs
+
+ACTOR = key_actor("ky_test")
 
 STUDY = "1.2.826.0.1.3680043.8.498.901"
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -202,10 +204,12 @@ def link_in(text: str) -> str:
 
 
 def test_a_share_resent_after_a_rotation_sends_the_very_same_link(deps: Deps, clinic: str) -> None:
-    share = shares.send_study(clinic, STUDY, shares.SendRequest(contacts=patient_data.EMAILS[0]), deps).share
+    share = shares.send_study(
+        clinic, STUDY, shares.SendRequest(contacts=patient_data.EMAILS[0]), deps, actor=ACTOR
+    ).share
     run_jobs(deps)
     rotate(deps)
-    shares.resend(clinic, share.share_id, deps)
+    shares.resend(clinic, share.share_id, deps, actor=ACTOR)
     run_jobs(deps)
     first, again = mailer(deps).sent
     assert link_in(again.text) == link_in(first.text)
@@ -213,13 +217,15 @@ def test_a_share_resent_after_a_rotation_sends_the_very_same_link(deps: Deps, cl
 
 
 def test_a_share_older_than_two_rotations_is_not_resent_and_its_link_still_opens(deps: Deps, clinic: str) -> None:
-    share = shares.send_study(clinic, STUDY, shares.SendRequest(contacts=patient_data.EMAILS[0]), deps).share
+    share = shares.send_study(
+        clinic, STUDY, shares.SendRequest(contacts=patient_data.EMAILS[0]), deps, actor=ACTOR
+    ).share
     run_jobs(deps)
     token = link_in(mailer(deps).sent[0].text)
     rotate(deps)
     rotate(deps)
     with pytest.raises(links.LinkRetired):
-        shares.resend(clinic, share.share_id, deps)
+        shares.resend(clinic, share.share_id, deps, actor=ACTOR)
     assert deps.jobs.sent == []  # type: ignore[attr-defined]
     assert len(mailer(deps).sent) == 1
     assert deps.shares.by_token_hash(links.token_hash(token)).share_id == share.share_id
@@ -228,7 +234,9 @@ def test_a_share_older_than_two_rotations_is_not_resent_and_its_link_still_opens
 def test_a_delivery_whose_link_cannot_be_re_made_fails_for_good_instead_of_sending_another(
     deps: Deps, clinic: str
 ) -> None:
-    share = shares.send_study(clinic, STUDY, shares.SendRequest(contacts=patient_data.EMAILS[0]), deps).share
+    share = shares.send_study(
+        clinic, STUDY, shares.SendRequest(contacts=patient_data.EMAILS[0]), deps, actor=ACTOR
+    ).share
     # The key the link was made under is retired before the share worker sends it (a job stuck for months).
     rotate(deps)
     rotate(deps)

@@ -12,12 +12,14 @@ import pytest
 from chalicelib.domain import links
 from chalicelib.domain.deliveries import DeliveryStatus
 from chalicelib.domain.errors import InvalidInput, NotFound
-from chalicelib.domain.shares import LinkDeleted, LinkExpired, ShareStatus
+from chalicelib.domain.shares import LinkDeleted, LinkExpired, ShareStatus, key_actor, staff_actor
 from chalicelib.services import accounts, ingest, shares
 from chalicelib.services.deps import Deps
 from chalicelib.services.versioned import update
 from tests import dicom_files, patient_data
 from tests.fakes import FakeClock, FakeJobQueue, FakeSmsSender, InMemoryObjectStore, mailer, sms
+
+ACTOR = key_actor("ky_test")
 
 STUDY = "1.2.826.0.1.3680043.8.498.900"
 CONTACTS = f"{patient_data.EMAILS[0]}, {patient_data.PHONES[0]}"
@@ -50,7 +52,7 @@ def link_in(text: str) -> str:
 
 
 def test_a_share_is_queued_then_prepared_and_sent_to_every_contact(deps: Deps, clinic: str) -> None:
-    sent = shares.send_study(clinic, STUDY, shares.SendRequest(contacts=CONTACTS), deps)
+    sent = shares.send_study(clinic, STUDY, shares.SendRequest(contacts=CONTACTS), deps, actor=ACTOR)
     assert sent.share.status is ShareStatus.QUEUED
     assert sent.warnings == ()
     run_jobs(deps)
@@ -70,26 +72,28 @@ def test_a_share_is_queued_then_prepared_and_sent_to_every_contact(deps: Deps, c
 
 
 def test_sms_only_is_accepted_with_a_warning(deps: Deps, clinic: str) -> None:
-    sent = shares.send_study(clinic, STUDY, shares.SendRequest(contacts="070-123 45 67"), deps)
+    sent = shares.send_study(clinic, STUDY, shares.SendRequest(contacts="070-123 45 67"), deps, actor=ACTOR)
     assert sent.warnings == (shares.SMS_ONLY_WARNING,)
     assert sent.share.deliveries[0].contact.address == patient_data.PHONES[0]
 
 
 def test_an_invalid_contact_is_refused_by_position(deps: Deps, clinic: str) -> None:
     with pytest.raises(InvalidInput, match="contact 2"):
-        shares.send_study(clinic, STUDY, shares.SendRequest(contacts=f"{patient_data.EMAILS[0]}, not-a-contact"), deps)
+        shares.send_study(
+            clinic, STUDY, shares.SendRequest(contacts=f"{patient_data.EMAILS[0]}, not-a-contact"), deps, actor=ACTOR
+        )
 
 
 def test_without_contacts_the_studys_own_are_used(deps: Deps, clinic: str) -> None:
-    sent = shares.send_study(clinic, STUDY, shares.SendRequest(), deps)
+    sent = shares.send_study(clinic, STUDY, shares.SendRequest(), deps, actor=ACTOR)
     assert [d.contact.address for d in sent.share.deliveries] == [patient_data.EMAILS[0], patient_data.PHONES[0]]
 
 
 def test_without_contacts_a_live_share_is_resent(deps: Deps, clinic: str, clock: FakeClock) -> None:
-    first = shares.send_study(clinic, STUDY, shares.SendRequest(contacts=CONTACTS), deps).share
+    first = shares.send_study(clinic, STUDY, shares.SendRequest(contacts=CONTACTS), deps, actor=ACTOR).share
     run_jobs(deps)
     clock.advance(days=3)
-    again = shares.send_study(clinic, STUDY, shares.SendRequest(), deps)
+    again = shares.send_study(clinic, STUDY, shares.SendRequest(), deps, actor=ACTOR)
     assert again.resent
     assert again.share.share_id == first.share_id
     run_jobs(deps)
@@ -98,17 +102,17 @@ def test_without_contacts_a_live_share_is_resent(deps: Deps, clinic: str, clock:
 
 
 def test_resend_reuses_link_and_contacts_and_never_extends_life(deps: Deps, clinic: str, clock: FakeClock) -> None:
-    share = shares.send_study(clinic, STUDY, shares.SendRequest(contacts=CONTACTS), deps).share
+    share = shares.send_study(clinic, STUDY, shares.SendRequest(contacts=CONTACTS), deps, actor=ACTOR).share
     run_jobs(deps)
     clock.advance(days=30)
-    again = shares.resend(clinic, share.share_id, deps)
+    again = shares.resend(clinic, share.share_id, deps, actor=ACTOR)
     run_jobs(deps)
     assert again.expires_at == share.expires_at
     assert deps.shares.get(share.share_id).expires_at == share.expires_at
     assert deps.shares.get(share.share_id).last_sent_at == clock.now()
     clock.advance(days=60)
     with pytest.raises(LinkExpired, match="new link"):
-        shares.resend(clinic, share.share_id, deps)
+        shares.resend(clinic, share.share_id, deps, actor=ACTOR)
 
 
 class ResendingSms(FakeSmsSender):
@@ -126,12 +130,12 @@ class ResendingSms(FakeSmsSender):
 
 
 def test_a_resend_while_a_delivery_is_under_way_still_reaches_every_contact(deps: Deps, clinic: str) -> None:
-    share = shares.send_study(clinic, STUDY, shares.SendRequest(contacts=CONTACTS), deps).share
+    share = shares.send_study(clinic, STUDY, shares.SendRequest(contacts=CONTACTS), deps, actor=ACTOR).share
     run_jobs(deps)
     # The text is due again (a retry); while it goes out, the clinic resends the link to both contacts.
     retry_text = lambda s: replace(s, deliveries=(s.deliveries[0], s.deliveries[1].queued_again()))  # noqa: E731
     update(deps.shares, share.share_id, retry_text)
-    texts = ResendingSms(lambda: shares.resend(clinic, share.share_id, deps))
+    texts = ResendingSms(lambda: shares.resend(clinic, share.share_id, deps, actor=ACTOR))
     busy = replace(deps, sms=texts)
     shares.deliver(share.share_id, busy)
     run_jobs(busy)  # the resend's own delivery job
@@ -143,20 +147,20 @@ def test_a_resend_while_a_delivery_is_under_way_still_reaches_every_contact(deps
 
 
 def test_a_deleted_link_loses_its_files_and_cannot_be_resent(deps: Deps, clinic: str) -> None:
-    share = shares.send_study(clinic, STUDY, shares.SendRequest(contacts=CONTACTS), deps).share
+    share = shares.send_study(clinic, STUDY, shares.SendRequest(contacts=CONTACTS), deps, actor=ACTOR).share
     run_jobs(deps)
     files = deps.shares.get(share.share_id).files
-    shares.delete(clinic, share.share_id, deps)
+    shares.delete(clinic, share.share_id, deps, actor=ACTOR)
     for file in files:
         with pytest.raises(NotFound):
             deps.objects.size(deps.buckets.share, file.key)
     with pytest.raises(LinkDeleted):
-        shares.resend(clinic, share.share_id, deps)
+        shares.resend(clinic, share.share_id, deps, actor=ACTOR)
 
 
 def test_a_refused_email_does_not_stop_the_sms(deps: Deps, clinic: str) -> None:
     mailer(deps).failing.add(patient_data.EMAILS[0])
-    share = shares.send_study(clinic, STUDY, shares.SendRequest(contacts=CONTACTS), deps).share
+    share = shares.send_study(clinic, STUDY, shares.SendRequest(contacts=CONTACTS), deps, actor=ACTOR).share
     run_jobs(deps)  # a refused address is final: nothing is left pending
     current = deps.shares.get(share.share_id)
     email, phone = current.deliveries
@@ -170,7 +174,7 @@ def test_a_refused_email_does_not_stop_the_sms(deps: Deps, clinic: str) -> None:
 
 def test_transient_sms_failures_are_retried_until_they_pass(deps: Deps, clinic: str) -> None:
     sms(deps).failing.add(patient_data.PHONES[0])
-    share = shares.send_study(clinic, STUDY, shares.SendRequest(contacts=CONTACTS), deps).share
+    share = shares.send_study(clinic, STUDY, shares.SendRequest(contacts=CONTACTS), deps, actor=ACTOR).share
     with pytest.raises(shares.DeliveriesPending):
         run_jobs(deps)
     sms(deps).failing.clear()
@@ -181,7 +185,7 @@ def test_transient_sms_failures_are_retried_until_they_pass(deps: Deps, clinic: 
 
 def test_opted_out_numbers_get_nothing(deps: Deps, clinic: str) -> None:
     sms(deps).opted_out.add(patient_data.PHONES[0])
-    share = shares.send_study(clinic, STUDY, shares.SendRequest(contacts=CONTACTS), deps).share
+    share = shares.send_study(clinic, STUDY, shares.SendRequest(contacts=CONTACTS), deps, actor=ACTOR).share
     run_jobs(deps)
     assert sms(deps).sent == []
     assert deps.shares.get(share.share_id).deliveries[1].status is DeliveryStatus.OPTED_OUT
@@ -189,28 +193,30 @@ def test_opted_out_numbers_get_nothing(deps: Deps, clinic: str) -> None:
 
 def test_chosen_instances_must_belong_to_the_study(deps: Deps, clinic: str) -> None:
     (first, _) = deps.studies.instances(clinic, STUDY)
-    sent = shares.send_study(clinic, STUDY, shares.SendRequest(CONTACTS, (first.sop_instance_uid,)), deps)
+    sent = shares.send_study(clinic, STUDY, shares.SendRequest(CONTACTS, (first.sop_instance_uid,)), deps, actor=ACTOR)
     run_jobs(deps)
     assert {f.sop_instance_uid for f in deps.shares.get(sent.share.share_id).files} == {first.sop_instance_uid, None}
     with pytest.raises(InvalidInput, match="instance 2"):
-        shares.send_study(clinic, STUDY, shares.SendRequest(CONTACTS, (first.sop_instance_uid, "9.9.9")), deps)
+        shares.send_study(
+            clinic, STUDY, shares.SendRequest(CONTACTS, (first.sop_instance_uid, "9.9.9")), deps, actor=ACTOR
+        )
 
 
 def test_a_clinic_never_reaches_another_clinics_shares(deps: Deps, clinic: str) -> None:
     other = accounts.create_clinic("Kliniken Öst", deps)[0].clinic_id
-    share = shares.send_study(clinic, STUDY, shares.SendRequest(contacts=CONTACTS), deps).share
+    share = shares.send_study(clinic, STUDY, shares.SendRequest(contacts=CONTACTS), deps, actor=ACTOR).share
     for action in (shares.resend, shares.delete):
         with pytest.raises(NotFound):
-            action(other, share.share_id, deps)
+            action(other, share.share_id, deps, actor=ACTOR)
     with pytest.raises(NotFound):
         shares.history(other, STUDY, deps)
     with pytest.raises(NotFound):
-        shares.send_study(other, STUDY, shares.SendRequest(contacts=CONTACTS), deps)
+        shares.send_study(other, STUDY, shares.SendRequest(contacts=CONTACTS), deps, actor=ACTOR)
 
 
 def test_the_clinic_link_code_travels_with_the_link(deps: Deps, clinic: str) -> None:
     deps.clinics.save(replace(deps.clinics.get(clinic), link_code_hash=links.hash_secret("4711")))
-    share = shares.send_study(clinic, STUDY, shares.SendRequest(contacts=CONTACTS), deps).share
+    share = shares.send_study(clinic, STUDY, shares.SendRequest(contacts=CONTACTS), deps, actor=ACTOR).share
     assert share.link_code_hash is not None
     assert links.secret_matches("4711", share.link_code_hash)
 
@@ -225,7 +231,7 @@ def test_the_link_goes_out_when_the_pictures_are_ready_before_the_zip(deps: Deps
         return original_send(email)
 
     mailer(deps).send = spy  # type: ignore[method-assign]
-    shares.send_study(clinic, STUDY, shares.SendRequest(contacts=patient_data.EMAILS[0]), deps)
+    shares.send_study(clinic, STUDY, shares.SendRequest(contacts=patient_data.EMAILS[0]), deps, actor=ACTOR)
     run_jobs(deps)
     assert seen == [{"video", "image"}]  # at sending time: pictures, no DICOM files and no ZIP yet
     (share,) = deps.shares.rows.values()  # type: ignore[attr-defined]
@@ -233,11 +239,13 @@ def test_the_link_goes_out_when_the_pictures_are_ready_before_the_zip(deps: Deps
 
 
 def test_a_share_deleted_while_its_files_are_made_keeps_none(deps: Deps, clinic: str) -> None:
-    share = shares.send_study(clinic, STUDY, shares.SendRequest(contacts=patient_data.EMAILS[0]), deps).share
+    share = shares.send_study(
+        clinic, STUDY, shares.SendRequest(contacts=patient_data.EMAILS[0]), deps, actor=ACTOR
+    ).share
     original_send = mailer(deps).send
 
     def delete_on_send(email: Any) -> str:
-        shares.delete(clinic, share.share_id, deps)
+        shares.delete(clinic, share.share_id, deps, actor=ACTOR)
         return original_send(email)
 
     mailer(deps).send = delete_on_send  # type: ignore[method-assign]
@@ -245,3 +253,14 @@ def test_a_share_deleted_while_its_files_are_made_keeps_none(deps: Deps, clinic:
     store = deps.objects
     assert isinstance(store, InMemoryObjectStore)
     assert store.keys(deps.buckets.share, f"shares/{share.share_id}/") == []
+
+
+def test_the_audit_names_who_sent_resent_and_deleted_a_link(deps: Deps, clinic: str) -> None:
+    sent = shares.send_study(clinic, STUDY, shares.SendRequest(contacts=CONTACTS), deps, actor=staff_actor("st_a"))
+    share = sent.share
+    run_jobs(deps)
+    shares.resend(clinic, share.share_id, deps, actor=staff_actor("st_b"))
+    run_jobs(deps)
+    shares.delete(clinic, share.share_id, deps, actor=ACTOR)
+    audit = [(e.kind.value, e.client) for e in deps.access_log.for_share(share.share_id)]
+    assert audit == [("sent", "staff:st_a"), ("resent", "staff:st_b"), ("deleted", "key:ky_test")]
