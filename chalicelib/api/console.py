@@ -1,4 +1,4 @@
-"""The clinic console's sign-in, session and (so far empty) shell, for staff in a browser.
+"""The clinic console's sign-in, session, start page and Settings, for staff in a browser.
 
 Sign-in walks through what Cognito asks: the password, then a new password at the first sign-in, then
 the TOTP code when the member has enabled it. Between steps the provider's challenge travels in a signed
@@ -15,6 +15,7 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.api.errors import status_of
 from chalicelib.api.sessions import sign, verify
+from chalicelib.api.staffed import Staffed, csrf_keys, signed_in, staffed
 from chalicelib.api.web import (
     FORM,
     ended_cookie,
@@ -27,7 +28,6 @@ from chalicelib.api.web import (
 )
 from chalicelib.domain import console as console_domain
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
-from chalicelib.domain.keys import KeyRing
 from chalicelib.domain.sessions import Purpose
 from chalicelib.domain.staff import (
     Challenge,
@@ -35,7 +35,6 @@ from chalicelib.domain.staff import (
     Role,
     SignInFailed,
     SignInStep,
-    StaffIdentity,
     StaffMember,
     parse_role,
 )
@@ -46,18 +45,6 @@ bp = Blueprint(__name__)
 
 #: Cognito's challenge sessions last 3 minutes; ours no longer.
 CHALLENGE_LIFETIME = timedelta(minutes=3)
-
-
-def _csrf_keys() -> KeyRing:
-    return deps().keys.key_ring().derived(b"patient-share console csrf")
-
-
-def _signed_in() -> tuple[console_domain.ConsoleSession, StaffIdentity] | None:
-    """The request's live session and its member, or None (no cookie, timed out, member disabled)."""
-    try:
-        return staff.resume(read_session(deps().clock.now()), deps())
-    except Unauthenticated:
-        return None
 
 
 def _challenge_page(challenge: Challenge, status: int = 200, error: str | None = None) -> Response:
@@ -80,7 +67,7 @@ def _next(step: SignInStep) -> Response:
 @secure_page
 def sign_in_page() -> Response:
     """The sign-in form (or straight to the console when already signed in)."""
-    if _signed_in() is not None:
+    if signed_in() is not None:
         return redirect("/console")
     return page("console_sign_in.html", error=None)
 
@@ -116,93 +103,54 @@ def answer_challenge() -> Response:
 
 @bp.route("/console", methods=["GET"])
 @secure_page
-def shell() -> Response:
-    """The console's shell: who is signed in, and sign-out. Its sections come with the rest of issue 10."""
-    signed_in = _signed_in()
-    if signed_in is None:
-        return redirect("/console/sign-in", ended_cookie())
-    session, member = signed_in
-    csrf = console_domain.csrf_token(session, _csrf_keys())
-    response = page("console.html", member=member, csrf=csrf, section="home")
-    response.headers["Set-Cookie"] = session_cookie(session)  # seen now: the idle timeout starts again
-    return response
+@staffed("home")
+def shell(ctx: Staffed) -> Response:
+    """The console's start: its sections."""
+    return ctx.render("console_home.html")
 
 
 @bp.route("/console/settings", methods=["GET"])
 @secure_page
-def settings_page() -> Response:
+@staffed("settings", admin=True)
+def settings_page(ctx: Staffed) -> Response:
     """The clinic's settings, for its administrators: so far its staff. A clinician gets 403."""
-    signed_in = _signed_in()
-    if signed_in is None:
-        return redirect("/console/sign-in", ended_cookie())
-    session, member = signed_in
-    try:
-        response = _settings(session, member, 200, None)
-    except Forbidden:
-        csrf = console_domain.csrf_token(session, _csrf_keys())
-        return page("console.html", 403, member=member, csrf=csrf, section="forbidden")
-    response.headers["Set-Cookie"] = session_cookie(session)
-    return response
+    return _settings(ctx, 200, None)
 
 
-def _settings(
-    session: console_domain.ConsoleSession, member: StaffIdentity, status: int, error: str | None
-) -> Response:
-    members = staff.clinic_staff(member, deps())
-    csrf = console_domain.csrf_token(session, _csrf_keys())
-    return page("console.html", status, member=member, csrf=csrf, section="settings", members=members, error=error)
+def _settings(ctx: Staffed, status: int, error: str | None) -> Response:
+    return ctx.render("console_settings.html", status, members=staff.clinic_staff(ctx.member, deps()), error=error)
 
 
 @bp.route("/console/settings/staff", methods=["POST"], content_types=[FORM])
 @secure_page
-def invite_staff() -> Response:
+@staffed("settings", admin=True)
+def invite_staff(ctx: Staffed) -> Response:
     """An administrator invites a member of the clinic."""
-    return _staff_action(
-        "staff_invited", lambda member, fields: staff.invite_by(member, fields.get("email", ""), _role(fields), deps())
-    )
+    fields = form()
+    return _staff_action(ctx, lambda: staff.invite_by(ctx.member, fields.get("email", ""), _role(fields), deps()))
 
 
 @bp.route("/console/settings/staff/{staff_id}/enabled", methods=["POST"], content_types=[FORM])
 @secure_page
-def enable_staff(staff_id: str) -> Response:
+@staffed("settings", admin=True)
+def enable_staff(ctx: Staffed, staff_id: str) -> Response:
     """An administrator disables (``enabled=0``) or re-enables (``enabled=1``) a member of the clinic."""
-    return _staff_action(
-        "staff_enabled_changed",
-        lambda member, fields: staff.set_enabled_by(member, staff_id, fields.get("enabled") == "1", deps()),
-    )
+    enabled = form().get("enabled") == "1"
+    return _staff_action(ctx, lambda: staff.set_enabled_by(ctx.member, staff_id, enabled, deps()))
 
 
 def _role(fields: dict[str, str]) -> Role:
     return parse_role(fields.get("role", ""))
 
 
-def _staff_action(action: str, act: Callable[[StaffIdentity, dict[str, str]], StaffMember]) -> Response:
-    """A Settings form: a live session, its CSRF token, an administrator; then the change, recorded."""
-    signed_in = _signed_in()
-    if signed_in is None:
-        return redirect("/console/sign-in", ended_cookie())
-    session, member = signed_in
-    fields = form()
+def _staff_action(ctx: Staffed, act: Callable[[], StaffMember]) -> Response:
+    """A Settings change, recorded; a refused one shows Settings again with the reason."""
     try:
-        console_domain.check_csrf(fields.get("csrf", ""), session, _csrf_keys())
-        changed = act(member, fields)
-    except Forbidden:
-        csrf = console_domain.csrf_token(session, _csrf_keys())
-        return page("console.html", 403, member=member, csrf=csrf, section="forbidden")
+        changed = act()
     except (InvalidInput, Conflict, NotFound) as err:
-        csrf = console_domain.csrf_token(session, _csrf_keys())
-        members = staff.clinic_staff(member, deps())
-        return page(
-            "console.html",
-            status_of(err),
-            member=member,
-            csrf=csrf,
-            section="settings",
-            members=members,
-            error=err.message,
-        )
-    staff.record("staff_changed", session, member_id=changed.staff_id, enabled=str(changed.enabled))
-    return redirect("/console/settings", session_cookie(session))
+        return _settings(ctx, status_of(err), err.message)
+    ctx.record("staff_changed", member_id=changed.staff_id, enabled=str(changed.enabled))
+    return redirect("/console/settings")
 
 
 @bp.route("/", methods=["GET"])
@@ -227,7 +175,7 @@ def sign_out() -> Response:
     except Unauthenticated:
         return redirect("/console/sign-in", ended_cookie())
     try:
-        console_domain.check_csrf(form().get("csrf", ""), session, _csrf_keys())
+        console_domain.check_csrf(form().get("csrf", ""), session, csrf_keys())
     except Forbidden:
         return page("console_sign_in.html", 403, error="csrf")
     staff.close_session(session, deps())

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import urllib.parse
 from typing import Any
 
 import pytest
@@ -13,30 +11,16 @@ from chalicelib.domain.accounts import Clinic
 from chalicelib.domain.staff import Role, StaffMember
 from chalicelib.services import staff
 from chalicelib.services.deps import Deps
+from tests.api.console_helpers import CLINIC, FORM, PERMANENT, TEMPORARY, hidden, post, signed_in_as
 from tests.fakes import FakeClock, FakeStaffDirectory
 
-CLINIC = "cl_00000000000000aa"
 EMAIL = "anna@klinik.example"
-TEMPORARY = "Temporary-Pass-1"
-PERMANENT = "Permanent-Pass-2"
-FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 @pytest.fixture
 def member(deps: Deps) -> StaffMember:
     deps.clinics.add(Clinic(CLINIC, "Kliniken Mitt", deps.clock.now()))
     return staff.invite(CLINIC, EMAIL, Role.ADMIN, deps, temporary_password=TEMPORARY)
-
-
-def post(client: Client, path: str, cookie: str | None = None, **fields: str) -> Any:
-    headers = dict(FORM, **({"Cookie": cookie} if cookie else {}))
-    return client.http.post(path, headers=headers, body=urllib.parse.urlencode(fields))
-
-
-def hidden(html: str, name: str) -> str:
-    found = re.search(rf'name="{name}" value="([^"]+)"', html)
-    assert found, f"no hidden {name}"
-    return found.group(1)
 
 
 def sign_in(client: Client) -> str:
@@ -139,17 +123,6 @@ def test_sign_out_needs_the_sessions_csrf_token_and_revokes_the_refresh_tokens(
     assert done.status_code == 303
     assert "Max-Age=0" in done.headers["Set-Cookie"]
     assert not set(deps.staff.refresh_tokens) & refresh_tokens
-
-
-def signed_in_as(client: Client, deps: Deps, email: str, role: Role, clinic_id: str = CLINIC) -> str:
-    """A member of ``clinic_id`` invited and signed in: their console cookie."""
-    if clinic_id != CLINIC:
-        deps.clinics.add(Clinic(clinic_id, "Kliniken Syd", deps.clock.now()))
-    staff.invite(clinic_id, email, role, deps, temporary_password=TEMPORARY)
-    challenge = post(client, "/console/sign-in", email=email, password=TEMPORARY)
-    done = post(client, "/console/challenge", token=hidden(challenge.body.decode(), "token"), response=PERMANENT)
-    assert done.status_code == 303
-    return str(done.headers["Set-Cookie"]).split(";", 1)[0]
 
 
 def test_a_clinician_cannot_reach_settings(client: Client, member: StaffMember, deps: Deps) -> None:

@@ -26,15 +26,23 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "chat_error.html": [{"reason": "ended"}],
     "console_sign_in.html": [{"error": None}],
     "console_challenge.html": [{"challenge": "NEW_PASSWORD_REQUIRED", "token": "t", "error": None}],
-    "console.html": [
-        {"member": MEMBER, "csrf": "c", "section": "home"},
+    "console_home.html": [{"member": MEMBER, "csrf": "c", "section": "home"}],
+    "console_settings.html": [
         {"member": MEMBER, "csrf": "c", "section": "settings", "members": [MEMBER, OTHER], "error": None},
     ],
+    "console_refused.html": [
+        {"member": OTHER, "csrf": "c", "section": "settings", "kind": kind, "refused_status": status, "reason": "No"}
+        for kind, status in (("csrf", 403), ("admin_only", 403), (None, 404), (None, 409))
+    ],
 }
+#: The layouts pages extend: the one base, and the console's (the bar with its sections) on top of it.
+LAYOUTS = {"base.html", "console_base.html"}
+#: The console's pages before sign-in have no bar.
+SIGNED_OUT = {"console_sign_in.html", "console_challenge.html"}
 
 
 def test_every_page_template_is_checked() -> None:
-    pages = {p.name for p in TEMPLATES.glob("*.html")} - {"base.html"}
+    pages = {p.name for p in TEMPLATES.glob("*.html")} - LAYOUTS
     emails = {name for name in pages if name.endswith("_email.html")}
     assert pages - emails == CONTEXTS.keys()
 
@@ -50,7 +58,9 @@ def test_links_forms_and_assets_stay_under_the_base_path(template: str, context:
 
 @pytest.mark.parametrize("template", sorted(CONTEXTS))
 def test_every_page_is_the_one_base_layout(template: str) -> None:
-    assert (TEMPLATES / template).read_text().startswith('{% extends "base.html" %}')
+    signed_in = template.startswith("console_") and template not in SIGNED_OUT
+    layout = "console_base.html" if signed_in else "base.html"
+    assert (TEMPLATES / template).read_text().startswith(f'{{% extends "{layout}" %}}')
     html = render(template, "sv", **CONTEXTS[template][0])
     assert html.count("<head>") == 1
     assert '<meta name="referrer" content="no-referrer">' in html
