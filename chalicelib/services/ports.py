@@ -34,8 +34,11 @@ class ClinicRepository(Protocol):
         """The clinic with this id; raises NotFound."""
         ...
 
-    def save(self, clinic: Clinic) -> None:
-        """Store a changed clinic; raises NotFound when it does not exist."""
+    def save(self, clinic: Clinic) -> Clinic:
+        """Store a changed clinic if its stored version is still the one read; the clinic as written.
+
+        Raises StaleWrite when another write came between, NotFound when it does not exist.
+        """
         ...
 
 
