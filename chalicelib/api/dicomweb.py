@@ -21,14 +21,13 @@ from chalicelib.domain.dicom_header import Failure
 from chalicelib.domain.errors import MalformedRequest, NotAcceptable, TooLarge, UnsupportedMediaType
 from chalicelib.domain.studies import FileStatus, Study, StudyQuery, UploadedFile, parse_date_range
 from chalicelib.services import ingest, retrieve
-from chalicelib.services.retrieve import Scope
+from chalicelib.services.retrieve import DICOM_JSON, Scope
 from chalicelib.settings import settings
 from chalicelib.wiring import deps
 
 bp = Blueprint(__name__)
 
 MAX_STOW_BYTES = 4 * 1024 * 1024
-DICOM_JSON = "application/dicom+json"
 
 # PS3.4 Annex GG / PS3.18 failure reasons.
 _PROCESSING_FAILURE = 0x0110
@@ -111,14 +110,14 @@ def retrieve_instance(study_uid: str, series_uid: str, sop_uid: str) -> Response
 @bp.route("/dicomweb/studies/{study_uid}/metadata", methods=["GET"], authorizer=clinic_key)
 @http_errors
 def study_metadata(study_uid: str) -> Response:
-    """WADO-RS: the header of every instance of a study as DICOM JSON (bulk data left out)."""
+    """WADO-RS: the header of every instance of a study as DICOM JSON (bulk data left out; 303 when large)."""
     return _metadata(Scope(study_uid))
 
 
 @bp.route("/dicomweb/studies/{study_uid}/series/{series_uid}/metadata", methods=["GET"], authorizer=clinic_key)
 @http_errors
 def series_metadata(study_uid: str, series_uid: str) -> Response:
-    """WADO-RS: the header of every instance of a series as DICOM JSON (bulk data left out)."""
+    """WADO-RS: the header of every instance of a series as DICOM JSON (as ``study_metadata`` answers)."""
     return _metadata(Scope(study_uid, series_uid))
 
 
@@ -129,7 +128,7 @@ def series_metadata(study_uid: str, series_uid: str) -> Response:
 )
 @http_errors
 def instance_metadata(study_uid: str, series_uid: str, sop_uid: str) -> Response:
-    """WADO-RS: the header of one instance as DICOM JSON (bulk data left out)."""
+    """WADO-RS: the header of one instance as DICOM JSON (as ``study_metadata`` answers)."""
     return _metadata(Scope(study_uid, series_uid, sop_uid))
 
 
@@ -138,19 +137,22 @@ def _retrieved(scope: Scope) -> Response:
     if not any(kind in accept.lower() for kind in ("multipart/related", "*/*")):
         # Checked before any read: API Gateway passes a binary answer only to a request accepting it.
         raise NotAcceptable('WADO-RS answers multipart/related; type="application/dicom": send that Accept header')
-    answer = retrieve.retrieve(current_clinic(), scope, deps())
-    if answer.location is not None:
-        return Response(body="", status_code=303, headers={"Location": answer.location, "Cache-Control": "no-store"})
-    return Response(
-        body=answer.body, status_code=200, headers={"Content-Type": answer.content_type, "Cache-Control": "no-store"}
-    )
+    return _answer(retrieve.retrieve(current_clinic(), scope, deps()), binary=True)
 
 
 def _metadata(scope: Scope) -> Response:
+    return _answer(retrieve.metadata(current_clinic(), scope, deps()), binary=False)
+
+
+def _answer(answer: retrieve.Retrieved, *, binary: bool) -> Response:
+    """200 with the answer, or 303 to where it was kept (a Lambda's answer takes a text body unless binary)."""
+    if answer.location is not None:
+        return Response(body="", status_code=303, headers={"Location": answer.location, "Cache-Control": "no-store"})
+    body = answer.body or b""
     return Response(
-        body=retrieve.metadata(current_clinic(), scope, deps()),
+        body=body if binary else body.decode(),
         status_code=200,
-        headers={"Content-Type": DICOM_JSON, "Cache-Control": "no-store"},
+        headers={"Content-Type": answer.content_type, "Cache-Control": "no-store"},
     )
 
 

@@ -74,6 +74,7 @@ class Operation:
 
 
 _WADO = Operation(answers="multipart/related", see_other=True)
+_WADO_METADATA = Operation(answers="application/dicom+json", see_other=True)
 
 #: The routes that read a body or a query string, or answer something other than JSON 200.
 OPERATIONS: dict[tuple[str, str], Operation] = {
@@ -87,11 +88,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/dicomweb/studies/{study_uid}"): _WADO,
     ("GET", "/dicomweb/studies/{study_uid}/series/{series_uid}"): _WADO,
     ("GET", "/dicomweb/studies/{study_uid}/series/{series_uid}/instances/{sop_uid}"): _WADO,
-    ("GET", "/dicomweb/studies/{study_uid}/metadata"): Operation(answers="application/dicom+json"),
-    ("GET", "/dicomweb/studies/{study_uid}/series/{series_uid}/metadata"): Operation(answers="application/dicom+json"),
-    ("GET", "/dicomweb/studies/{study_uid}/series/{series_uid}/instances/{sop_uid}/metadata"): Operation(
-        answers="application/dicom+json"
-    ),
+    ("GET", "/dicomweb/studies/{study_uid}/metadata"): _WADO_METADATA,
+    ("GET", "/dicomweb/studies/{study_uid}/series/{series_uid}/metadata"): _WADO_METADATA,
+    ("GET", "/dicomweb/studies/{study_uid}/series/{series_uid}/instances/{sop_uid}/metadata"): _WADO_METADATA,
     ("POST", "/studies/{study_uid}/shares"): Operation(body=models.ShareRequest, success=202),
     ("POST", "/shares/{share_id}/resend"): Operation(success=202),
     ("POST", "/visits"): Operation(body=models.VisitRequest, success=201),

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.studies import Instance, retrieve_key
@@ -25,6 +26,7 @@ from chalicelib.services.deps import Deps
 MAX_INLINE_BYTES = 4 * 1024 * 1024
 #: How much of an instance is read from S3 at once.
 CHUNK_BYTES = 8 * 1024 * 1024
+DICOM_JSON = "application/dicom+json"
 #: How long the pre-signed URL of a large answer lives (the object itself expires by lifecycle rule).
 RETRIEVE_URL_SECONDS = 300
 
@@ -40,7 +42,7 @@ class Scope:
 
 @dataclass(frozen=True)
 class Retrieved:
-    """A multipart/related answer: its ``body`` when small, else the ``location`` it can be fetched from."""
+    """An answer of ``content_type``: its ``body`` when small, else the ``location`` it can be fetched from."""
 
     content_type: str
     body: bytes | None = None
@@ -64,34 +66,51 @@ def instances_in(clinic_id: str, scope: Scope, deps: Deps) -> list[Instance]:
 def retrieve(clinic_id: str, scope: Scope, deps: Deps, *, max_inline: int = MAX_INLINE_BYTES) -> Retrieved:
     """The instances in ``scope`` as ``multipart/related; type="application/dicom"``, each as stored."""
     instances = instances_in(clinic_id, scope, deps)
-    # Named by the stored objects (keys carry the upload, so a re-sent instance changes the name).
-    digest = hashlib.sha256("\n".join(f"{i.object_key}:{i.size}" for i in instances).encode()).hexdigest()
+    digest = _digest(instances)
     boundary = f"wado-{digest[:32]}"
     content_type = f'multipart/related; type="application/dicom"; boundary={boundary}'
     if multipart_length(boundary, [i.size for i in instances]) <= max_inline:
         return Retrieved(content_type, body=b"".join(_pieces(instances, boundary, deps)))
-    key = retrieve_key(clinic_id, digest)
+    # Buffered: a read of n bytes then gives n bytes (but at the end), as S3's part uploads expect.
+    body = io.BufferedReader(_Stream(_pieces(instances, boundary, deps)), CHUNK_BYTES)
+    return _kept(clinic_id, digest, body, content_type, deps)
+
+
+def metadata(clinic_id: str, scope: Scope, deps: Deps, *, max_inline: int = MAX_INLINE_BYTES) -> Retrieved:
+    """The DICOM JSON of each instance in ``scope``, read from its header only (never its pixel data).
+
+    Headers are small, but a study of thousands of slices can still pass the inline limit: it is then
+    answered as a large retrieve is.
+    """
+    from chalicelib.media.dicom_file import dicom_json, read_header
+
+    instances = instances_in(clinic_id, scope, deps)
+    answers = []
+    for instance in instances:
+        with deps.objects.open(deps.buckets.ingest, instance.object_key) as reader:
+            answers.append(dicom_json(read_header(reader)))
+    body = json.dumps(answers, separators=(",", ":")).encode()
+    if len(body) <= max_inline:
+        return Retrieved(DICOM_JSON, body=body)
+    return _kept(clinic_id, f"{_digest(instances)}-metadata", io.BytesIO(body), DICOM_JSON, deps)
+
+
+def _digest(instances: list[Instance]) -> str:
+    """A name for what the instances hold: their keys carry the upload, so a re-sent instance changes it."""
+    return hashlib.sha256("\n".join(f"{i.object_key}:{i.size}" for i in instances).encode()).hexdigest()
+
+
+def _kept(clinic_id: str, name: str, body: BinaryIO, content_type: str, deps: Deps) -> Retrieved:
+    """An answer kept in S3 (made now unless it already is), to be fetched from a pre-signed URL."""
+    key = retrieve_key(clinic_id, name)
     try:
         deps.objects.size(deps.buckets.ingest, key)
     except NotFound:
-        # Buffered: a read of n bytes then gives n bytes (but at the end), as S3's part uploads expect.
-        body = io.BufferedReader(_Stream(_pieces(instances, boundary, deps)), CHUNK_BYTES)
         deps.objects.upload_stream(deps.buckets.ingest, key, body, content_type)
     url = deps.objects.presigned_get(
         deps.buckets.ingest, key, expires_s=RETRIEVE_URL_SECONDS, content_type=content_type
     )
     return Retrieved(content_type, location=url)
-
-
-def metadata(clinic_id: str, scope: Scope, deps: Deps) -> list[dict[str, Any]]:
-    """The DICOM JSON of each instance in ``scope``, read from its header only (never its pixel data)."""
-    from chalicelib.media.dicom_file import dicom_json, read_header
-
-    answers = []
-    for instance in instances_in(clinic_id, scope, deps):
-        with deps.objects.open(deps.buckets.ingest, instance.object_key) as reader:
-            answers.append(dicom_json(read_header(reader)))
-    return answers
 
 
 def multipart_length(boundary: str, sizes: list[int]) -> int:

@@ -201,3 +201,15 @@ def test_the_inline_limit_counts_the_multipart_framing(deps: Deps) -> None:
     redirected = retrieve.retrieve(clinic, Scope("6.6.6"), deps, max_inline=len(inline.body) - 1)
     assert redirected.body is None
     assert redirected.location is not None
+
+
+def test_metadata_over_the_inline_limit_is_kept_and_redirected_to(deps: Deps) -> None:
+    clinic = accounts.create_clinic("Kliniken Norr", deps)[0].clinic_id
+    ingest.store_instances(clinic, [dicom_files.instance(study_uid="7.7.7", sop_uid="7.7.7.1")], deps)
+    answer = retrieve.metadata(clinic, Scope("7.7.7"), deps, max_inline=100)
+    assert answer.body is None
+    assert answer.location is not None
+    assert isinstance(deps.objects, InMemoryObjectStore)
+    body, content_type = deps.objects.objects[(deps.buckets.ingest, urlparse(answer.location).path.lstrip("/"))]
+    assert content_type == "application/dicom+json"
+    assert [a["00080018"]["Value"] for a in json.loads(body)] == [["7.7.7.1"]]
