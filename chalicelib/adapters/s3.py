@@ -14,6 +14,7 @@ from chalicelib.services.ports import PresignedPost
 
 READ_AHEAD = 256 * 1024
 _STREAMING = TransferConfig(multipart_chunksize=8 * 1024 * 1024, max_concurrency=2)
+_STREAMING.max_in_memory_upload_chunks = 3  # parts read ahead of the upload: at most 24 MB held (default 10)
 _MISSING = {"NoSuchKey", "404", "NotFound"}
 
 
@@ -50,7 +51,7 @@ class S3ObjectStore:
         self._s3.upload_file(path, bucket, key, ExtraArgs={"ContentType": content_type})
 
     def upload_stream(self, bucket: str, key: str, stream: BinaryIO, content_type: str) -> None:
-        # A multipart upload of 8 MB parts, a few in flight: memory stays bounded whatever the size.
+        # A multipart upload of 8 MB parts, two in flight and three held: memory stays bounded whatever the size.
         self._s3.upload_fileobj(stream, bucket, key, ExtraArgs={"ContentType": content_type}, Config=_STREAMING)
 
     def move(self, bucket: str, source: str, target: str) -> None:

@@ -222,7 +222,7 @@ _LEFT_OUT = "bulk data left out"
 def dicom_json(header: Dataset) -> dict[str, Any]:
     """The DICOM JSON model (PS3.18 Annex F) of a dataset read by :func:`read_header`.
 
-    Bulk data (binary values over ``BULK_DATA_BYTES``, at any depth) is left out rather than given a
+    Bulk data (binary values of ``BULK_DATA_BYTES`` or more, at any depth) is left out rather than given a
     ``BulkDataURI``: there is no bulk data resource to point to. Values pydicom cannot convert are left
     out too (``suppress_invalid_tags``), so one sloppy element never costs the whole header.
     """
