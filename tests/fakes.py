@@ -143,6 +143,9 @@ class InMemoryObjectStore:
         with open(path, "rb") as file:
             self.put(bucket, key, file.read(), content_type)
 
+    def upload_stream(self, bucket: str, key: str, stream: BinaryIO, content_type: str) -> None:
+        self.put(bucket, key, stream.read(), content_type)
+
     def move(self, bucket: str, source: str, target: str) -> None:
         self.objects[(bucket, target)] = self._get(bucket, source)
         del self.objects[(bucket, source)]

@@ -70,6 +70,8 @@ class Bucket:
     checked files, quarantine): those would cost an invocation each, only to be ignored."""
     browser_uploads: bool = False
     """Browsers POST to it from our pages (pre-signed), so it answers CORS for our origin."""
+    expire_sooner: tuple[tuple[str, int], ...] = ()
+    """(key prefix, days): objects under the prefix expire after that many days, before the backstop."""
 
     def name(self, cfg: Settings) -> str:
         """The bucket's name in this deployment."""
@@ -95,7 +97,14 @@ QUEUES: tuple[Queue, ...] = (INGEST_QUEUE, ATTACHMENT_QUEUE, SHARE_QUEUE, DELIVE
 # Expiry is enforced by our own code on every read and by the TTL cleanup worker; these lifecycle
 # rules are only the backstop, so they sit just past the longest life an object may have.
 BUCKETS: tuple[Bucket, ...] = (
-    Bucket("ingest_bucket", "IngestBucket", expire_after_days=400, notify=INGEST_QUEUE, notify_prefix="uploads/"),
+    Bucket(
+        "ingest_bucket",
+        "IngestBucket",
+        expire_after_days=400,
+        notify=INGEST_QUEUE,
+        notify_prefix="uploads/",
+        expire_sooner=(("retrieve/", 1),),  # WADO-RS answers too large for Lambda, made again on demand
+    ),
     Bucket("share_bucket", "ShareBucket", expire_after_days=366),
     Bucket(
         "chat_bucket",

@@ -101,6 +101,10 @@ class ObjectStore(Protocol):
         """Store a local file as an object without holding it in memory."""
         ...
 
+    def upload_stream(self, bucket: str, key: str, stream: BinaryIO, content_type: str) -> None:
+        """Store what ``stream`` yields until its end, a few MB at a time (an object of any size)."""
+        ...
+
     def move(self, bucket: str, source: str, target: str) -> None:
         """Move an object within a bucket; raises NotFound."""
         ...
