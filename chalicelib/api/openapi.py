@@ -130,6 +130,19 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         form=("csrf", "enabled"), answers="redirect", success=303
     ),
     ("POST", "/console/sign-out"): Operation(form=("csrf",), answers="redirect", success=303),
+    ("POST", "/console/settings/links"): Operation(
+        form=(
+            "csrf",
+            "link_code",
+            "remove_link_code",
+            "link_lifetime_days",
+            "language",
+            "sms_country",
+            "daily_message_limit",
+        ),
+        answers="redirect",
+        success=303,
+    ),
 }
 
 #: Which page cookie a public route's calls carry (the routes the page's script calls, by prefix).

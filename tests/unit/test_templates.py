@@ -4,11 +4,13 @@ of every page stays under it."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from chalicelib.domain.accounts import Clinic
 from chalicelib.domain.staff import Role, StaffMember
 from chalicelib.templating import render
 
@@ -28,7 +30,18 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "console_challenge.html": [{"challenge": "NEW_PASSWORD_REQUIRED", "token": "t", "error": None}],
     "console_home.html": [{"member": MEMBER, "csrf": "c", "section": "home"}],
     "console_settings.html": [
-        {"member": MEMBER, "csrf": "c", "section": "settings", "members": [MEMBER, OTHER], "error": None},
+        {
+            "member": MEMBER,
+            "csrf": "c",
+            "section": "settings",
+            "members": [MEMBER, OTHER],
+            "error": None,
+            "saved": True,
+            "clinic": Clinic("cl_00000000000000aa", "Kliniken", datetime(2026, 1, 1, tzinfo=UTC), link_code_hash="x"),
+            "max_lifetime_days": 365,
+            "max_daily_messages": 20000,
+            "code_lengths": (4, 32),
+        },
     ],
     "console_refused.html": [
         {"member": OTHER, "csrf": "c", "section": "settings", "kind": kind, "refused_status": status, "reason": "No"}
