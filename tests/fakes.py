@@ -465,14 +465,18 @@ class InMemorySingleUse:
     """Uses by id, each with how long it is kept; atomic as DynamoDB's conditional put is."""
 
     def __init__(self) -> None:
-        self.used: dict[str, datetime] = {}
+        self.uses: dict[str, datetime] = {}
         self._lock = threading.Lock()
 
     def use(self, use_id: str, keep_until: datetime) -> None:
         with self._lock:
-            if use_id in self.used:
+            if use_id in self.uses:
                 raise Conflict("It has been used already")
-            self.used[use_id] = keep_until
+            self.uses[use_id] = keep_until
+
+    def used(self, use_id: str) -> bool:
+        with self._lock:
+            return use_id in self.uses
 
 
 class FakeSigningKeys:

@@ -69,6 +69,10 @@ class SingleUse(Protocol):
         """
         ...
 
+    def used(self, use_id: str) -> bool:
+        """Whether ``use_id`` has been used (read strongly consistent: a use just recorded counts)."""
+        ...
+
 
 @dataclass(frozen=True)
 class PresignedPost:

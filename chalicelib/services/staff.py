@@ -118,6 +118,8 @@ def resume(session: ConsoleSession, deps: Deps) -> tuple[ConsoleSession, StaffId
     """A request of a session: the session seen now (to be signed again), and the member read afresh.
     Raises SessionEnded after a timeout, or once the member is disabled or moved to another clinic."""
     touched = session.touched(deps.clock.now())
+    if deps.single_use.used(_signed_out(session)):
+        raise SessionEnded  # a copy of the cookie kept after sign-out
     try:
         return touched, current(session.staff_id, session.clinic_id, deps)
     except InvalidToken:
@@ -125,10 +127,17 @@ def resume(session: ConsoleSession, deps: Deps) -> tuple[ConsoleSession, StaffId
 
 
 def close_session(session: ConsoleSession, deps: Deps) -> None:
-    """Sign out: the member's refresh tokens are revoked (a member deleted meanwhile has none left)."""
+    """Sign out: the session ends for every copy of its cookie (remembered until it would have timed out),
+    and the member's refresh tokens are revoked (a member deleted meanwhile has none left)."""
+    with contextlib.suppress(Conflict):  # signed out twice (two tabs): it has ended already
+        deps.single_use.use(_signed_out(session), session.started_at + console.ABSOLUTE_TIMEOUT)
     with contextlib.suppress(NotFound):
         deps.staff.sign_out(session.staff_id)
     record("signed_out", session)
+
+
+def _signed_out(session: ConsoleSession) -> str:
+    return f"console-signed-out:{session.session_id}"
 
 
 def record(action: str, session: ConsoleSession, **ids: str) -> None:

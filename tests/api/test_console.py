@@ -125,6 +125,22 @@ def test_sign_out_needs_the_sessions_csrf_token_and_revokes_the_refresh_tokens(
     assert not set(deps.staff.refresh_tokens) & refresh_tokens
 
 
+def test_a_copy_of_the_cookie_kept_after_sign_out_opens_nothing(client: Client, member: StaffMember) -> None:
+    cookie = sign_in(client)
+    csrf = hidden(client.http.get("/console", headers={"Cookie": cookie}).body.decode(), "csrf")
+    assert post(client, "/console/sign-out", cookie, csrf=csrf).status_code == 303
+    again = client.http.get("/console", headers={"Cookie": cookie})  # the browser forgot it; a copy did not
+    assert again.status_code == 303
+    assert again.headers["Location"].endswith("/console/sign-in")
+    assert (
+        post(client, "/console/settings/staff", cookie, csrf=csrf, email="x@y.example", role="admin").status_code == 303
+    )
+    assert post(client, "/console/sign-out", cookie, csrf=csrf).status_code == 303  # twice is harmless
+    signed_in_again = post(client, "/console/sign-in", email=EMAIL, password=PERMANENT)
+    fresh = str(signed_in_again.headers["Set-Cookie"]).split(";", 1)[0]  # the member's next session is new
+    assert client.http.get("/console", headers={"Cookie": fresh}).status_code == 200
+
+
 def test_a_clinician_cannot_reach_settings(client: Client, member: StaffMember, deps: Deps) -> None:
     clinician = signed_in_as(client, deps, "bo@klinik.example", Role.CLINICIAN)
     shell = client.http.get("/console", headers={"Cookie": clinician, "Accept-Language": "en"})

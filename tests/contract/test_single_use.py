@@ -45,7 +45,10 @@ def at_once(racers: int, attempt: Callable[[], None]) -> tuple[int, int]:
 
 
 def test_an_id_can_be_used_once(real_or_fake: Deps) -> None:
+    assert not real_or_fake.single_use.used("clinician-ticket:one")
     real_or_fake.single_use.use("clinician-ticket:one", KEEP_UNTIL)
+    assert real_or_fake.single_use.used("clinician-ticket:one")
+    assert not real_or_fake.single_use.used("clinician-ticket:two")
     with pytest.raises(Conflict):
         real_or_fake.single_use.use("clinician-ticket:one", KEEP_UNTIL)
     with pytest.raises(Conflict):
@@ -63,7 +66,7 @@ def test_of_uses_at_the_same_moment_exactly_one_wins(real_or_fake: Deps, round_:
 def test_a_use_is_kept_until_the_time_given(real_or_fake: Deps) -> None:
     real_or_fake.single_use.use("clinician-ticket:kept", KEEP_UNTIL)
     if isinstance(real_or_fake.single_use, InMemorySingleUse):
-        assert real_or_fake.single_use.used["clinician-ticket:kept"] == KEEP_UNTIL
+        assert real_or_fake.single_use.uses["clinician-ticket:kept"] == KEEP_UNTIL
         return
     item = boto3.client("dynamodb", region_name=settings().region).get_item(
         TableName=settings().table_name("single-use"), Key={"use_id": {"S": "clinician-ticket:kept"}}

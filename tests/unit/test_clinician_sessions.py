@@ -74,7 +74,7 @@ def test_a_ticket_opens_a_session_once_and_its_use_is_kept_past_its_expiry(
     with pytest.raises(Unauthenticated):
         clinician_sessions.redeem(claims, deps)
     assert isinstance(deps.single_use, InMemorySingleUse)
-    kept_until = deps.single_use.used[f"clinician-ticket:{claims.ticket_id}"]
+    kept_until = deps.single_use.uses[f"clinician-ticket:{claims.ticket_id}"]
     assert kept_until == clock.now() - timedelta(days=1) + timedelta(minutes=10)  # 5 past the latest expiry
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pynamodb.attributes import TTLAttribute, UnicodeAttribute
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import DoesNotExist, PutError
 
 from chalicelib.adapters.dynamo.base import BaseModel, TableMeta, deployed_name
 from chalicelib.adapters.dynamo.errors import is_conditional_failure
@@ -37,3 +37,10 @@ class DynamoSingleUse:
             if is_conditional_failure(err):
                 raise Conflict("It has been used already") from err
             raise
+
+    def used(self, use_id: str) -> bool:
+        try:
+            SingleUseModel.get(use_id, consistent_read=True)
+        except DoesNotExist:
+            return False
+        return True
