@@ -15,7 +15,7 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.api.errors import status_of
 from chalicelib.api.requests import query_params
-from chalicelib.api.sessions import sign, verify
+from chalicelib.api.sessions import read_cookie, set_cookie, sign, verify
 from chalicelib.api.staffed import Staffed, csrf_keys, signed_in, staffed
 from chalicelib.api.web import (
     FORM,
@@ -49,6 +49,9 @@ bp = Blueprint(__name__)
 
 #: Cognito's challenge sessions last 3 minutes; ours no longer.
 CHALLENGE_LIFETIME = timedelta(minutes=3)
+#: The sign-in form's cookie (the nonce its login-CSRF token is bound to), and how long the form lasts.
+SIGN_IN_COOKIE = "ps_sign_in"
+SIGN_IN_FORM_S = 3600
 
 
 def _challenge_page(challenge: Challenge, status: int = 200, error: str | None = None) -> Response:
@@ -73,18 +76,41 @@ def sign_in_page() -> Response:
     """The sign-in form (or straight to the console when already signed in)."""
     if signed_in() is not None:
         return redirect("/console")
-    return page("console_sign_in.html", error=None)
+    return _sign_in_form()
+
+
+def _sign_in_form(status: int = 200, error: str | None = None) -> Response:
+    """The sign-in form with a fresh login-CSRF token, and the cookie its nonce lives in."""
+    nonce = console_domain.sign_in_nonce()
+    response = page("console_sign_in.html", status, error=error, csrf=console_domain.sign_in_token(nonce, csrf_keys()))
+    response.headers["Set-Cookie"] = set_cookie(SIGN_IN_COOKIE, nonce, "/console", max_age=SIGN_IN_FORM_S)
+    return response
 
 
 @bp.route("/console/sign-in", methods=["POST"], content_types=[FORM])
 @secure_page
 def sign_in() -> Response:
-    """E-mail and password: the console, or the challenge Cognito asks for next."""
+    """E-mail and password: the console, or the challenge Cognito asks for next.
+
+    The form must come from our own sign-in page (its token matches the cookie that page set): another
+    site cannot sign a browser in to an account of its choosing (login CSRF).
+    """
     fields = form()
+    try:
+        console_domain.check_sign_in_token(fields.get("csrf", ""), _cookie_or_empty(SIGN_IN_COOKIE), csrf_keys())
+    except Forbidden:
+        return _sign_in_form(403, "csrf")
     try:
         return _next(staff.sign_in(fields.get("email", ""), fields.get("password", ""), deps()))
     except (SignInFailed, InvalidInput):
-        return page("console_sign_in.html", 401, error="sign_in")
+        return _sign_in_form(401, "sign_in")
+
+
+def _cookie_or_empty(name: str) -> str:
+    try:
+        return read_cookie(name)
+    except Unauthenticated:
+        return ""
 
 
 @bp.route("/console/challenge", methods=["POST"], content_types=[FORM])
@@ -96,13 +122,13 @@ def answer_challenge() -> Response:
         claims = verify(fields.get("token", ""), Purpose.CONSOLE_CHALLENGE, deps().clock.now())
         challenge = Challenge(ChallengeName(claims["name"]), claims["user"], claims["session"])
     except (Unauthenticated, KeyError, ValueError):
-        return page("console_sign_in.html", 401, error="expired")
+        return _sign_in_form(401, "expired")
     try:
         return _next(staff.answer(challenge, fields.get("response", ""), deps()))
     except InvalidInput:
         return _challenge_page(challenge, 422, error="policy")
     except SignInFailed:
-        return page("console_sign_in.html", 401, error="sign_in")
+        return _sign_in_form(401, "sign_in")
 
 
 @bp.route("/console", methods=["GET"])
@@ -223,6 +249,6 @@ def sign_out() -> Response:
     try:
         console_domain.check_csrf(form().get("csrf", ""), session, csrf_keys())
     except Forbidden:
-        return page("console_sign_in.html", 403, error="csrf")
+        return _sign_in_form(403, "csrf")
     staff.close_session(session, deps())
     return redirect("/console/sign-in", ended_cookie())

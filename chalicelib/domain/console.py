@@ -93,6 +93,28 @@ def check_csrf(given: str, session: ConsoleSession, keys: KeyRing) -> None:
         raise Forbidden("The form has expired; reload the page and try again")
 
 
+def sign_in_nonce() -> str:
+    """The random value the sign-in form's cookie holds (≥128 bits): what its token is bound to."""
+    return secrets.token_urlsafe(_SESSION_ID_BYTES)
+
+
+def sign_in_token(nonce: str, keys: KeyRing) -> str:
+    """The sign-in form's CSRF token: only a page of ours, which set the cookie, can have it (login CSRF)."""
+    return _keyed(keys.current, f"console-sign-in:{nonce}")
+
+
+def check_sign_in_token(given: str, nonce: str, keys: KeyRing) -> None:
+    """Refuse (Forbidden) a sign-in whose token does not match its cookie's nonce."""
+    presented = given.encode("utf-8", "surrogatepass")
+    expected = (_keyed(key, f"console-sign-in:{nonce}").encode() for key in keys.verifying)
+    if not nonce or not any(hmac.compare_digest(presented, token) for token in expected):
+        raise Forbidden("The form has expired; reload the page and try again")
+
+
+def _keyed(key: bytes, message: str) -> str:
+    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
+
+
 def _csrf(session: ConsoleSession, key: bytes) -> str:
     message = f"console-csrf:{session.session_id}:{session.staff_id}".encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()

@@ -33,6 +33,15 @@ def hidden(html: str, name: str) -> str:
     return found.group(1)
 
 
+def sign_in_form(client: Client, email: str, password: str) -> Any:
+    """The sign-in form posted as a browser posts it: with the token and cookie its page gave (login CSRF)."""
+    page = client.http.get("/console/sign-in")
+    cookie = str(page.headers["Set-Cookie"]).split(";", 1)[0]
+    return post(
+        client, "/console/sign-in", cookie, csrf=hidden(page.body.decode(), "csrf"), email=email, password=password
+    )
+
+
 def signed_in_as(client: Client, deps: Deps, email: str, role: Role, clinic_id: str = CLINIC) -> str:
     """A member of ``clinic_id`` (made if missing) invited and signed in: their console cookie (name=value)."""
     try:
@@ -40,7 +49,7 @@ def signed_in_as(client: Client, deps: Deps, email: str, role: Role, clinic_id: 
     except NotFound:
         deps.clinics.add(Clinic(clinic_id, "Kliniken Syd", deps.clock.now()))
     staff.invite(clinic_id, email, role, deps, temporary_password=TEMPORARY)
-    challenge = post(client, "/console/sign-in", email=email, password=TEMPORARY)
+    challenge = sign_in_form(client, email, TEMPORARY)
     done = post(client, "/console/challenge", token=hidden(challenge.body.decode(), "token"), response=PERMANENT)
     assert done.status_code == 303
     return str(done.headers["Set-Cookie"]).split(";", 1)[0]

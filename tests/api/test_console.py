@@ -11,7 +11,7 @@ from chalicelib.domain.accounts import Clinic
 from chalicelib.domain.staff import Role, StaffMember
 from chalicelib.services import staff
 from chalicelib.services.deps import Deps
-from tests.api.console_helpers import CLINIC, FORM, PERMANENT, TEMPORARY, hidden, post, signed_in_as
+from tests.api.console_helpers import CLINIC, FORM, PERMANENT, TEMPORARY, hidden, post, sign_in_form, signed_in_as
 from tests.fakes import FakeClock, FakeStaffDirectory
 
 EMAIL = "anna@klinik.example"
@@ -25,7 +25,7 @@ def member(deps: Deps) -> StaffMember:
 
 def sign_in(client: Client) -> str:
     """The first sign-in, through the new-password challenge: the console's cookie (name=value)."""
-    challenge = post(client, "/console/sign-in", email=EMAIL, password=TEMPORARY)
+    challenge = sign_in_form(client, EMAIL, TEMPORARY)
     response = post(client, "/console/challenge", token=hidden(challenge.body.decode(), "token"), response=PERMANENT)
     assert response.status_code == 303
     return str(response.headers["Set-Cookie"]).split(";", 1)[0]
@@ -41,7 +41,7 @@ def test_first_sign_in_sets_a_strict_http_only_cookie_and_opens_the_console(
     assert 'for="email"' in form.body.decode()
     assert 'for="password"' in form.body.decode()
 
-    challenge = post(client, "/console/sign-in", email=EMAIL, password=TEMPORARY)
+    challenge = sign_in_form(client, EMAIL, TEMPORARY)
     assert challenge.status_code == 200
     assert "Välj ett nytt lösenord" in challenge.body.decode()  # Swedish unless the browser asks otherwise
     token = hidden(challenge.body.decode(), "token")
@@ -66,9 +66,9 @@ def test_first_sign_in_sets_a_strict_http_only_cookie_and_opens_the_console(
 
 
 def test_wrong_password_and_forged_challenge_are_refused(client: Client, member: StaffMember) -> None:
-    wrong = post(client, "/console/sign-in", email=EMAIL, password="Nope-nope-123")
+    wrong = sign_in_form(client, EMAIL, "Nope-nope-123")
     assert wrong.status_code == 401
-    assert "Set-Cookie" not in wrong.headers
+    assert "ps_console" not in str(wrong.headers.get("Set-Cookie"))
     forged = post(client, "/console/challenge", token="e30.forged", response=PERMANENT)
     assert forged.status_code == 401
     assert client.http.get("/console").status_code == 303  # no session: to the sign-in page
@@ -78,7 +78,7 @@ def test_totp_is_asked_for_once_enabled(client: Client, member: StaffMember, dep
     sign_in(client)
     assert isinstance(deps.staff, FakeStaffDirectory)
     deps.staff.enable_totp(member.staff_id, "246810")
-    step = post(client, "/console/sign-in", email=EMAIL, password=PERMANENT)
+    step = sign_in_form(client, EMAIL, PERMANENT)
     assert step.status_code == 200
     assert 'autocomplete="one-time-code"' in step.body.decode()
     token = hidden(step.body.decode(), "token")
@@ -125,6 +125,23 @@ def test_sign_out_needs_the_sessions_csrf_token_and_revokes_the_refresh_tokens(
     assert not set(deps.staff.refresh_tokens) & refresh_tokens
 
 
+def test_a_sign_in_form_from_another_site_is_refused(client: Client, member: StaffMember) -> None:
+    """Login CSRF: another site's form cannot sign the browser in to an account of its choosing."""
+    page = client.http.get("/console/sign-in")
+    token = hidden(page.body.decode(), "csrf")
+    cookie = str(page.headers["Set-Cookie"]).split(";", 1)[0]
+    assert "HttpOnly; SameSite=Strict" in page.headers["Set-Cookie"]
+    no_cookie = post(client, "/console/sign-in", csrf=token, email=EMAIL, password=TEMPORARY)  # cross-site: none
+    no_token = post(client, "/console/sign-in", cookie, email=EMAIL, password=TEMPORARY)
+    other_nonce = post(
+        client, "/console/sign-in", "ps_sign_in=someone-elses", csrf=token, email=EMAIL, password=TEMPORARY
+    )
+    for refused in (no_cookie, no_token, other_nonce):
+        assert refused.status_code == 403
+        assert "ps_console" not in str(refused.headers.get("Set-Cookie"))
+    assert sign_in_form(client, EMAIL, TEMPORARY).status_code == 200  # from our page: the challenge
+
+
 def test_a_copy_of_the_cookie_kept_after_sign_out_opens_nothing(client: Client, member: StaffMember) -> None:
     cookie = sign_in(client)
     csrf = hidden(client.http.get("/console", headers={"Cookie": cookie}).body.decode(), "csrf")
@@ -136,7 +153,7 @@ def test_a_copy_of_the_cookie_kept_after_sign_out_opens_nothing(client: Client, 
         post(client, "/console/settings/staff", cookie, csrf=csrf, email="x@y.example", role="admin").status_code == 303
     )
     assert post(client, "/console/sign-out", cookie, csrf=csrf).status_code == 303  # twice is harmless
-    signed_in_again = post(client, "/console/sign-in", email=EMAIL, password=PERMANENT)
+    signed_in_again = sign_in_form(client, EMAIL, PERMANENT)
     fresh = str(signed_in_again.headers["Set-Cookie"]).split(";", 1)[0]  # the member's next session is new
     assert client.http.get("/console", headers={"Cookie": fresh}).status_code == 200
 
@@ -167,7 +184,7 @@ def test_an_admin_sees_only_their_own_clinics_staff(client: Client, member: Staf
     assert "bo@klinik.example" not in other
 
 
-def test_the_root_leads_to_the_console_and_there_is_a_favicon(client: Client) -> None:
+def test_the_root_leads_to_the_console_and_there_is_a_favicon(client: Client, deps: Deps) -> None:
     root = client.http.get("/")
     assert root.status_code == 303
     assert root.headers["Location"] == "/console"

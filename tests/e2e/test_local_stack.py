@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -191,12 +192,18 @@ def test_the_demo_admin_signs_in_to_the_console_at_once(stack: Stack) -> None:
 
     assert stack.demo["console_url"] == f"{stack.base_url}/console"
     opener = urllib.request.build_opener(NoRedirect)
-    form = urllib.parse.urlencode({"email": stack.demo["staff_email"], "password": stack.demo["staff_password"]})
+    _, headers, page = stack.request("GET", "/console/sign-in")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.decode())
+    assert token is not None
+    fields = {"csrf": token.group(1), "email": stack.demo["staff_email"], "password": stack.demo["staff_password"]}
     request = urllib.request.Request(
         f"{stack.base_url}/console/sign-in",
-        data=form.encode(),
+        data=urllib.parse.urlencode(fields).encode(),
         method="POST",
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": headers["Set-Cookie"].split(";", 1)[0],  # the sign-in page's login-CSRF cookie
+        },
     )
     with pytest.raises(urllib.error.HTTPError) as raised:  # urllib reports a redirect it does not follow so
         opener.open(request, timeout=30)

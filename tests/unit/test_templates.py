@@ -26,7 +26,7 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "share_page.html": [{"state": "preparing", "clinic_name": "Kliniken", "token": "tok"}],
     "chat.html": [{"role": "patient", "api": f"{BASE}/v/tok", "clinic_name": None, "strings": {}}],
     "chat_error.html": [{"reason": "ended"}],
-    "console_sign_in.html": [{"error": None}],
+    "console_sign_in.html": [{"error": None, "csrf": "c"}],
     "console_challenge.html": [{"challenge": "NEW_PASSWORD_REQUIRED", "token": "t", "error": None}],
     "console_home.html": [{"member": MEMBER, "csrf": "c", "section": "home"}],
     "console_settings.html": [
