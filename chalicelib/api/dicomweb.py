@@ -174,6 +174,9 @@ def _stow(study_uid: str | None) -> Response:
     stored = [f for f in upload.files if f.status is FileStatus.STORED]
     failed = [f for f in upload.files if f.status is not FileStatus.STORED]
     response: dict[str, Any] = {}
+    studies = {f.study_instance_uid for f in stored}
+    if len(studies) == 1:  # the study's own RetrieveURL, beside each instance's (PS3.18 10.5.3)
+        response["00081190"] = {"vr": "UR", "Value": [f"{settings().public_base_url}/dicomweb/studies/{studies.pop()}"]}
     if stored:
         response["00081199"] = {"vr": "SQ", "Value": [_referenced(f) for f in stored]}
     if failed:
@@ -212,10 +215,14 @@ def _dicom_parts(content_type: str, body: bytes) -> list[bytes]:
 
 
 def _referenced(file: UploadedFile) -> dict[str, Any]:
+    """A ReferencedSOPSequence item (PS3.18 10.5.3): the instance, and where WADO-RS retrieves that instance."""
+    url = f"{settings().public_base_url}/dicomweb/studies/{file.study_instance_uid}"
+    if file.series_instance_uid:
+        url += f"/series/{file.series_instance_uid}/instances/{file.sop_instance_uid}"
     return {
         "00081150": {"vr": "UI", "Value": [file.sop_class_uid]},
         "00081155": {"vr": "UI", "Value": [file.sop_instance_uid]},
-        "00081190": {"vr": "UR", "Value": [f"{settings().public_base_url}/dicomweb/studies/{file.study_instance_uid}"]},
+        "00081190": {"vr": "UR", "Value": [url]},
     }
 
 

@@ -125,6 +125,7 @@ class UploadedFile:
     sop_instance_uid: str | None = None
     sop_class_uid: str | None = None
     failure: Failure | None = None
+    series_instance_uid: str | None = None
 
 
 @dataclass(frozen=True)

@@ -164,6 +164,7 @@ def index_file(
         study_instance_uid=header.study_instance_uid,
         sop_instance_uid=header.sop_instance_uid,
         sop_class_uid=header.sop_class_uid,
+        series_instance_uid=header.series_instance_uid,
     )
     deps.uploads.save_file(upload_id, stored)
     return stored

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -45,7 +46,10 @@ def test_stow_answers_the_standard_store_response(client: Client, keys: tuple[st
     (referenced,) = body["00081199"]["Value"]
     assert referenced["00081155"]["Value"] == ["1.2.3.4"]
     assert referenced["00081150"]["Value"] == ["1.2.840.10008.5.1.4.1.1.7"]
-    assert referenced["00081190"]["Value"][0].endswith("/dicomweb/studies/1.2.3")
+    assert re.search(
+        r"/dicomweb/studies/1\.2\.3/series/[0-9.]+/instances/1\.2\.3\.4$", referenced["00081190"]["Value"][0]
+    )
+    assert body["00081190"]["Value"][0].endswith("/dicomweb/studies/1.2.3")  # the study's, beside each instance's
     assert "00081198" not in body
 
 

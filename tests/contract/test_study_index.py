@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from chalicelib import wiring
-from chalicelib.domain.dicom_header import read_header
+from chalicelib.domain.dicom_header import Failure, read_header
 from chalicelib.domain.errors import NotFound, StaleWrite
 from chalicelib.domain.studies import (
     DateRange,
@@ -121,9 +121,11 @@ def test_uploads_round_trip(real_or_fake: Deps) -> None:
     deps.uploads.add(upload)
     assert deps.uploads.get(CLINIC, upload.upload_id) == upload
     stored = replace(files[1], status=FileStatus.STORED, study_instance_uid="1.2", sop_instance_uid="1.2.3",
-                     sop_class_uid="1.2.840.10008.5.1.4.1.1.7")  # fmt: skip
+                     sop_class_uid="1.2.840.10008.5.1.4.1.1.7", series_instance_uid="1.2.9")  # fmt: skip
     deps.uploads.save_file(upload.upload_id, stored)
-    failed = replace(files[2], status=FileStatus.FAILED, reason="The file is not DICOM")
+    failed = replace(
+        files[2], status=FileStatus.FAILED, reason="The file is not DICOM", failure=Failure.CANNOT_UNDERSTAND
+    )
     deps.uploads.save_file(upload.upload_id, failed)
     assert deps.uploads.get(CLINIC, upload.upload_id).files == (files[0], stored, failed)
     with pytest.raises(NotFound):

@@ -65,3 +65,16 @@ def loaded(page: Any, selector: str) -> dict[str, int]:
     )
     size: dict[str, int] = page.eval_on_selector(selector, "i => ({w: i.naturalWidth, h: i.naturalHeight})")
     return size
+
+
+def axe_findings(page: Any, *, impacts: tuple[str, ...] = ("critical", "serious")) -> list[str]:
+    """What axe-core (bundled with axe-playwright-python, run in the page) finds of these impacts: rule id,
+    impact and the first offending element of each, so a failing assertion says what to fix."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = Axe().run(page).response["violations"]
+    return [
+        f"{v['impact']}: {v['id']} ({v['help']}) at {v['nodes'][0]['target'] if v['nodes'] else '?'}"
+        for v in violations
+        if v["impact"] in impacts
+    ]

@@ -20,7 +20,10 @@ pytestmark = pytest.mark.e2e
 
 
 def stored_and_retrieve_url(stack: Stack, key: str, batches: list[list[Dataset]]) -> tuple[DICOMwebClient, URI]:
-    """Store each batch with STOW-RS; a client for the RetrieveURL the answers gave, and that URL parsed."""
+    """Store each batch with STOW-RS; a client for the study's RetrieveURL the answers gave, and that URL parsed.
+
+    Each instance's own RetrieveURL is checked too: it names that instance's study, series and instance.
+    """
     headers = {"Authorization": f"Bearer {key}"}
     urls = set()
     storing = DICOMwebClient(url=f"{stack.base_url}/dicomweb", headers=headers)
@@ -28,7 +31,15 @@ def stored_and_retrieve_url(stack: Stack, key: str, batches: list[list[Dataset]]
     for datasets in batches:
         answer = storing.store_instances(datasets=datasets)
         assert "FailedSOPSequence" not in answer
-        urls |= {item.RetrieveURL for item in answer.ReferencedSOPSequence}
+        urls.add(answer.RetrieveURL)
+        series = {ds.SOPInstanceUID: ds.SeriesInstanceUID for ds in datasets}
+        for item in answer.ReferencedSOPSequence:
+            instance = URI.from_string(item.RetrieveURL)
+            assert (instance.study_instance_uid, instance.series_instance_uid) == (
+                answer.RetrieveURL.rsplit("/", 1)[1],
+                series[item.ReferencedSOPInstanceUID],
+            )
+            assert instance.sop_instance_uid == item.ReferencedSOPInstanceUID
     (url,) = urls
     uri = URI.from_string(url)
     return DICOMwebClient(url=uri.base_url, headers=headers), uri

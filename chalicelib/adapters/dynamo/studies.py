@@ -165,6 +165,7 @@ class UploadFileModel(BaseModel):
     study_uid = UnicodeAttribute(null=True)
     sop_uid = UnicodeAttribute(null=True)
     sop_class_uid = UnicodeAttribute(null=True)
+    series_uid = UnicodeAttribute(null=True)
     failure = UnicodeAttribute(null=True)
 
 
@@ -275,6 +276,7 @@ class DynamoUploadRepository:
                 sop_instance_uid=r.sop_uid,
                 sop_class_uid=r.sop_class_uid,
                 failure=Failure(r.failure) if r.failure else None,
+                series_instance_uid=r.series_uid,
             )
             for r in rows
         )
@@ -297,6 +299,10 @@ class DynamoUploadRepository:
                 UploadFileModel.sop_class_uid.set(file.sop_class_uid)
                 if file.sop_class_uid
                 else UploadFileModel.sop_class_uid.remove(),
+                UploadFileModel.series_uid.set(file.series_instance_uid)
+                if file.series_instance_uid
+                else UploadFileModel.series_uid.remove(),
+                UploadFileModel.failure.set(file.failure.value) if file.failure else UploadFileModel.failure.remove(),
             ]
         )
 
@@ -392,5 +398,6 @@ def _file_row(upload: Upload, file: UploadedFile) -> UploadFileModel:
         study_uid=file.study_instance_uid,
         sop_uid=file.sop_instance_uid,
         sop_class_uid=file.sop_class_uid,
+        series_uid=file.series_instance_uid,
         failure=file.failure.value if file.failure else None,
     )
