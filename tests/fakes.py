@@ -36,7 +36,8 @@ from chalicelib.domain.staff import (
     Tokens,
 )
 from chalicelib.domain.studies import Instance, Study, StudyQuery, Upload, UploadedFile, instance_order, study_sort_key
-from chalicelib.domain.visits import Attachment, Message, Role, Visit, VisitStatus
+from chalicelib.domain.visits import Attachment, Message, Visit, VisitStatus
+from chalicelib.domain.visits import Role as VisitRole
 from chalicelib.services.deps import Buckets, Deps, Site, VisitPolicy
 from chalicelib.services.ports import Email, PresignedPost
 
@@ -464,7 +465,7 @@ class InMemoryMessageRepository:
                 self.rows[key] = replace(message, expires_at=expires_at)
 
     def count_from_patient(self, visit_id: str, after: int) -> int:
-        return sum(1 for m in self.after(visit_id, after, 1 << 30) if m.sender is Role.PATIENT)
+        return sum(1 for m in self.after(visit_id, after, 1 << 30) if m.sender is VisitRole.PATIENT)
 
 
 class InMemorySingleUse:
