@@ -95,7 +95,14 @@ QUEUES: tuple[Queue, ...] = (INGEST_QUEUE, ATTACHMENT_QUEUE, SHARE_QUEUE, DELIVE
 # Expiry is enforced by our own code on every read and by the TTL cleanup worker; these lifecycle
 # rules are only the backstop, so they sit just past the longest life an object may have.
 BUCKETS: tuple[Bucket, ...] = (
-    Bucket("ingest_bucket", "IngestBucket", expire_after_days=400, notify=INGEST_QUEUE, notify_prefix="uploads/"),
+    Bucket(
+        "ingest_bucket",
+        "IngestBucket",
+        expire_after_days=400,
+        notify=INGEST_QUEUE,
+        notify_prefix="uploads/",
+        browser_uploads=True,  # the console's Upload page
+    ),
     Bucket("share_bucket", "ShareBucket", expire_after_days=366),
     Bucket(
         "chat_bucket",
