@@ -10,23 +10,26 @@ Its JSON calls carry the console's session cookie and the ``X-CSRF-Token`` heade
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, ParamSpec
 
 from chalice.app import Blueprint, Response
 
 from chalicelib.api import models
-from chalicelib.api.errors import http_errors
+from chalicelib.api.errors import error_response, http_errors
 from chalicelib.api.requests import body
 from chalicelib.api.responses import created, ok
 from chalicelib.api.staffed import Staffed, staffed
 from chalicelib.api.studies import requested_view, upload_view
-from chalicelib.api.web import Storage, language, secure_page, secure_pages
+from chalicelib.api.web import Storage, ended_cookie, language, secure_page, secure_pages
 from chalicelib.domain.dicom_header import Failure
 from chalicelib.domain.studies import FileStatus, Upload
 from chalicelib.services import ingest
 from chalicelib.wiring import deps
 
 bp = Blueprint(__name__)
+P = ParamSpec("P")
 
 #: How many files the script asks forms for at once.
 BATCH_FILES = 50
@@ -45,8 +48,25 @@ def upload(ctx: Staffed) -> Response:
     return ctx.render("console_upload.html", strings=_strings(language()), batch=BATCH_FILES, parallel=PARALLEL_UPLOADS)
 
 
+def script_call(view: Callable[P, Response]) -> Callable[P, Response]:
+    """A script's call answers 401 in JSON when the session has ended, where a page is sent to the sign-in
+    (``staffed``'s 303): a script cannot follow a redirect to a form."""
+
+    @functools.wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Response:
+        response = view(*args, **kwargs)
+        if response.status_code == 303:  # these views never redirect: it is staffed's "no session"
+            return error_response(
+                401, "Unauthenticated", "Sign in to the console again", {"Set-Cookie": ended_cookie()}
+            )
+        return response
+
+    return wrapper
+
+
 @bp.route("/console/upload/batches", methods=["POST"], content_types=["application/json"])
 @secure_page
+@script_call
 @staffed("upload")
 @http_errors
 def request_batch(ctx: Staffed) -> Response:
@@ -58,6 +78,7 @@ def request_batch(ctx: Staffed) -> Response:
 
 @bp.route("/console/upload/batches/{upload_id}", methods=["GET"])
 @secure_page
+@script_call
 @staffed("upload")
 @http_errors
 def batch_status(ctx: Staffed, upload_id: str) -> Response:

@@ -31,7 +31,7 @@
     }
     const response = await fetch(base + path, options);
     const type = response.headers.get("Content-Type") || "";
-    if (response.redirected || !type.startsWith("application/json")) {
+    if (response.status === 401 || response.redirected || !type.startsWith("application/json")) {
       throw new SignedOut(words.session); // the session ended: the console answers with its sign-in page
     }
     const data = await response.json();

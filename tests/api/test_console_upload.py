@@ -26,9 +26,7 @@ def ask(client: Client, cookie: str, files: object, csrf: str | None) -> Any:
 
 
 def status(client: Client, cookie: str, upload_id: str, lang: str = "en") -> Any:
-    return client.http.get(
-        f"/console/upload/batches/{upload_id}", headers={"Cookie": cookie, "Accept-Language": lang}
-    )
+    return client.http.get(f"/console/upload/batches/{upload_id}", headers={"Cookie": cookie, "Accept-Language": lang})
 
 
 @pytest.mark.parametrize("role", [Role.CLINICIAN, Role.ADMIN])
@@ -41,7 +39,8 @@ def test_the_page_offers_files_and_folders_and_may_post_to_the_ingest_bucket(
     html = page.body.decode()
     assert '<input id="pick-files" type="file" multiple>' in html
     assert "webkitdirectory" in html
-    assert 'for="pick-folder"' in html and 'for="overall"' in html
+    assert 'for="pick-folder"' in html
+    assert 'for="overall"' in html
     assert "/assets/console_upload.js" in html
     assert "connect-src 'self' memory://ingest-bucket" in page.headers["Content-Security-Policy"]
     assert "form-action 'self'" in page.headers["Content-Security-Policy"]
@@ -95,7 +94,10 @@ def test_forms_are_not_handed_out_without_the_csrf_token(client: Client, deps: D
     cookie = signed_in_as(client, deps, "anna@klinik.example", Role.CLINICIAN)
     assert ask(client, cookie, 1, None).status_code == 403
     assert ask(client, cookie, 1, "forged").status_code == 403
-    assert client.http.post("/console/upload/batches", body="{}").status_code == 303  # signed out: to the sign-in
+    signed_out = client.http.post("/console/upload/batches", headers={"Content-Type": "application/json"}, body="{}")
+    assert signed_out.status_code == 401  # a script's call: JSON, not the sign-in page
+    assert signed_out.json_body["Code"] == "Unauthenticated"
+    assert client.http.get("/console/upload/batches/up_00000000000000000000").status_code == 401
 
 
 def test_another_clinics_upload_is_not_found(client: Client, deps: Deps) -> None:

@@ -121,7 +121,5 @@ def test_files_dropped_in_chromium_are_stored_and_the_pages_pass_axe(stack: Stac
 
 def _serious(results: Any) -> list[str]:
     return [
-        f"{v['id']}: {v['help']}"
-        for v in results.response["violations"]
-        if v.get("impact") in ("critical", "serious")
+        f"{v['id']}: {v['help']}" for v in results.response["violations"] if v.get("impact") in ("critical", "serious")
     ]
