@@ -43,6 +43,7 @@ def _list(
         "console_visits.html",
         status,
         open_visits=visits.open_visits(_clinician(ctx.member), deps()),
+        shown=visits.OPEN_VISITS_SHOWN,
         languages=LANGUAGES,
         error=error,
         contacts=contacts,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import re
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -115,6 +116,42 @@ def test_files_dropped_in_chromium_are_stored_and_the_pages_pass_axe(stack: Stac
     page.wait_for_url(re.compile(r"/visits/vi_[0-9a-f]+/chat$"))
     expect(page.locator("#contacts")).to_have_text(patient_data.EMAILS[1])
     assert _serious(Axe().run(page)) == []
+    assert problems == []
+    context.close()
+
+
+@pytest.mark.browser
+def test_a_folder_of_more_files_than_one_batch_is_sent_in_batches(stack: Stack, browser: Any, tmp_path: Path) -> None:
+    """A folder with a subfolder and a hidden file, chosen with the folder picker: 55 files (two batches of forms),
+    the hidden one left out, the non-DICOM one refused with its reason, the rest stored."""
+    from playwright.sync_api import expect
+
+    study = f"2.25.{time.time_ns()}"
+    folder = tmp_path / "US-export"
+    (folder / "series2").mkdir(parents=True)
+    for i in range(54):
+        (folder / ("series2" if i % 2 else "") / f"IM{i:03d}").write_bytes(dicom_files.instance(study_uid=study))
+    (folder / "README.txt").write_text("not an image")
+    (folder / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+
+    context = browser.new_context(locale="sv-SE", viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    problems = watch(page)
+    page.goto(f"{stack.base_url}/console/sign-in")
+    page.get_by_label("E-postadress").fill(stack.demo["staff_email"])
+    page.get_by_label("Lösenord").fill(stack.demo["staff_password"])
+    page.get_by_label("Lösenord").press("Enter")
+    page.wait_for_url(re.compile(r"/console$"))
+    page.goto(f"{stack.base_url}/console/upload")
+    page.get_by_label("Välj en mapp").set_input_files(folder)
+
+    expect(page.locator("#files tr")).to_have_count(55)
+    expect(page.locator("#files td.status.stored")).to_have_count(54, timeout=STORED_WITHIN_S * 2000)
+    refused = page.locator("#files tr", has_text="README.txt").locator("td.status")
+    expect(refused).to_have_class(re.compile("failed"))
+    expect(refused).to_contain_text("filen är inte DICOM")
+    expect(page.locator("#summary")).to_have_text("54 lagrade, 1 togs inte emot, 0 kvar av 55")
+    page.screenshot(path=str(ARTIFACTS / "console-upload-folder.png"), full_page=True)
     assert problems == []
     context.close()
 
