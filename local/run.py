@@ -15,6 +15,7 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,8 +32,14 @@ def configure_environment(aws_port: int) -> None:
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO")
 
 
+#: API Gateway's largest request payload; a chunked body past it is refused as API Gateway refuses it.
+MAX_REQUEST_BYTES = 10 * 1024 * 1024
+
+
 def quiet_handler() -> type:
-    """Chalice's dev-server request handler, logging method and status but never the path.
+    """Chalice's dev-server request handler, logging method and status but never the path, and reading a
+    chunked request body as API Gateway does (Chalice's reads ``Content-Length`` only, so a client that
+    streams its body, as dicomweb-client does past 1 MB, reached the service with an empty one).
 
     Paths carry link tokens (``/v/{token}``, ``/p/{token}``); our own request log names the route pattern.
     """
@@ -42,7 +49,60 @@ def quiet_handler() -> type:
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             self.log_message('"%s <path not logged>" %s', self.command, str(code))
 
+        chunked_body: bytes | None = None
+
+        def _handle(self) -> None:
+            if "chunked" in (self.headers.get("transfer-encoding") or "").lower():
+                try:
+                    self.chunked_body = read_chunked(self.rfile, MAX_REQUEST_BYTES)
+                except TooLarge:
+                    return self._refuse(413, b'{"Code":"PayloadTooLarge","Message":"The body is over 10 MB"}')
+                except ValueError:
+                    return self._refuse(400, b'{"Code":"BadRequest","Message":"The chunked body is malformed"}')
+            super()._generic_handle()
+
+        def _refuse(self, status: int, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(body)
+            self.close_connection = True
+
+        do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _handle  # noqa: N815 - http.server names
+
+        def _parse_payload(self) -> tuple[dict[str, str], bytes | None]:
+            if self.chunked_body is None:
+                return super()._parse_payload()  # type: ignore[no-any-return]
+            headers = {k: v for k, v in dict(self.headers).items() if k.lower() != "transfer-encoding"}
+            headers["Content-Length"] = str(len(self.chunked_body))
+            return headers, self.chunked_body or None
+
     return QuietHandler
+
+
+class TooLarge(Exception):
+    """A request body larger than API Gateway takes."""
+
+
+def read_chunked(stream: Any, limit: int) -> bytes:
+    """A chunked HTTP/1.1 body (RFC 9112 §7.1), trailers skipped; TooLarge past ``limit`` bytes, ValueError
+    when a chunk's size is not hexadecimal."""
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        line = stream.readline(1024)
+        chunk = int(line.split(b";", 1)[0].strip() or b"0", 16)
+        if chunk == 0:
+            while stream.readline(1024) not in (b"\r\n", b"\n", b""):
+                pass
+            return b"".join(parts)
+        size += chunk
+        if size > limit:
+            raise TooLarge
+        parts.append(stream.read(chunk))
+        stream.readline(1024)  # the CRLF after the chunk
 
 
 #: The listen backlog of the local server. Chalice's dev server keeps socketserver's default of 5, so

@@ -59,6 +59,7 @@ class FakeClock:
 class InMemoryClinicRepository:
     def __init__(self) -> None:
         self.rows: dict[str, Clinic] = {}
+        self._lock = threading.Lock()
 
     def add(self, clinic: Clinic) -> None:
         if clinic.clinic_id in self.rows:
@@ -71,10 +72,15 @@ class InMemoryClinicRepository:
         except KeyError:
             raise NotFound("No such clinic") from None
 
-    def save(self, clinic: Clinic) -> None:
-        if clinic.clinic_id not in self.rows:
-            raise NotFound("No such clinic")
-        self.rows[clinic.clinic_id] = clinic
+    def save(self, clinic: Clinic) -> Clinic:
+        with self._lock:
+            stored = self.rows.get(clinic.clinic_id)
+            if stored is None:
+                raise NotFound("No such clinic")
+            if stored.version != clinic.version:
+                raise StaleWrite("The clinic was changed by another request")
+            self.rows[clinic.clinic_id] = replace(clinic, version=clinic.version + 1)
+            return self.rows[clinic.clinic_id]
 
 
 class InMemorySendingCounter:
@@ -137,6 +143,9 @@ class InMemoryObjectStore:
     def upload(self, bucket: str, key: str, path: str, content_type: str) -> None:
         with open(path, "rb") as file:
             self.put(bucket, key, file.read(), content_type)
+
+    def upload_stream(self, bucket: str, key: str, stream: BinaryIO, content_type: str) -> None:
+        self.put(bucket, key, stream.read(), content_type)
 
     def move(self, bucket: str, source: str, target: str) -> None:
         self.objects[(bucket, target)] = self._get(bucket, source)

@@ -70,6 +70,8 @@ class Bucket:
     checked files, quarantine): those would cost an invocation each, only to be ignored."""
     browser_uploads: bool = False
     """Browsers POST to it from our pages (pre-signed), so it answers CORS for our origin."""
+    expire_sooner: tuple[tuple[str, int], ...] = ()
+    """(key prefix, days): objects under the prefix expire after that many days, before the backstop."""
 
     def name(self, cfg: Settings) -> str:
         """The bucket's name in this deployment."""
@@ -101,6 +103,7 @@ BUCKETS: tuple[Bucket, ...] = (
         expire_after_days=400,
         notify=INGEST_QUEUE,
         notify_prefix="uploads/",
+        expire_sooner=(("retrieve/", 1),),  # WADO-RS answers too large for Lambda, made again on demand
         browser_uploads=True,  # the console's Upload page
     ),
     Bucket("share_bucket", "ShareBucket", expire_after_days=366),

@@ -14,6 +14,7 @@ from datetime import timedelta
 from chalice.app import Blueprint, Response
 
 from chalicelib.api.errors import status_of
+from chalicelib.api.requests import query_params
 from chalicelib.api.sessions import sign, verify
 from chalicelib.api.staffed import Staffed, csrf_keys, signed_in, staffed
 from chalicelib.api.web import (
@@ -27,8 +28,10 @@ from chalicelib.api.web import (
     session_cookie,
 )
 from chalicelib.domain import console as console_domain
+from chalicelib.domain.accounts import MAX_DAILY_MESSAGES
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from chalicelib.domain.sessions import Purpose
+from chalicelib.domain.shares import MAX_LIFETIME_DAYS
 from chalicelib.domain.staff import (
     Challenge,
     ChallengeName,
@@ -39,6 +42,7 @@ from chalicelib.domain.staff import (
     parse_role,
 )
 from chalicelib.services import staff
+from chalicelib.services.accounts import MAX_LINK_CODE, MIN_LINK_CODE, SettingsChange, update_settings
 from chalicelib.wiring import deps
 
 bp = Blueprint(__name__)
@@ -113,12 +117,54 @@ def shell(ctx: Staffed) -> Response:
 @secure_page
 @staffed("settings", admin=True)
 def settings_page(ctx: Staffed) -> Response:
-    """The clinic's settings, for its administrators: so far its staff. A clinician gets 403."""
-    return _settings(ctx, 200, None)
+    """The clinic's settings, for its administrators: links, sending and staff. A clinician gets 403."""
+    return _settings(ctx, 200, None, saved=query_params().get("saved") == "1")
 
 
-def _settings(ctx: Staffed, status: int, error: str | None) -> Response:
-    return ctx.render("console_settings.html", status, members=staff.clinic_staff(ctx.member, deps()), error=error)
+def _settings(ctx: Staffed, status: int, error: str | None, saved: bool = False) -> Response:
+    return ctx.render(
+        "console_settings.html",
+        status,
+        clinic=deps().clinics.get(ctx.clinic_id),
+        members=staff.clinic_staff(ctx.member, deps()),
+        error=error,
+        saved=saved,
+        max_lifetime_days=MAX_LIFETIME_DAYS,
+        max_daily_messages=MAX_DAILY_MESSAGES,
+        code_lengths=(MIN_LINK_CODE, MAX_LINK_CODE),
+    )
+
+
+@bp.route("/console/settings/links", methods=["POST"], content_types=[FORM])
+@secure_page
+@staffed("settings", admin=True)
+def change_link_settings(ctx: Staffed) -> Response:
+    """An administrator changes the clinic's link settings: the Patient Link Code (set, change or remove),
+    the default lifetime, language, SMS country and daily sending quota. A refused change changes nothing."""
+    fields = form()
+    try:
+        change = SettingsChange(
+            link_code=fields.get("link_code") or None,
+            clear_link_code=fields.get("remove_link_code") == "1",
+            link_lifetime_days=_whole(fields.get("link_lifetime_days", ""), "link_lifetime_days"),
+            language=fields.get("language") or None,
+            sms_country=fields.get("sms_country") or None,
+            daily_message_limit=_whole(fields.get("daily_message_limit", ""), "daily_message_limit"),
+        )
+        update_settings(ctx.clinic_id, change, deps())
+    except InvalidInput as err:
+        return _settings(ctx, 422, err.message)
+    ctx.record("link_settings_changed", link_code="removed" if change.clear_link_code else str(bool(change.link_code)))
+    return redirect("/console/settings?saved=1")
+
+
+def _whole(text: str, name: str) -> int | None:
+    """A whole number typed in a form (None when left empty)."""
+    if not text.strip():
+        return None
+    if not text.strip().isascii() or not text.strip().isdigit():
+        raise InvalidInput(f"'{name}' must be a whole number")
+    return int(text.strip())
 
 
 @bp.route("/console/settings/staff", methods=["POST"], content_types=[FORM])

@@ -1,8 +1,10 @@
-"""DICOMweb for imaging systems: STOW-RS to store, QIDO-RS to search (PS3.18), with the clinic's key.
+"""DICOMweb for imaging systems: STOW-RS to store, QIDO-RS to search, WADO-RS to retrieve (PS3.18), with
+the clinic's key.
 
 API Gateway takes requests up to 10 MB and Lambda payloads up to 6 MB, which the base64 encoding of a
 binary body shrinks to about 4.5 MB of DICOM. A STOW-RS request over ``MAX_STOW_BYTES`` is refused with
-413 and a pointer to ``POST /studies/uploads``, which takes files of any size straight to S3.
+413 and a pointer to ``POST /studies/uploads``, which takes files of any size straight to S3. A WADO-RS
+answer over the same limit is a 303 to a pre-signed S3 URL of the same body (``services/retrieve.py``).
 """
 
 from __future__ import annotations
@@ -16,16 +18,16 @@ from chalicelib.api.auth import clinic_key
 from chalicelib.api.errors import http_errors
 from chalicelib.api.requests import current_clinic, current_request, query_from, query_params
 from chalicelib.domain.dicom_header import Failure
-from chalicelib.domain.errors import MalformedRequest, TooLarge, UnsupportedMediaType
+from chalicelib.domain.errors import MalformedRequest, NotAcceptable, TooLarge, UnsupportedMediaType
 from chalicelib.domain.studies import FileStatus, Study, StudyQuery, UploadedFile, parse_date_range
-from chalicelib.services import ingest
+from chalicelib.services import ingest, retrieve
+from chalicelib.services.retrieve import DICOM_JSON, Scope
 from chalicelib.settings import settings
 from chalicelib.wiring import deps
 
 bp = Blueprint(__name__)
 
 MAX_STOW_BYTES = 4 * 1024 * 1024
-DICOM_JSON = "application/dicom+json"
 
 # PS3.4 Annex GG / PS3.18 failure reasons.
 _PROCESSING_FAILURE = 0x0110
@@ -73,6 +75,84 @@ def qido() -> Response:
         body=[_study_json(s) for s in studies],
         status_code=200,
         headers={"Content-Type": DICOM_JSON, "Cache-Control": "no-store"},
+    )
+
+
+@bp.route("/dicomweb/studies/{study_uid}", methods=["GET"], authorizer=clinic_key)
+@http_errors
+def retrieve_study(study_uid: str) -> Response:
+    """WADO-RS: every instance of a study, as stored, in a multipart/related; type="application/dicom" body.
+
+    Up to about 4 MB the instances are the answer (read from S3 a chunk at a time). A larger answer cannot
+    pass through Lambda (6 MB buffered, no streaming from a Python handler behind API Gateway): it is
+    written to S3 a chunk at a time and the answer is 303 See Other to a pre-signed URL valid 5 minutes,
+    which clients following redirects (``requests``, so ``dicomweb-client``) fetch without our key.
+    """
+    return _retrieved(Scope(study_uid))
+
+
+@bp.route("/dicomweb/studies/{study_uid}/series/{series_uid}", methods=["GET"], authorizer=clinic_key)
+@http_errors
+def retrieve_series(study_uid: str, series_uid: str) -> Response:
+    """WADO-RS: every instance of a series, as ``retrieve_study`` answers (inline, or 303 when large)."""
+    return _retrieved(Scope(study_uid, series_uid))
+
+
+@bp.route(
+    "/dicomweb/studies/{study_uid}/series/{series_uid}/instances/{sop_uid}", methods=["GET"], authorizer=clinic_key
+)
+@http_errors
+def retrieve_instance(study_uid: str, series_uid: str, sop_uid: str) -> Response:
+    """WADO-RS: one instance, as ``retrieve_study`` answers (inline, or 303 when large)."""
+    return _retrieved(Scope(study_uid, series_uid, sop_uid))
+
+
+@bp.route("/dicomweb/studies/{study_uid}/metadata", methods=["GET"], authorizer=clinic_key)
+@http_errors
+def study_metadata(study_uid: str) -> Response:
+    """WADO-RS: the header of every instance of a study as DICOM JSON (bulk data left out; 303 when large)."""
+    return _metadata(Scope(study_uid))
+
+
+@bp.route("/dicomweb/studies/{study_uid}/series/{series_uid}/metadata", methods=["GET"], authorizer=clinic_key)
+@http_errors
+def series_metadata(study_uid: str, series_uid: str) -> Response:
+    """WADO-RS: the header of every instance of a series as DICOM JSON (as ``study_metadata`` answers)."""
+    return _metadata(Scope(study_uid, series_uid))
+
+
+@bp.route(
+    "/dicomweb/studies/{study_uid}/series/{series_uid}/instances/{sop_uid}/metadata",
+    methods=["GET"],
+    authorizer=clinic_key,
+)
+@http_errors
+def instance_metadata(study_uid: str, series_uid: str, sop_uid: str) -> Response:
+    """WADO-RS: the header of one instance as DICOM JSON (as ``study_metadata`` answers)."""
+    return _metadata(Scope(study_uid, series_uid, sop_uid))
+
+
+def _retrieved(scope: Scope) -> Response:
+    accept = current_request().headers.get("accept", "")
+    if not any(kind in accept.lower() for kind in ("multipart/related", "*/*")):
+        # Checked before any read: API Gateway passes a binary answer only to a request accepting it.
+        raise NotAcceptable('WADO-RS answers multipart/related; type="application/dicom": send that Accept header')
+    return _answer(retrieve.retrieve(current_clinic(), scope, deps()), binary=True)
+
+
+def _metadata(scope: Scope) -> Response:
+    return _answer(retrieve.metadata(current_clinic(), scope, deps()), binary=False)
+
+
+def _answer(answer: retrieve.Retrieved, *, binary: bool) -> Response:
+    """200 with the answer, or 303 to where it was kept (a Lambda's answer takes a text body unless binary)."""
+    if answer.location is not None:
+        return Response(body="", status_code=303, headers={"Location": answer.location, "Cache-Control": "no-store"})
+    body = answer.body or b""
+    return Response(
+        body=body if binary else body.decode(),
+        status_code=200,
+        headers={"Content-Type": answer.content_type, "Cache-Control": "no-store"},
     )
 
 

@@ -22,6 +22,7 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.Unauthenticated: 401,
     errors.Forbidden: 403,
     errors.NotFound: 404,
+    errors.NotAcceptable: 406,
     errors.Conflict: 409,
     errors.Gone: 410,
     errors.TooLarge: 413,

@@ -43,6 +43,7 @@ _REASONS = {
     401: "No credentials, or no valid session",
     403: "The credentials are refused",
     404: "No such resource (or not the caller's)",
+    406: "The Accept header admits none of the media types answered here",
     409: "A conflict with the resource's state",
     410: "The resource has expired or was deleted",
     413: "The body is over a limit",
@@ -68,7 +69,12 @@ class Operation:
     form: tuple[str, ...] | None = None
     answers: str = "application/json"
     success: int = 200
+    see_other: bool = False
+    """Also answers 303 to where the body is (a WADO-RS answer too large for a Lambda response)."""
 
+
+_WADO = Operation(answers="multipart/related", see_other=True)
+_WADO_METADATA = Operation(answers="application/dicom+json", see_other=True)
 
 #: The routes that read a body or a query string, or answer something other than JSON 200.
 OPERATIONS: dict[tuple[str, str], Operation] = {
@@ -79,6 +85,12 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/dicomweb/studies"): Operation(query=models.QidoSearch, answers="application/dicom+json"),
     ("POST", "/dicomweb/studies"): Operation(answers="application/dicom+json"),
     ("POST", "/dicomweb/studies/{study_uid}"): Operation(answers="application/dicom+json"),
+    ("GET", "/dicomweb/studies/{study_uid}"): _WADO,
+    ("GET", "/dicomweb/studies/{study_uid}/series/{series_uid}"): _WADO,
+    ("GET", "/dicomweb/studies/{study_uid}/series/{series_uid}/instances/{sop_uid}"): _WADO,
+    ("GET", "/dicomweb/studies/{study_uid}/metadata"): _WADO_METADATA,
+    ("GET", "/dicomweb/studies/{study_uid}/series/{series_uid}/metadata"): _WADO_METADATA,
+    ("GET", "/dicomweb/studies/{study_uid}/series/{series_uid}/instances/{sop_uid}/metadata"): _WADO_METADATA,
     ("POST", "/studies/{study_uid}/shares"): Operation(body=models.ShareRequest, success=202),
     ("POST", "/shares/{share_id}/resend"): Operation(success=202),
     ("POST", "/visits"): Operation(body=models.VisitRequest, success=201),
@@ -118,6 +130,19 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         form=("csrf", "enabled"), answers="redirect", success=303
     ),
     ("POST", "/console/sign-out"): Operation(form=("csrf",), answers="redirect", success=303),
+    ("POST", "/console/settings/links"): Operation(
+        form=(
+            "csrf",
+            "link_code",
+            "remove_link_code",
+            "link_lifetime_days",
+            "language",
+            "sms_country",
+            "daily_message_limit",
+        ),
+        answers="redirect",
+        success=303,
+    ),
     ("GET", "/console/visits"): Operation(answers="text/html"),
     ("POST", "/console/visits"): Operation(form=("csrf", "contacts", "language"), answers="redirect", success=303),
     ("GET", "/console/visits/{visit_id}"): Operation(answers="text/html"),
@@ -222,6 +247,11 @@ def _operation(
             "content": {"multipart/related": {"schema": {"type": "string", "contentMediaType": "application/dicom"}}},
         }
     spec["responses"] = {str(operation.success): _success(operation), **_errors(secured, operation)}
+    if operation.see_other:
+        spec["responses"]["303"] = {
+            "description": "The answer is too large to pass here: fetch it from Location (a pre-signed URL)",
+            "headers": {"Location": {"schema": {"type": "string"}}},
+        }
     return spec
 
 

@@ -45,6 +45,8 @@ class Clinic:
     """The language of links and messages unless the request says otherwise."""
     daily_message_limit: int = DEFAULT_DAILY_MESSAGES
     """How many e-mails and texts (links and one-time codes) the clinic may send in one UTC day."""
+    version: int = 0
+    """Written conditionally on it (``services/versioned``): two administrators' changes never overwrite each other."""
 
 
 class SendingQuotaExceeded(TooManyRequests):

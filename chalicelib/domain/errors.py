@@ -80,6 +80,10 @@ class UnsupportedMediaType(DomainError):
     """The content type is not one we accept (HTTP 415)."""
 
 
+class NotAcceptable(DomainError):
+    """The client accepts none of the media types we answer with (HTTP 406)."""
+
+
 class DeliveryFailed(DomainError):
     """E-mail or SMS was refused or unreachable (HTTP 502); ``code`` is the provider's error code."""
 

@@ -178,6 +178,11 @@ def thumbnail_key(clinic_id: str, sop_instance_uid: str) -> str:
     return f"thumbnails/{clinic_id}/{sop_instance_uid}.jpg"
 
 
+def retrieve_key(clinic_id: str, digest: str) -> str:
+    """Where a WADO-RS answer too large for a Lambda response is kept (``digest`` names its content)."""
+    return f"retrieve/{clinic_id}/{digest}.multipart"
+
+
 # ----------------------------------------------------------------------------------------------- search
 
 

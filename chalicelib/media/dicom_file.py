@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import struct
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, BinaryIO, Final
+from typing import TYPE_CHECKING, Any, BinaryIO, Final
 
 from chalicelib.media.errors import UnreadableDicom
 from chalicelib.media.sources import LocalPath
@@ -211,3 +211,36 @@ def _size(source: BinaryIO) -> int:
     size = source.seek(0, os.SEEK_END)
     source.seek(position)
     return size
+
+
+#: Binary values this long or longer (pixel data, overlays, icon images, waveforms) are left out of DICOM
+#: JSON: a header answer stays small, and what they hold is in the instance itself.
+BULK_DATA_BYTES = 1024
+_LEFT_OUT = "bulk data left out"
+
+
+def dicom_json(header: Dataset) -> dict[str, Any]:
+    """The DICOM JSON model (PS3.18 Annex F) of a dataset read by :func:`read_header`.
+
+    Bulk data (binary values of ``BULK_DATA_BYTES`` or more, at any depth) is left out rather than given a
+    ``BulkDataURI``: there is no bulk data resource to point to. Values pydicom cannot convert are left
+    out too (``suppress_invalid_tags``), so one sloppy element never costs the whole header.
+    """
+    converted = header.to_json_dict(
+        bulk_data_threshold=BULK_DATA_BYTES * 4 // 3,  # pydicom counts in base64 characters
+        bulk_data_element_handler=lambda _element: _LEFT_OUT,
+        suppress_invalid_tags=True,
+    )
+    _drop_bulk(converted)
+    return converted
+
+
+def _drop_bulk(attributes: dict[str, Any]) -> None:
+    pending = [attributes]  # walked without recursion, like every other walk over a header
+    while pending:
+        current = pending.pop()
+        for tag in [t for t, v in current.items() if v.get("BulkDataURI") == _LEFT_OUT]:
+            del current[tag]
+        for value in current.values():
+            if value.get("vr") == "SQ":
+                pending.extend(item for item in value.get("Value", []) if isinstance(item, dict))

@@ -18,6 +18,7 @@ from chalicelib.domain.accounts import (
 from chalicelib.domain.contacts import check_country
 from chalicelib.domain.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from chalicelib.services.deps import Deps
+from chalicelib.services.versioned import update
 
 
 @dataclass(frozen=True)
@@ -37,9 +38,8 @@ def create_clinic(name: str, deps: Deps) -> tuple[Clinic, IssuedKey]:
 
 def rename_clinic(clinic_id: str, name: str, deps: Deps) -> Clinic:
     """Change the name patients see for the clinic."""
-    clinic = replace(deps.clinics.get(clinic_id), name=clinic_name(name))
-    deps.clinics.save(clinic)
-    return clinic
+    named = clinic_name(name)
+    return update(deps.clinics, clinic_id, lambda clinic: replace(clinic, name=named))
 
 
 def create_key(clinic_id: str, deps: Deps) -> IssuedKey:
@@ -98,24 +98,30 @@ def update_settings(clinic_id: str, change: SettingsChange, deps: Deps) -> Clini
     from chalicelib.domain.links import hash_secret
     from chalicelib.domain.shares import language, lifetime
 
-    clinic = deps.clinics.get(clinic_id)
-    if change.clear_link_code:
-        clinic = replace(clinic, link_code_hash=None)
-    elif change.link_code is not None:
+    code_hash: str | None = None
+    if change.link_code is not None and not change.clear_link_code:
         code = change.link_code.strip()
         if not MIN_LINK_CODE <= len(code) <= MAX_LINK_CODE:
             raise InvalidInput(f"The link code must be {MIN_LINK_CODE} to {MAX_LINK_CODE} characters")
-        clinic = replace(clinic, link_code_hash=hash_secret(code))
-    if change.link_lifetime_days is not None:
-        clinic = replace(clinic, link_lifetime_days=lifetime(change.link_lifetime_days, clinic.link_lifetime_days).days)
-    if change.language is not None:
-        clinic = replace(clinic, language=language(change.language, clinic.language))
-    if change.sms_country is not None:
-        clinic = replace(clinic, country=check_country(change.sms_country))
-    if change.daily_message_limit is not None:
-        clinic = replace(clinic, daily_message_limit=daily_message_limit(change.daily_message_limit))
-    deps.clinics.save(clinic)
-    return clinic
+        code_hash = hash_secret(code)  # once: scrypt is slow, and a retried write keeps the same hash
+
+    def changed(clinic: Clinic) -> Clinic:
+        if change.clear_link_code:
+            clinic = replace(clinic, link_code_hash=None)
+        elif code_hash is not None:
+            clinic = replace(clinic, link_code_hash=code_hash)
+        if change.link_lifetime_days is not None:
+            days = lifetime(change.link_lifetime_days, clinic.link_lifetime_days).days
+            clinic = replace(clinic, link_lifetime_days=days)
+        if change.language is not None:
+            clinic = replace(clinic, language=language(change.language, clinic.language))
+        if change.sms_country is not None:
+            clinic = replace(clinic, country=check_country(change.sms_country))
+        if change.daily_message_limit is not None:
+            clinic = replace(clinic, daily_message_limit=daily_message_limit(change.daily_message_limit))
+        return clinic
+
+    return update(deps.clinics, clinic_id, changed)
 
 
 def reserve_messages(clinic: Clinic, messages: int, deps: Deps) -> None:

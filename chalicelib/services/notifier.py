@@ -18,7 +18,7 @@ from typing import Any
 
 from chalicelib.domain.contacts import ContactKind
 from chalicelib.domain.deliveries import Delivery, MessageOwner
-from chalicelib.domain.errors import DeliveryFailed
+from chalicelib.domain.errors import DeliveryFailed, Unavailable
 from chalicelib.services.deps import Deps
 from chalicelib.services.ports import Email
 
@@ -50,7 +50,8 @@ class Message:
 def send(delivery: Delivery, message: Message, now: datetime, deps: Deps) -> Delivery:
     """Send ``message`` to one delivery's contact; the delivery as it then stands (sent, failed, opted out).
 
-    A suppressed address (hard bounce, complaint) is not written to: the delivery comes back unchanged.
+    A suppressed address (hard bounce, complaint) is not written to, and a provider failing for a moment
+    (``Unavailable``) sends nothing: either way the delivery comes back unchanged (the latter still due).
     """
     from chalicelib.observability import count
     from chalicelib.templating import render
@@ -79,6 +80,14 @@ def send(delivery: Delivery, message: Message, now: datetime, deps: Deps) -> Del
     except DeliveryFailed as failed:
         count(f"{channel}Failed")
         return delivery.tried(now, None, failed.code)
+    except Unavailable:
+        # SES or SNS failed for a moment: nothing was sent, and no attempt is spent. The delivery stays due,
+        # so the others' outcomes are still recorded and the retry (the delivery job) sends this one only;
+        # raising here would lose what was already sent, and send it again.
+        from chalicelib.observability import logger
+
+        logger.warning("message provider unavailable; the delivery is retried", extra={"channel": channel})
+        return delivery
     count(f"{channel}Sent")
     if message.owner is not None:
         deps.message_index.remember(message_id, message.owner.at(delivery.position), message.keep_until)

@@ -34,8 +34,11 @@ class ClinicRepository(Protocol):
         """The clinic with this id; raises NotFound."""
         ...
 
-    def save(self, clinic: Clinic) -> None:
-        """Store a changed clinic; raises NotFound when it does not exist."""
+    def save(self, clinic: Clinic) -> Clinic:
+        """Store a changed clinic if its stored version is still the one read; the clinic as written.
+
+        Raises StaleWrite when another write came between, NotFound when it does not exist.
+        """
         ...
 
 
@@ -96,6 +99,10 @@ class ObjectStore(Protocol):
 
     def upload(self, bucket: str, key: str, path: str, content_type: str) -> None:
         """Store a local file as an object without holding it in memory."""
+        ...
+
+    def upload_stream(self, bucket: str, key: str, stream: BinaryIO, content_type: str) -> None:
+        """Store what ``stream`` yields until its end, a few MB at a time (an object of any size)."""
         ...
 
     def move(self, bucket: str, source: str, target: str) -> None:

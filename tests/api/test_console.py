@@ -212,3 +212,46 @@ def test_a_clinician_cannot_invite_or_disable(client: Client, member: StaffMembe
     disable = post(client, f"/console/settings/staff/{member.staff_id}/enabled", clinician, csrf=csrf, enabled="0")
     assert disable.status_code == 403
     assert deps.staff.get(member.staff_id).enabled is True
+
+
+def test_an_admin_sets_changes_and_removes_the_patient_link_code_and_the_sending_settings(
+    client: Client, member: StaffMember, deps: Deps
+) -> None:
+    admin = sign_in(client)
+    page = client.http.get("/console/settings", headers={"Cookie": admin, "Accept-Language": "en"}).body.decode()
+    assert "No code is required." in page
+    csrf = hidden(page, "csrf")
+    fields = {"link_lifetime_days": "30", "language": "en", "sms_country": "no", "daily_message_limit": "40"}
+    saved = post(client, "/console/settings/links", admin, csrf=csrf, link_code="ABCD-12", **fields)
+    assert saved.status_code == 303
+    clinic = deps.clinics.get(CLINIC)
+    assert (clinic.link_lifetime_days, clinic.language, clinic.country) == (30, "en", "NO")
+    assert clinic.daily_message_limit == 40
+    assert clinic.link_code_hash is not None
+    assert "ABCD-12" not in clinic.link_code_hash
+    swedish = {"Cookie": admin, "Accept-Language": "sv"}
+    shown = client.http.get("/console/settings?saved=1", headers=swedish).body.decode()
+    assert "Inställningarna är sparade." in shown
+    assert "En kod krävs på alla nya länkar." in shown
+
+    # A refused change changes nothing; a removal removes the code.
+    refused = post(client, "/console/settings/links", admin, csrf=csrf, link_code="ab", **fields)
+    assert refused.status_code == 422
+    assert deps.clinics.get(CLINIC).link_code_hash == clinic.link_code_hash
+    bad_number = post(client, "/console/settings/links", admin, csrf=csrf, **{**fields, "link_lifetime_days": "²"})
+    assert bad_number.status_code == 422
+    removed = post(client, "/console/settings/links", admin, csrf=csrf, remove_link_code="1", **fields)
+    assert removed.status_code == 303
+    assert deps.clinics.get(CLINIC).link_code_hash is None
+    # Without the session's token, nothing changes.
+    forged = post(client, "/console/settings/links", admin, csrf="x", link_code="WXYZ", **fields)
+    assert forged.status_code == 403
+    assert deps.clinics.get(CLINIC).link_code_hash is None
+
+
+def test_a_clinician_cannot_change_the_link_settings(client: Client, member: StaffMember, deps: Deps) -> None:
+    clinician = signed_in_as(client, deps, "bo@klinik.example", Role.CLINICIAN)
+    csrf = hidden(client.http.get("/console", headers={"Cookie": clinician}).body.decode(), "csrf")
+    refused = post(client, "/console/settings/links", clinician, csrf=csrf, link_code="ABCD")
+    assert refused.status_code == 403
+    assert deps.clinics.get(CLINIC).link_code_hash is None

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from chalicelib.domain.accounts import Clinic, issue_key
-from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.errors import Conflict, NotFound, StaleWrite
 from chalicelib.services.deps import Deps
 from tests.fakes import FakeClock
 
@@ -32,8 +32,30 @@ def test_clinics_round_trip_and_conflict(real_or_fake: Deps) -> None:
         language="en",
         daily_message_limit=40,
     )
-    real_or_fake.clinics.save(renamed)
-    assert real_or_fake.clinics.get(clinic.clinic_id) == renamed
+    assert real_or_fake.clinics.save(renamed) == replace(renamed, version=1)
+    assert real_or_fake.clinics.get(clinic.clinic_id) == replace(renamed, version=1)
+    with pytest.raises(StaleWrite):  # a save from the read before that one
+        real_or_fake.clinics.save(replace(renamed, name="Kliniken Syd"))
+    assert real_or_fake.clinics.get(clinic.clinic_id).name == "Kliniken Väst"
+
+
+def test_two_administrators_changing_settings_at_once_both_count(real_or_fake: Deps, whole_requests: None) -> None:
+    from chalicelib.services.accounts import SettingsChange, update_settings
+
+    clinic = Clinic("cl_00000000000000ab", "Kliniken Öst", FakeClock().now())
+    real_or_fake.clinics.add(clinic)
+    changes = [SettingsChange(link_lifetime_days=30), SettingsChange(language="en"), SettingsChange(sms_country="NO")]
+    changes += [SettingsChange(daily_message_limit=40)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda change: update_settings(clinic.clinic_id, change, real_or_fake), changes))
+    stored = real_or_fake.clinics.get(clinic.clinic_id)
+    assert (stored.link_lifetime_days, stored.language, stored.country, stored.daily_message_limit) == (
+        30,
+        "en",
+        "NO",
+        40,
+    )
+    assert stored.version == 4
 
 
 def test_missing_clinics(real_or_fake: Deps) -> None:

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -38,6 +39,23 @@ def test_the_demo_clinic_key_works(stack: Stack) -> None:
     status, clinic = stack.json("GET", "/clinic", key=stack.demo["api_key"])
     assert status == 200
     assert clinic["name"] == "Demo Clinic"
+
+
+def test_the_demo_studies_are_indexed_and_found_by_a_lower_case_name(stack: Stack) -> None:
+    """make run seeds an ultrasound image (regions and a burned-in band) and a short cine, as STOW would."""
+    assert [p["patient_id"] for p in stack.demo["demo_patients"]] == ["DEMO-1001", "DEMO-1002"]
+    for wanted, frames in (("lind", 1), ("berg", 24)):
+        deadline = time.monotonic() + 60  # the ingest worker indexes them in the background
+        while True:
+            status, found = stack.json("GET", f"/studies?q={wanted}", key=stack.demo["api_key"])
+            assert status == 200
+            if found["studies"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        (study,) = found["studies"]
+        assert study["modalities"] == ["US"]
+        assert study["number_of_instances"] == 1
+        assert next(p for p in stack.demo["demo_patients"] if p["name"] == study["patient_name"])["frames"] == frames
 
 
 def admin(stack: Stack, *argv: str) -> tuple[int, dict[str, object]]:

@@ -90,8 +90,10 @@ def test_every_bucket_is_private_encrypted_tls_only_expiring_and_notifies_its_qu
         props = buckets[bucket.logical_id]["Properties"]
         assert all(props["PublicAccessBlockConfiguration"].values())
         assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
-        (rule,) = props["LifecycleConfiguration"]["Rules"]
+        rule, *sooner = props["LifecycleConfiguration"]["Rules"]
         assert rule["ExpirationInDays"] == bucket.expire_after_days
+        assert "Prefix" not in rule
+        assert [(r["Prefix"], r["ExpirationInDays"]) for r in sooner] == list(bucket.expire_sooner)
         tls = [s for s in policies[bucket.logical_id]["Statement"] if s["Effect"] == "Deny"]
         assert tls[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
         notified = [

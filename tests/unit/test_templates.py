@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from chalicelib.api.console_visits import Event
+from chalicelib.domain.accounts import Clinic
 from chalicelib.domain.contacts import Contact, ContactKind
 from chalicelib.domain.deliveries import Delivery, DeliveryStatus
 from chalicelib.domain.staff import Role, StaffMember
@@ -51,7 +52,18 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "console_challenge.html": [{"challenge": "NEW_PASSWORD_REQUIRED", "token": "t", "error": None}],
     "console_home.html": [{"member": MEMBER, "csrf": "c", "section": "home"}],
     "console_settings.html": [
-        {"member": MEMBER, "csrf": "c", "section": "settings", "members": [MEMBER, OTHER], "error": None},
+        {
+            "member": MEMBER,
+            "csrf": "c",
+            "section": "settings",
+            "members": [MEMBER, OTHER],
+            "error": None,
+            "saved": True,
+            "clinic": Clinic("cl_00000000000000aa", "Kliniken", datetime(2026, 1, 1, tzinfo=UTC), link_code_hash="x"),
+            "max_lifetime_days": 365,
+            "max_daily_messages": 20000,
+            "code_lengths": (4, 32),
+        },
     ],
     "console_visits.html": [
         {

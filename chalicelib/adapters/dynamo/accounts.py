@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
@@ -11,7 +12,7 @@ from chalicelib.adapters.dynamo.base import BaseModel, TableMeta, deployed_name
 from chalicelib.adapters.dynamo.errors import is_conditional_failure
 from chalicelib.domain.accounts import DEFAULT_DAILY_MESSAGES, ApiKey, Clinic
 from chalicelib.domain.contacts import DEFAULT_COUNTRY
-from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.errors import Conflict, NotFound, StaleWrite
 
 
 class ClinicModel(BaseModel):
@@ -28,6 +29,7 @@ class ClinicModel(BaseModel):
     link_lifetime_days = NumberAttribute(default=90)
     language = UnicodeAttribute(default="sv")
     daily_message_limit = NumberAttribute(null=True)  # rows made before the quota read as the default
+    version = NumberAttribute(null=True)  # rows made before clinics were versioned read as 0
 
 
 class SendingCountModel(BaseModel):
@@ -81,16 +83,22 @@ class DynamoClinicRepository:
             link_lifetime_days=int(row.link_lifetime_days),
             language=row.language,
             daily_message_limit=int(row.daily_message_limit or DEFAULT_DAILY_MESSAGES),
+            version=int(row.version or 0),
         )
 
-    def save(self, clinic: Clinic) -> None:
-        row = _clinic_row(clinic)
+    def save(self, clinic: Clinic) -> Clinic:
+        stored = replace(clinic, version=clinic.version + 1)
+        read_at = ClinicModel.version == clinic.version
+        if clinic.version == 0:
+            read_at |= ClinicModel.version.does_not_exist()
         try:
-            row.save(condition=ClinicModel.clinic_id.exists())
+            _clinic_row(stored).save(condition=ClinicModel.clinic_id.exists() & read_at)
         except PutError as err:
-            if is_conditional_failure(err):
-                raise NotFound("No such clinic") from err
-            raise
+            if not is_conditional_failure(err):
+                raise
+            self.get(clinic.clinic_id)  # NotFound when it is gone
+            raise StaleWrite("The clinic was changed by another request") from err
+        return stored
 
 
 class DynamoSendingCounter:
@@ -164,6 +172,7 @@ def _clinic_row(clinic: Clinic) -> ClinicModel:
         link_lifetime_days=clinic.link_lifetime_days,
         language=clinic.language,
         daily_message_limit=clinic.daily_message_limit,
+        version=clinic.version,
     )
 
 

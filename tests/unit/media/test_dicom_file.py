@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import io
 from pathlib import Path
 
 import pydicom
 import pytest
+from pydicom import dcmread
+from pydicom.dataset import Dataset
 from pydicom.uid import (
     JPEG2000,
     MPEG2MPML,
@@ -20,6 +24,7 @@ from pydicom.uid import (
 
 from chalicelib.media import dicom_file
 from chalicelib.media.errors import UnreadableDicom
+from tests import dicom_files
 
 from .samples import pydicom_file
 
@@ -68,3 +73,19 @@ def test_lossy_compression_recorded_in_the_header_counts() -> None:
     assert dicom_file.stored_losslessly(header)
     header.LossyImageCompression = "01"
     assert not dicom_file.stored_losslessly(header)
+
+
+def test_dicom_json_leaves_bulk_data_out_at_any_depth() -> None:
+    whole = dcmread(io.BytesIO(dicom_files.instance(frames=2)))  # read whole: pixel data included
+    icon = Dataset()
+    icon.Rows, icon.Columns = 32, 64
+    icon.PixelData = bytes(2048)
+    whole.IconImageSequence = [icon]
+    whole.add_new(0x00091010, "OB", bytes(16))  # a small binary value stays, inline
+    converted = dicom_file.dicom_json(whole)
+    assert "7FE00010" not in converted
+    (item,) = converted["00880200"]["Value"]
+    assert "7FE00010" not in item
+    assert item["00280010"]["Value"] == [32]
+    assert base64.b64decode(converted["00091010"]["InlineBinary"]) == bytes(16)
+    assert converted["00080018"]["Value"] == [whole.SOPInstanceUID]
