@@ -37,6 +37,7 @@ from chalicelib.domain.staff import (
 )
 from chalicelib.domain.studies import Instance, Study, StudyQuery, Upload, UploadedFile, instance_order, study_sort_key
 from chalicelib.domain.visits import Attachment, Message, Visit, VisitStatus
+from chalicelib.domain.visits import Role as VisitRole
 from chalicelib.services.deps import Buckets, Deps, Site, VisitPolicy
 from chalicelib.services.ports import Email, PresignedPost
 
@@ -408,9 +409,11 @@ class InMemoryVisitRepository:
 
     def save(self, visit: Visit) -> Visit:
         with self._lock:
-            if self.get(visit.visit_id).version != visit.version:
+            current = self.get(visit.visit_id)
+            if current.version != visit.version:
                 raise StaleWrite("The visit has been changed since it was read")
-            stored = replace(visit, version=visit.version + 1)
+            # As DynamoDB's save, which leaves the read mark to mark_read's own conditional writes.
+            stored = replace(visit, version=visit.version + 1, clinician_read_seq=current.clinician_read_seq)
             self.rows[visit.visit_id] = stored
             return stored
 
@@ -419,6 +422,16 @@ class InMemoryVisitRepository:
             raise Conflict("The visit is closed; nothing more can be sent")
         self.seqs[visit_id] += 1
         return self.seqs[visit_id]
+
+    def open_for_clinic(self, clinic_id: str, limit: int) -> list[Visit]:
+        mine = [v for v in self.rows.values() if v.clinic_id == clinic_id and v.status is VisitStatus.OPEN]
+        return sorted(mine, key=lambda v: v.created_at, reverse=True)[:limit]
+
+    def mark_read(self, visit_id: str, seq: int) -> None:
+        with self._lock:
+            visit = self.rows.get(visit_id)
+            if visit is not None and seq > visit.clinician_read_seq:
+                self.rows[visit_id] = replace(visit, clinician_read_seq=seq)
 
 
 class InMemoryMessageRepository:
@@ -459,6 +472,9 @@ class InMemoryMessageRepository:
         for key, message in self.rows.items():
             if key[0] == visit_id:
                 self.rows[key] = replace(message, expires_at=expires_at)
+
+    def count_from_patient(self, visit_id: str, after: int) -> int:
+        return sum(1 for m in self.after(visit_id, after, 1 << 30) if m.sender is VisitRole.PATIENT)
 
 
 class InMemorySingleUse:

@@ -104,6 +104,7 @@ BUCKETS: tuple[Bucket, ...] = (
         notify=INGEST_QUEUE,
         notify_prefix="uploads/",
         expire_sooner=(("retrieve/", 1),),  # WADO-RS answers too large for Lambda, made again on demand
+        browser_uploads=True,  # the console's Upload page
     ),
     Bucket("share_bucket", "ShareBucket", expire_after_days=366),
     Bucket(

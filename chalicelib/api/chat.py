@@ -54,6 +54,9 @@ ASSETS = {
     "share.js": "text/javascript; charset=utf-8",
     "share.css": "text/css; charset=utf-8",
     "console.css": "text/css; charset=utf-8",
+    "console_visits.css": "text/css; charset=utf-8",
+    "console_upload.css": "text/css; charset=utf-8",
+    "console_upload.js": "text/javascript; charset=utf-8",
     "favicon.svg": "image/svg+xml",
 }
 
@@ -233,10 +236,13 @@ def _claims(signed: dict[str, str], visit_id: str) -> ClinicianClaims:
 @browser
 @http_errors
 def clinician_messages(visit_id: str) -> Response:
-    """The chat, for the clinician's page."""
+    """The chat, for the clinician's page (with the contacts the link went to); the patient's messages it
+    shows are read."""
     actor, base = _clinician(visit_id)
     after, limit = page_params()
-    return ok(views.page(chat.list_messages(actor, visit_id, after, limit, deps()), base, actor))
+    page = chat.list_messages(actor, visit_id, after, limit, deps())
+    chat.mark_read(actor, page, deps())
+    return ok(views.page(page, base, actor, contacts=True))
 
 
 @bp.route("/visits/{visit_id}/chat/messages", methods=["POST"], content_types=["application/json"])

@@ -143,6 +143,14 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         answers="redirect",
         success=303,
     ),
+    ("GET", "/console/visits"): Operation(answers="text/html"),
+    ("POST", "/console/visits"): Operation(form=("csrf", "contacts", "language"), answers="redirect", success=303),
+    ("GET", "/console/visits/{visit_id}"): Operation(answers="text/html"),
+    ("POST", "/console/visits/{visit_id}/close"): Operation(form=("csrf",), answers="redirect", success=303),
+    ("GET", "/console/visits/{visit_id}/chat"): Operation(answers="redirect", success=303),
+    ("GET", "/console/upload"): Operation(answers="text/html"),
+    ("POST", "/console/upload/batches"): Operation(body=models.UploadRequest, success=201),
+    ("GET", "/console/upload/batches/{upload_id}"): Operation(),
 }
 
 #: Which page cookie a public route's calls carry (the routes the page's script calls, by prefix).

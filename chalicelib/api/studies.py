@@ -55,10 +55,7 @@ def get_study(study_uid: str) -> Response:
 def request_uploads() -> Response:
     """Pre-signed S3 POSTs for files of any size (``{"files": N}``); each lands in the ingest bucket."""
     requested = ingest.request_uploads(current_clinic(), body(models.UploadRequest).files, deps())
-    view = upload_view(requested.upload)
-    for file, post in zip(view["files"], requested.posts, strict=True):
-        file["upload"] = {"url": post.url, "fields": post.fields}
-    return created(view)
+    return created(requested_view(requested))
 
 
 @bp.route("/studies/uploads/{upload_id}", methods=["GET"], authorizer=clinic_key)
@@ -103,6 +100,14 @@ def instance_view(instance: Instance, thumbnail_url: str | None) -> dict[str, An
         "size": instance.size,
         "thumbnail_url": thumbnail_url,
     }
+
+
+def requested_view(requested: ingest.RequestedUpload) -> dict[str, Any]:
+    """A new upload, each file with the pre-signed POST to send it with."""
+    view = upload_view(requested.upload)
+    for file, post in zip(view["files"], requested.posts, strict=True):
+        file["upload"] = {"url": post.url, "fields": post.fields}
+    return view
 
 
 def upload_view(upload: Upload) -> dict[str, Any]:

@@ -124,17 +124,21 @@ def message(m: Message, base: str, me: Participant) -> dict[str, Any]:
     return body
 
 
-def page(p: MessagePage, base: str, me: Participant) -> dict[str, Any]:
-    """A page of the chat, the cursor to ask with next, and the visit's state."""
+def page(p: MessagePage, base: str, me: Participant, *, contacts: bool = False) -> dict[str, Any]:
+    """A page of the chat, the cursor to ask with next, and the visit's state (with ``contacts``: whom the link
+    went to, in full, for the clinician's chat page: the clinician must know whom they are talking to)."""
+    state: dict[str, Any] = {
+        "status": p.visit.status.value,
+        "closed_at": p.visit.closed_at.isoformat() if p.visit.closed_at else None,
+        "expires_at": p.visit.expires_at.isoformat(),
+    }
+    if contacts and me.role is Role.CLINICIAN:
+        state["contacts"] = [d.contact.address for d in p.visit.deliveries]
     return {
         "messages": [message(m, base, me) for m in p.messages],
         "next": p.next_after,
         "more": p.more,
-        "visit": {
-            "status": p.visit.status.value,
-            "closed_at": p.visit.closed_at.isoformat() if p.visit.closed_at else None,
-            "expires_at": p.visit.expires_at.isoformat(),
-        },
+        "visit": state,
     }
 
 

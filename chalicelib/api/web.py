@@ -35,6 +35,8 @@ class Storage(StrEnum):
 
     SHARE = "share"
     CHAT = "chat"
+    INGEST = "ingest"
+    """The console's Upload: DICOM files go to the ingest bucket by pre-signed POSTs."""
 
 
 _cached: weakref.WeakKeyDictionary[object, dict[tuple[Storage | None, bool], dict[str, str]]] = (
@@ -63,6 +65,8 @@ def _headers(storage: Storage | None, origins: str, forms: bool) -> dict[str, st
         loads = f"img-src 'self' blob: {origins}; media-src 'self' blob: {origins}; connect-src 'self' {origins}; "
     elif storage is Storage.SHARE:  # the patient's pictures and videos come from the bucket
         loads = f"img-src 'self' {origins}; media-src 'self' {origins}; "
+    elif storage is Storage.INGEST:  # uploads only: the files are posted to the bucket
+        loads = f"img-src 'self'; connect-src 'self' {origins}; "
     else:
         loads = "img-src 'self'; "
     form_action = "'self'" if forms else "'none'"
@@ -83,9 +87,10 @@ def _storage_origins(storage: Storage | None) -> str:
     if storage is None:
         return ""
     objects = deps().objects
-    bucket = deps().buckets.share if storage is Storage.SHARE else deps().buckets.chat
+    buckets = deps().buckets
+    bucket = {Storage.SHARE: buckets.share, Storage.CHAT: buckets.chat, Storage.INGEST: buckets.ingest}[storage]
     urls = [objects.presigned_get(bucket, "origin", expires_s=60)]
-    if storage is Storage.CHAT:  # the chat's uploads are pre-signed POSTs
+    if storage in (Storage.CHAT, Storage.INGEST):  # their uploads are pre-signed POSTs
         urls.append(objects.presigned_post(bucket, "origin", max_bytes=1, expires_s=60).url)
     return " ".join(sorted({f"{urlparse(u).scheme}://{urlparse(u).netloc}" for u in urls}))
 

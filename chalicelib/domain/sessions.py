@@ -55,24 +55,36 @@ class ClinicianClaims:
     """The clinic's API key the link was asked for with: the session lasts only while it is not revoked."""
     ticket_id: str
     """Random, ≥128 bits: the ticket works once."""
+    staff_id: str = ""
+    """The console member a session opened from the console stands for (then ``key_id`` is empty): it lasts only
+    while the member is enabled and of the clinic."""
 
     def to_claims(self) -> dict[str, str]:
         """The claims to sign."""
-        return {
+        claims = {
             "clinic": self.clinic_id,
             "visit": self.visit_id,
             "clinician": self.clinician,
             "key": self.key_id,
             "ticket": self.ticket_id,
         }
+        if self.staff_id:
+            claims["staff"] = self.staff_id
+        return claims
 
     @classmethod
     def from_claims(cls, claims: dict[str, str]) -> ClinicianClaims:
         """The claims of a verified ticket or session; Unauthenticated when one is missing (an older cookie)."""
         try:
-            return cls(claims["clinic"], claims["visit"], claims["clinician"], claims["key"], claims["ticket"])
+            made = cls(
+                claims["clinic"], claims["visit"], claims["clinician"], claims["key"], claims["ticket"],
+                claims.get("staff", ""),
+            )  # fmt: skip
         except KeyError as err:
             raise Unauthenticated("The session is not valid; open the chat from the clinic's system again") from err
+        if not made.key_id and not made.staff_id:  # bound to nothing that could be revoked: no session
+            raise Unauthenticated("The session is not valid; open the chat from the clinic's system again")
+        return made
 
     @property
     def ticket_use(self) -> str:

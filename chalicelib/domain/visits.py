@@ -78,6 +78,8 @@ class Visit:
     link_nonce: str = ""
     """The random half of the link token (``links.link_token``); empty for visits made before it was kept."""
     language: str = "sv"
+    clinician_read_seq: int = 0
+    """The highest message number the clinic's chat page has loaded: patient messages after it are unread."""
     #: How many times the stored visit has been written: a save carries the version it read, and fails
     #: when another write came between (the clinician closing it while its link is being delivered).
     version: int = 0

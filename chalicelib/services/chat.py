@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from chalicelib.domain.errors import InvalidInput
-from chalicelib.domain.visits import Attachment, Message, Visit, message_text
+from chalicelib.domain.visits import Attachment, Message, Role, Visit, message_text
 from chalicelib.services.deps import Deps
 from chalicelib.services.visits import Participant, visit_for
 
@@ -65,6 +65,16 @@ def list_messages(actor: Participant, visit_id: str, after: int, limit: int, dep
     rows = deps.messages.after(visit.visit_id, after, limit + 1)
     page = [settled(m, deps) for m in rows[:limit]]
     return MessagePage(visit, page, page[-1].seq if page else after, len(rows) > limit)
+
+
+def mark_read(actor: Participant, page: MessagePage, deps: Deps) -> None:
+    """The clinic's chat page has shown the messages up to ``page``'s cursor: the patient's are read.
+
+    Written only when the mark rises (each poll of an idle chat writes nothing), by a conditional write that
+    never lowers it (two pages polling at once).
+    """
+    if actor.role is Role.CLINICIAN and page.next_after > page.visit.clinician_read_seq:
+        deps.visits.mark_read(page.visit.visit_id, page.next_after)
 
 
 def settled(message: Message, deps: Deps) -> Message:

@@ -7,6 +7,10 @@ second opening, even at the same moment, is refused. The session is as strong as
 request checks again that the key is one of the clinic's and not revoked (``session_actor``), so
 revoking the key ends the session at once rather than 12 hours later.
 
+A clinician signed in to the console needs no ticket: the console opens the page's session for the member
+itself (``member_session``), bound to the member instead of a key; every request checks again that the
+member is enabled and still of the visit's clinic, so disabling them ends their chat at once.
+
 Signing and reading the values is the web edge's (``api/sessions.py``); these functions take the claims
 once their signature and expiry have been checked.
 """
@@ -17,6 +21,8 @@ from datetime import datetime
 
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound, Unauthenticated
 from chalicelib.domain.sessions import TICKET_LIFETIME, USED_TICKET_MARGIN, ClinicianClaims, new_ticket_id
+from chalicelib.domain.staff import StaffIdentity
+from chalicelib.services import staff
 from chalicelib.services.deps import Deps
 from chalicelib.services.visits import Participant, acting_clinician, clinician, visit_for
 
@@ -28,6 +34,13 @@ def chat_ticket(actor: Participant, visit_id: str, key_id: str, deps: Deps) -> t
     visit = visit_for(actor, visit_id, deps)
     claims = ClinicianClaims(visit.clinic_id, visit.visit_id, name, key_id, new_ticket_id())
     return claims, deps.clock.now() + TICKET_LIFETIME
+
+
+def member_session(member: StaffIdentity, visit_id: str, deps: Deps) -> ClinicianClaims:
+    """The claims of a chat page session for a signed-in console member on a visit of their clinic (NotFound
+    for another clinic's); the member is the clinician the visit's messages and actions name."""
+    visit = visit_for(clinician(member.clinic_id, member.staff_id), visit_id, deps)
+    return ClinicianClaims(visit.clinic_id, visit.visit_id, member.staff_id, "", new_ticket_id(), member.staff_id)
 
 
 def redeem(ticket: ClinicianClaims, deps: Deps) -> Participant:
@@ -45,10 +58,18 @@ def redeem(ticket: ClinicianClaims, deps: Deps) -> Participant:
 
 
 def session_actor(claims: ClinicianClaims, deps: Deps) -> Participant:
-    """The clinician a ticket or session stands for, bound to its visit, while its API key is usable.
+    """The clinician a ticket or session stands for, bound to its visit, while its API key is usable (or, for a
+    session opened from the console, while its member is enabled and of the clinic).
 
-    Raises Unauthenticated when the key is unknown, another clinic's, or revoked.
+    Raises Unauthenticated when the key is unknown, another clinic's, or revoked; or the member is disabled,
+    deleted or moved to another clinic.
     """
+    if claims.staff_id:
+        try:
+            member = staff.current(claims.staff_id, claims.clinic_id, deps)
+        except Unauthenticated as err:
+            raise Unauthenticated("The session has ended; open the chat from the console again") from err
+        return clinician(member.clinic_id, member.staff_id, claims.visit_id)
     try:
         key = deps.api_keys.get(claims.key_id)
         if key.clinic_id != claims.clinic_id:

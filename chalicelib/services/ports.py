@@ -342,6 +342,15 @@ class VisitRepository(Protocol):
         """The next message number of an open visit (atomic: 1, 2, 3…); raises Conflict once it is closed."""
         ...
 
+    def open_for_clinic(self, clinic_id: str, limit: int) -> list[Visit]:
+        """At most ``limit`` of the clinic's open visits, newest first (from an index of open visits only)."""
+        ...
+
+    def mark_read(self, visit_id: str, seq: int) -> None:
+        """Raise the visit's ``clinician_read_seq`` to ``seq``; a lower or equal ``seq`` changes nothing (a
+        conditional write: two pages reading at once never lower it)."""
+        ...
+
 
 class MessageRepository(Protocol):
     """The chat messages of visits, in order, with the attachments they carry."""
@@ -372,6 +381,10 @@ class MessageRepository(Protocol):
 
     def expire(self, visit_id: str, expires_at: datetime) -> None:
         """Give every message of the visit a new expiry (when the visit closes)."""
+        ...
+
+    def count_from_patient(self, visit_id: str, after: int) -> int:
+        """How many of the visit's messages numbered above ``after`` the patient sent."""
         ...
 
 

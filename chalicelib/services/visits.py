@@ -208,6 +208,51 @@ def close_visit(actor: Participant, visit_id: str, deps: Deps) -> VisitDetail:
     return VisitDetail(closed, kept_files(closed, deps))
 
 
+#: The console lists at most this many open visits (a clinic has a few dozen open at a time).
+OPEN_VISITS_SHOWN = 100
+
+
+@dataclass(frozen=True)
+class OpenVisit:
+    """An open visit as the console lists it: with how many of the patient's messages no clinician has read."""
+
+    visit: Visit
+    unread: int
+
+
+def open_visits(actor: Participant, deps: Deps) -> list[OpenVisit]:
+    """The actor's clinic's open visits, newest first, each with its unread count (ended ones left out)."""
+    now = deps.clock.now()
+    return [
+        OpenVisit(v, deps.messages.count_from_patient(v.visit_id, v.clinician_read_seq))
+        for v in deps.visits.open_for_clinic(actor.clinic_id, OPEN_VISITS_SHOWN)
+        if now < v.expires_at
+    ]
+
+
+@dataclass(frozen=True)
+class VisitHistory:
+    """Everything a visit records about who did what, for its audit: the visit (who started and closed it,
+    each contact's delivery) and every message in order (who wrote or sent each file, who saved it)."""
+
+    visit: Visit
+    messages: list[Message]
+
+
+_HISTORY_PAGE = 200
+
+
+def history(actor: Participant, visit_id: str, deps: Deps) -> VisitHistory:
+    """A visit of the actor's clinic with all its messages, oldest first."""
+    visit = visit_for(actor, visit_id, deps)
+    messages: list[Message] = []
+    while batch := deps.messages.after(visit.visit_id, messages[-1].seq if messages else 0, _HISTORY_PAGE):
+        messages.extend(batch)
+        if len(batch) < _HISTORY_PAGE:
+            break
+    return VisitHistory(visit, messages)
+
+
 def kept_files(visit: Visit, deps: Deps) -> list[Message]:
     """The visit's files that were checked and kept, in the order they were sent."""
     return [

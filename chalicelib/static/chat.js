@@ -101,6 +101,11 @@
   }
 
   function visitState(visit) {
+    const contacts = $("contacts");
+    if (contacts && visit.contacts && contacts.textContent !== visit.contacts.join(", ")) {
+      contacts.textContent = visit.contacts.join(", "); // the clinician's page only: who they talk to
+      $("contacts-line").hidden = false;
+    }
     if (visit.status === "closed") {
       notice(words.closed);
       setComposing(false);

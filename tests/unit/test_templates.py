@@ -4,14 +4,21 @@ of every page stays under it."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from chalicelib.api.console_visits import Event
 from chalicelib.domain.accounts import Clinic
+from chalicelib.domain.contacts import Contact, ContactKind
+from chalicelib.domain.deliveries import Delivery, DeliveryStatus
 from chalicelib.domain.staff import Role, StaffMember
+from chalicelib.domain.visits import Attachment, AttachmentStatus, Message, Visit, VisitStatus
+from chalicelib.domain.visits import Role as VisitRole
+from chalicelib.services.visits import OpenVisit
 from chalicelib.templating import render
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "chalicelib" / "templates"
@@ -19,6 +26,21 @@ BASE = "/under/a/path"
 URL_ATTRIBUTE = re.compile(r'\b(?:href|src|action)="([^"]*)"')
 MEMBER = StaffMember("staff-1", "anna@klinik.example", "cl_00000000000000aa", Role.ADMIN, True, "CONFIRMED")
 OTHER = StaffMember("staff-2", "bo@klinik.example", "cl_00000000000000aa", Role.CLINICIAN, False, "CONFIRMED")
+
+_NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+_VISIT = Visit(
+    "vi_0123456789abcdef0123", "cl_00000000000000aa", "staff-1", _NOW, _NOW + timedelta(days=60), "h",
+    (Delivery(1, Contact(ContactKind.EMAIL, "astrid@example.org"), DeliveryStatus.SENT, attempts=1, updated_at=_NOW),),
+)  # fmt: skip
+_FILE = Message(
+    _VISIT.visit_id, _VISIT.clinic_id, 2, VisitRole.PATIENT, _NOW, _VISIT.expires_at,
+    attachment=Attachment("at_0123456789abcdef0123", "photo.jpg", "image/jpeg", 10, AttachmentStatus.READY,
+                          saved_at=_NOW, saved_by="staff-1"),
+)  # fmt: skip
+_CLOSED = replace(_VISIT, status=VisitStatus.CLOSED, closed_at=_NOW, closed_by="staff-1")
+_EVENTS = [Event(_NOW, "staff-1", "started"), Event(_NOW, None, "wrote"), Event(_NOW, None, "sent_file", _FILE),
+           Event(_NOW, "staff-1", "saved_file", _FILE), Event(_NOW, "staff-1", "closed")]  # fmt: skip
+_SIGNED_IN = {"member": MEMBER, "csrf": "c"}
 
 #: Enough context for each page to render its links (StrictUndefined refuses anything missing).
 CONTEXTS: dict[str, list[dict[str, Any]]] = {
@@ -43,6 +65,41 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
             "code_lengths": (4, 32),
         },
     ],
+    "console_visits.html": [
+        {
+            **_SIGNED_IN,
+            "section": "visits",
+            "open_visits": [OpenVisit(_VISIT, 3), OpenVisit(_VISIT, 0)],
+            "shown": 2,
+            "languages": ("sv", "en"),
+            "error": None,
+            "contacts": "",
+            "language": "sv",
+        },
+        {
+            **_SIGNED_IN,
+            "section": "visits",
+            "open_visits": [],
+            "shown": 100,
+            "languages": ("sv", "en"),
+            "error": "contact 2",
+            "contacts": "a@b.se, x",
+            "language": "en",
+        },
+    ],
+    "console_visits_detail.html": [
+        {
+            **_SIGNED_IN,
+            "section": "visits",
+            "visit": visit,
+            "events": _EVENTS,
+            "kept": [_FILE],
+            "who": {"staff-1": "a@b"},
+            "advice": {"sv": "Spara", "en": "Save"},
+        }
+        for visit in (_VISIT, _CLOSED)
+    ],
+    "console_upload.html": [{**_SIGNED_IN, "section": "upload", "strings": {"a": "b"}, "batch": 50, "parallel": 4}],
     "console_refused.html": [
         {"member": OTHER, "csrf": "c", "section": "settings", "kind": kind, "refused_status": status, "reason": "No"}
         for kind, status in (("csrf", 403), ("admin_only", 403), (None, 404), (None, 409))

@@ -50,6 +50,17 @@ class _ByLink(GlobalSecondaryIndex["VisitModel"]):
     link_hash = UnicodeAttribute(hash_key=True)
 
 
+class _OpenByClinic(GlobalSecondaryIndex["VisitModel"]):
+    """Sparse: only open visits carry ``open_clinic_id``, so the console's list of open visits reads no closed one."""
+
+    class Meta:
+        index_name = "open-by-clinic"
+        projection = AllProjection()
+
+    open_clinic_id = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
 class VisitModel(BaseModel):
     """One row a visit."""
 
@@ -70,8 +81,11 @@ class VisitModel(BaseModel):
     closed_at = UTCDateTimeAttribute(null=True)
     closed_by = UnicodeAttribute(null=True)
     message_seq = NumberAttribute(default=0)
+    open_clinic_id = UnicodeAttribute(null=True)  # the clinic's id while the visit is open (open-by-clinic)
+    clinician_read_seq = NumberAttribute(null=True)
 
     by_link = _ByLink()
+    open_by_clinic = _OpenByClinic()
 
 
 class _ByAttachment(LocalSecondaryIndex["MessageModel"]):
@@ -153,6 +167,9 @@ class DynamoVisitRepository:
                     VisitModel.closed_at.set(visit.closed_at) if visit.closed_at else VisitModel.closed_at.remove(),
                     VisitModel.closed_by.set(visit.closed_by) if visit.closed_by else VisitModel.closed_by.remove(),
                     VisitModel.version.set(stored.version),
+                    VisitModel.open_clinic_id.set(visit.clinic_id)
+                    if visit.status is VisitStatus.OPEN
+                    else VisitModel.open_clinic_id.remove(),
                 ],
                 condition=VisitModel.visit_id.exists() & read_at,
             )
@@ -175,6 +192,21 @@ class DynamoVisitRepository:
                 raise Conflict("The visit is closed; nothing more can be sent") from err
             raise
         return int(row.message_seq)
+
+    def open_for_clinic(self, clinic_id: str, limit: int) -> list[Visit]:
+        rows = VisitModel.open_by_clinic.query(clinic_id, scan_index_forward=False, limit=limit)
+        return [_visit(r) for r in rows]
+
+    def mark_read(self, visit_id: str, seq: int) -> None:
+        row = VisitModel(visit_id)
+        higher = VisitModel.clinician_read_seq.does_not_exist() | (VisitModel.clinician_read_seq < seq)
+        try:
+            row.update(
+                actions=[VisitModel.clinician_read_seq.set(seq)], condition=VisitModel.visit_id.exists() & higher
+            )
+        except UpdateError as err:
+            if not is_conditional_failure(err):
+                raise  # else: read that far already (or the visit is gone): nothing to record
 
 
 class DynamoMessageRepository:
@@ -241,6 +273,14 @@ class DynamoMessageRepository:
         for row in MessageModel.query(visit_id, consistent_read=True, attributes_to_get=["visit_id", "seq"]):
             row.update(actions=[MessageModel.expires_at.set(expires_at)])
 
+    def count_from_patient(self, visit_id: str, after: int) -> int:
+        return MessageModel.count(
+            visit_id,
+            MessageModel.seq > after,
+            filter_condition=MessageModel.sender == Role.PATIENT.value,
+            consistent_read=True,
+        )
+
 
 def _set_or_remove(attribute: Any, value: object) -> Any:
     return attribute.set(value) if value is not None else attribute.remove()
@@ -266,6 +306,8 @@ def _visit_row(visit: Visit) -> VisitModel:
         link_nonce=visit.link_nonce or None,
         language=visit.language,
         version=visit.version,
+        open_clinic_id=visit.clinic_id if visit.status is VisitStatus.OPEN else None,
+        clinician_read_seq=visit.clinician_read_seq,
     )
 
 
@@ -285,6 +327,7 @@ def _visit(row: VisitModel) -> Visit:
         link_nonce=row.link_nonce or "",
         language=row.language or "sv",
         version=int(row.version or 0),
+        clinician_read_seq=int(row.clinician_read_seq or 0),
     )
 
 

@@ -1,0 +1,138 @@
+"""The console's Upload: DICOM files or whole folders, dropped or chosen, sent through the same pre-signed
+upload path as the API's ``POST /studies/uploads`` (``services/ingest.request_uploads``): each file goes
+straight to the ingest bucket, the ingest worker indexes it, and the page shows each file's fate.
+
+The page's script asks for upload forms in batches (at most ``ingest``'s limit a request; it asks for a few
+dozen at a time, just before sending them, so no form expires while a long batch is on its way), sends a
+few files at a time with a progress bar each, and polls each batch until every file is stored or failed.
+Its JSON calls carry the console's session cookie and the ``X-CSRF-Token`` header (``api/staffed.py``).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, ParamSpec
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.api import models
+from chalicelib.api.errors import error_response, http_errors
+from chalicelib.api.requests import body
+from chalicelib.api.responses import created, ok
+from chalicelib.api.staffed import Staffed, staffed
+from chalicelib.api.studies import requested_view, upload_view
+from chalicelib.api.web import Storage, ended_cookie, language, secure_page, secure_pages
+from chalicelib.domain.dicom_header import Failure
+from chalicelib.domain.studies import FileStatus, Upload
+from chalicelib.services import ingest
+from chalicelib.wiring import deps
+
+bp = Blueprint(__name__)
+P = ParamSpec("P")
+
+#: How many files the script asks forms for at once.
+BATCH_FILES = 50
+#: How many files the script sends side by side.
+PARALLEL_UPLOADS = 4
+
+#: The page posts files to the ingest bucket (its origin is in the page's CSP).
+upload_page = secure_pages(Storage.INGEST)
+
+
+@bp.route("/console/upload", methods=["GET"])
+@upload_page
+@staffed("upload")
+def upload(ctx: Staffed) -> Response:
+    """Drop DICOM files or a folder (or choose them): each file's progress, then whether it was stored."""
+    return ctx.render("console_upload.html", strings=_strings(language()), batch=BATCH_FILES, parallel=PARALLEL_UPLOADS)
+
+
+def script_call(view: Callable[P, Response]) -> Callable[P, Response]:
+    """A script's call answers 401 in JSON when the session has ended, where a page is sent to the sign-in
+    (``staffed``'s 303): a script cannot follow a redirect to a form."""
+
+    @functools.wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Response:
+        response = view(*args, **kwargs)
+        if response.status_code == 303:  # these views never redirect: it is staffed's "no session"
+            return error_response(
+                401, "Unauthenticated", "Sign in to the console again", {"Set-Cookie": ended_cookie()}
+            )
+        return response
+
+    return wrapper
+
+
+@bp.route("/console/upload/batches", methods=["POST"], content_types=["application/json"])
+@secure_page
+@script_call
+@staffed("upload")
+@http_errors
+def request_batch(ctx: Staffed) -> Response:
+    """Pre-signed POSTs for ``{"files": N}`` files of the member's clinic (the API's upload path)."""
+    requested = ingest.request_uploads(ctx.clinic_id, body(models.UploadRequest).files, deps())
+    ctx.record("upload_requested", upload_id=requested.upload.upload_id, files=str(len(requested.posts)))
+    return created(requested_view(requested))
+
+
+@bp.route("/console/upload/batches/{upload_id}", methods=["GET"])
+@secure_page
+@script_call
+@staffed("upload")
+@http_errors
+def batch_status(ctx: Staffed, upload_id: str) -> Response:
+    """Each file of one of the clinic's uploads: pending, stored, or failed with its reason in the page's language."""
+    return ok(_status_view(ingest.get_upload(ctx.clinic_id, upload_id, deps()), language()))
+
+
+def _status_view(upload: Upload, lang: str) -> dict[str, Any]:
+    view = upload_view(upload)
+    for entry, file in zip(view["files"], upload.files, strict=True):
+        entry["explanation"] = _explanation(file.failure, lang) if file.status is FileStatus.FAILED else None
+    return view
+
+
+_FAILURES_SV_EN = {
+    Failure.CANNOT_UNDERSTAND: (
+        "filen är inte DICOM, är skadad eller saknar det som behövs för att lagra den",
+        "the file is not DICOM, is damaged, or lacks what storing it needs",
+    ),
+    Failure.TRANSFER_SYNTAX_NOT_SUPPORTED: (
+        "filens komprimering (överföringssyntax) tas inte emot: ställ in apparaten på en annan",
+        "the file's compression (transfer syntax) is not taken: set the machine to another",
+    ),
+    Failure.STUDY_MISMATCH: (
+        "bilden hör till en annan undersökning än den som angavs",
+        "the image belongs to another study than the one named",
+    ),
+}
+
+
+def _explanation(failure: Failure | None, lang: str) -> str:
+    sv, en = _FAILURES_SV_EN[failure or Failure.CANNOT_UNDERSTAND]
+    return sv if lang == "sv" else en
+
+
+def _strings(lang: str) -> dict[str, str]:
+    """The script's words in ``lang``."""
+
+    def t(sv: str, en: str) -> str:
+        return sv if lang == "sv" else en
+
+    return {
+        "waiting": t("väntar", "waiting"),
+        "uploading": t("skickas", "uploading"),
+        "sent": t("skickad, lagras …", "sent, being stored …"),
+        "stored": t("lagrad", "stored"),
+        "failed": t("togs inte emot", "not accepted"),
+        "upload_failed": t("kunde inte skickas", "could not be sent"),
+        "session": t(
+            "Du är utloggad. Logga in igen och ladda upp resten.",
+            "You are signed out. Sign in again and upload the rest.",
+        ),
+        "progress_of": t("Förlopp för", "Progress of"),
+        "detail": t("Detalj", "Detail"),
+        "summary": t("{stored} lagrade, {failed} togs inte emot, {left} kvar av {total}",
+                     "{stored} stored, {failed} not accepted, {left} left of {total}"),
+    }  # fmt: skip
