@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, BinaryIO
 
 from chalicelib.domain.errors import DomainError
+from chalicelib.domain.verdicts import NOT_YET_KNOWN, InstanceVerdict, verdict_of
 from chalicelib.media import dicom_file
 from chalicelib.media.errors import UnreadableDicom
 
@@ -89,6 +90,19 @@ class Header:
 
 def read_header(source: BinaryIO) -> Header:
     """Parse the header of a DICOM Part 10 stream without reading its pixel data."""
+    return read_indexed(source).header
+
+
+@dataclass(frozen=True)
+class Indexed:
+    """What the study index keeps of a file: its header, and what sharing will do with it."""
+
+    header: Header
+    verdict: InstanceVerdict
+
+
+def read_indexed(source: BinaryIO) -> Indexed:
+    """The header of a DICOM Part 10 stream (its pixel data unread) and the anonymizer's verdict on it."""
     try:
         dataset = dicom_file.read_header(source)
     except RecursionError as err:
@@ -117,7 +131,15 @@ def read_header(source: BinaryIO) -> Header:
         raise refused.of(dataset) from refused
     except RecursionError as err:
         raise Unreadable(_TOO_DEEP) from err
-    return header
+    return Indexed(header, _verdict(dataset))
+
+
+def _verdict(dataset: Dataset) -> InstanceVerdict:
+    try:
+        return verdict_of(dataset)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        # A header value the assessment cannot read: the worker decides when it prepares the share.
+        return NOT_YET_KNOWN
 
 
 #: The largest frame a worker decodes (8192 × 8192: above any modality's single frame) and the most

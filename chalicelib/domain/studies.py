@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from chalicelib.domain.dicom_header import Failure, Header
 from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.verdicts import NOT_YET_KNOWN, InstanceVerdict
 
 #: Upload records are kept this long, for ``GET /studies/uploads/{id}``.
 UPLOAD_RECORD_DAYS = 30
@@ -42,6 +43,8 @@ class Instance:
     size: int
     stored_at: datetime
     thumbnail_key: str | None = None
+    #: What sharing will do with it, decided from its header at ingest (unknown for older rows).
+    verdict: InstanceVerdict = NOT_YET_KNOWN
 
     @property
     def sop_instance_uid(self) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from chalicelib.domain.dicom_header import Failure, Unreadable, read_header
+from chalicelib.domain.dicom_header import Failure, Unreadable, read_indexed
 from chalicelib.domain.errors import InvalidInput, NotFound, StaleWrite
 from chalicelib.domain.studies import (
     MAX_FILES_PER_UPLOAD,
@@ -127,7 +127,8 @@ def index_file(
         return file  # already quarantined or replaced by an earlier run: its fate is recorded
     try:
         with deps.objects.open(bucket, file.object_key) as reader:
-            header = read_header(reader)
+            indexed = read_indexed(reader)
+        header = indexed.header
         if expected_study is not None and header.study_instance_uid != expected_study:
             raise Unreadable(
                 "The instance belongs to another study than the one in the request URL",
@@ -149,7 +150,7 @@ def index_file(
         return failed
 
     now = deps.clock.now()
-    instance = Instance(clinic_id, header, file.object_key, size, now)
+    instance = Instance(clinic_id, header, file.object_key, size, now, verdict=indexed.verdict)
     previous = deps.studies.put_instance(instance)
     if previous is not None and previous.object_key != instance.object_key:
         # The same SOP Instance sent again: keep one copy, the newest.

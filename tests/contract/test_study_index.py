@@ -22,6 +22,7 @@ from chalicelib.domain.studies import (
     UploadedFile,
     upload_key,
 )
+from chalicelib.domain.verdicts import NOT_YET_KNOWN, InstanceVerdict, Verdict
 from chalicelib.services import ingest
 from chalicelib.services.deps import Deps
 from tests import dicom_files, patient_data
@@ -52,6 +53,31 @@ def test_instances_round_trip_and_replacement(real_or_fake: Deps) -> None:
     assert deps.studies.put_instance(second) == first
     assert deps.studies.instances(CLINIC, "1.2.3") == [second]
     assert deps.studies.instances(OTHER, "1.2.3") == []
+
+
+def test_instances_keep_their_verdict_and_rows_without_one_read_as_not_yet_known(real_or_fake: Deps) -> None:
+    deps = real_or_fake
+    now = FakeClock().now()
+    data = dicom_files.instance(study_uid="1.2.4", series_uid="1.2.4.1", sop_uid="1.2.4.1.1")
+    header = read_header(io.BytesIO(data))
+    decided = Instance(CLINIC, header, "uploads/a", len(data), now, verdict=InstanceVerdict(Verdict.PASSWORD, "x"))
+    deps.studies.put_instance(decided)
+    assert deps.studies.instances(CLINIC, "1.2.4") == [decided]
+    older = Instance(CLINIC, header, "uploads/a", len(data), now)  # indexed before verdicts were kept
+    deps.studies.put_instance(older)
+    assert deps.studies.instances(CLINIC, "1.2.4")[0].verdict == NOT_YET_KNOWN
+
+
+def test_a_row_written_before_verdicts_were_kept_reads_as_not_yet_known(real_deps: Deps) -> None:
+    from chalicelib.adapters.dynamo.studies import InstanceModel
+
+    data = dicom_files.instance(study_uid="1.2.5", series_uid="1.2.5.1", sop_uid="1.2.5.1.1")
+    header = read_header(io.BytesIO(data))
+    decided = InstanceVerdict(Verdict.ANONYMIZED, "x")
+    real_deps.studies.put_instance(Instance(CLINIC, header, "uploads/a", len(data), FakeClock().now(), verdict=decided))
+    for row in InstanceModel.query(f"{CLINIC}#1.2.5"):
+        row.update(actions=[InstanceModel.verdict.remove(), InstanceModel.verdict_reason.remove()])
+    assert real_deps.studies.instances(CLINIC, "1.2.5")[0].verdict == NOT_YET_KNOWN
 
 
 def test_a_summary_made_from_an_outdated_read_is_refused(real_or_fake: Deps) -> None:

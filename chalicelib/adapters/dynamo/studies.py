@@ -39,6 +39,7 @@ from chalicelib.domain.studies import (
     name_keys,
     study_sort_key,
 )
+from chalicelib.domain.verdicts import NOT_ASSESSED, NOT_YET_KNOWN, InstanceVerdict, Verdict
 
 _MISSING_DATE = "00000000"
 
@@ -144,6 +145,8 @@ class InstanceModel(BaseModel):
     size = NumberAttribute()
     stored_at = UTCDateTimeAttribute()
     thumbnail_key = UnicodeAttribute(null=True)
+    verdict = UnicodeAttribute(null=True)  # Verdict; absent on rows indexed before verdicts were kept
+    verdict_reason = UnicodeAttribute(null=True)
 
     by_sop = _BySop()
 
@@ -368,6 +371,8 @@ def _instance_row(instance: Instance) -> InstanceModel:
         size=instance.size,
         stored_at=instance.stored_at,
         thumbnail_key=instance.thumbnail_key,
+        verdict=instance.verdict.verdict.value,
+        verdict_reason=instance.verdict.reason,
     )
 
 
@@ -382,6 +387,9 @@ def _instance(row: InstanceModel) -> Instance:
         size=int(row.size),
         stored_at=row.stored_at,
         thumbnail_key=row.thumbnail_key,
+        verdict=InstanceVerdict(Verdict(row.verdict), row.verdict_reason or NOT_ASSESSED)
+        if row.verdict
+        else NOT_YET_KNOWN,
     )
 
 
