@@ -15,6 +15,7 @@ from chalicelib.api.requests import body, current_clinic, current_key_id
 from chalicelib.api.responses import accepted, ok
 from chalicelib.domain.deliveries import Delivery, DeliveryStatus
 from chalicelib.domain.shares import Share, ShareStatus, key_actor
+from chalicelib.domain.verdicts import needs_password
 from chalicelib.services import shares
 from chalicelib.wiring import deps
 
@@ -36,7 +37,8 @@ def send(study_uid: str) -> Response:
 
     def send_once() -> dict[str, Any]:
         sent = shares.send_study(clinic_id, study_uid, request, deps(), actor=key_actor(current_key_id()))
-        return {**share_view(sent.share, deps().clock.now()), "resent": sent.resent, "warnings": list(sent.warnings)}
+        view = share_view(sent.share, deps().clock.now(), sent.verdicts)
+        return {**view, "resent": sent.resent, "warnings": list(sent.warnings)}
 
     return accepted(once(clinic_id, {"study_uid": study_uid, **msgspec.structs.asdict(asked)}, send_once))
 
@@ -51,7 +53,7 @@ def share_history(study_uid: str) -> Response:
         {
             "shares": [
                 {
-                    **share_view(e.share, now),
+                    **share_view(e.share, now, e.verdicts),
                     "opens": e.opens,
                     "downloads": e.downloads,
                     "last_opened_at": e.last_opened_at.isoformat() if e.last_opened_at else None,
@@ -85,8 +87,12 @@ def delete(share_id: str) -> Response:
     return ok(share_view(share, deps().clock.now()))
 
 
-def share_view(share: Share, now: Any) -> dict[str, Any]:
-    """A share as the history shows it; contacts are the clinic's own data, shown back to it."""
+def share_view(share: Share, now: Any, verdicts: tuple[shares.Announced, ...] | None = None) -> dict[str, Any]:
+    """A share as the history shows it; contacts are the clinic's own data, shown back to it.
+
+    ``needs_password`` is the prepared share's once it is ready; before, what ``verdicts`` announce: true,
+    false, or null while some instance's verdict is not known (it never says false when it does not know).
+    """
     expired = share.is_expired(now)
     live = share.deleted_at is None and not expired
     return {
@@ -99,12 +105,24 @@ def share_view(share: Share, now: Any) -> dict[str, Any]:
         "expires_at": share.expires_at.isoformat(),
         "deleted_at": share.deleted_at.isoformat() if share.deleted_at else None,
         "language": share.language,
-        "needs_password": share.needs_password,
+        "needs_password": _needs_password(share, verdicts),
         "needs_link_code": share.link_code_hash is not None,
         "deliveries": [_delivery_view(d) for d in share.deliveries],
         "can_resend": live and share.status is ShareStatus.READY,
         "can_delete": share.deleted_at is None,
+        **({"verdicts": [_verdict_view(a) for a in verdicts]} if verdicts is not None else {}),
     }
+
+
+def _needs_password(share: Share, verdicts: tuple[shares.Announced, ...] | None) -> bool | None:
+    if share.status is ShareStatus.READY:
+        return share.needs_password
+    return needs_password(a.verdict for a in verdicts) if verdicts is not None else None
+
+
+def _verdict_view(announced: shares.Announced) -> dict[str, str]:
+    verdict = announced.verdict
+    return {"sop_instance_uid": announced.sop_instance_uid, "verdict": verdict.verdict.value, "reason": verdict.reason}
 
 
 def _delivery_view(delivery: Delivery) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from chalicelib.domain.accounts import Clinic
 from chalicelib.domain.contacts import Contact, parse_contact, parse_contacts
-from chalicelib.domain.deliveries import MessageOwner, OwnerKind, deliveries_for, sms_only
+from chalicelib.domain.deliveries import Delivery, MessageOwner, OwnerKind, deliveries_for, sms_only
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.links import LINK_RETIRED, LinkRetired, new_nonce, token_hash
 from chalicelib.domain.shares import (
@@ -30,6 +30,7 @@ from chalicelib.domain.shares import (
     new_share_id,
     share_token,
 )
+from chalicelib.domain.verdicts import InstanceVerdict, needs_password
 from chalicelib.services import notifier
 from chalicelib.services.accounts import reserve_messages
 from chalicelib.services.deps import Deps
@@ -55,12 +56,69 @@ class SendRequest:
 
 
 @dataclass(frozen=True)
+class Announced:
+    """What the anonymizer does with one instance of a share, known before the share is prepared."""
+
+    sop_instance_uid: str
+    verdict: InstanceVerdict
+
+
+@dataclass(frozen=True)
 class Sent:
-    """A share as queued: new, or an earlier live one sent again."""
+    """A share as queued: new, or an earlier live one sent again; and what it will do with each instance."""
 
     share: Share
     resent: bool
     warnings: tuple[str, ...]
+    verdicts: tuple[Announced, ...] = ()
+
+
+@dataclass(frozen=True)
+class Review:
+    """What a send would do, before it is done: to whom, in which language, for how long, what goes out
+    anonymized and what behind the patient's password, and what to warn of."""
+
+    contacts: tuple[Contact, ...]
+    language: str
+    lifetime_days: int
+    verdicts: tuple[Announced, ...]
+    warnings: tuple[str, ...]
+
+    @property
+    def needs_password(self) -> bool | None:
+        """Whether the link will ask for the patient's password (None: not known until prepared)."""
+        return needs_password(a.verdict for a in self.verdicts)
+
+
+def review(clinic_id: str, study_instance_uid: str, request: SendRequest, deps: Deps) -> Review:
+    """Check a send as ``send_study`` would (contacts required) and say what it would do; nothing is sent."""
+    clinic = deps.clinics.get(clinic_id)
+    deps.studies.get_study(clinic_id, study_instance_uid)
+    contacts = parse_contacts(request.contacts or "", clinic.country)
+    chosen = _chosen_instances(clinic_id, study_instance_uid, request.sop_instance_uids, deps)
+    return Review(
+        contacts=contacts,
+        language=language(request.language, clinic.language),
+        lifetime_days=lifetime(request.lifetime_days, clinic.link_lifetime_days).days,
+        verdicts=_announced(clinic_id, study_instance_uid, chosen, deps),
+        warnings=_warnings_for(deliveries_for(contacts)),
+    )
+
+
+def verdicts(share: Share, deps: Deps) -> tuple[Announced, ...]:
+    """What the anonymizer does with each instance of a share, in the study's order."""
+    return _announced(share.clinic_id, share.study_instance_uid, share.sop_instance_uids, deps)
+
+
+def _announced(
+    clinic_id: str, study_instance_uid: str, chosen: tuple[str, ...] | None, deps: Deps
+) -> tuple[Announced, ...]:
+    wanted = None if chosen is None else set(chosen)
+    return tuple(
+        Announced(i.sop_instance_uid, i.verdict)
+        for i in deps.studies.instances(clinic_id, study_instance_uid)
+        if wanted is None or i.sop_instance_uid in wanted
+    )
 
 
 def send_study(clinic_id: str, study_instance_uid: str, request: SendRequest, deps: Deps, *, actor: str) -> Sent:
@@ -74,7 +132,8 @@ def send_study(clinic_id: str, study_instance_uid: str, request: SendRequest, de
     if not (request.contacts or "").strip():
         live = _latest_live_share(clinic_id, study_instance_uid, now, deps)
         if live is not None:
-            return Sent(resend(clinic_id, live.share_id, deps, actor=actor), resent=True, warnings=_warnings(live))
+            again = resend(clinic_id, live.share_id, deps, actor=actor)
+            return Sent(again, resent=True, warnings=_warnings(live), verdicts=verdicts(again, deps))
         contacts = _contacts_from_study(study.patient_telephone_numbers, study.patient_emails, clinic)
     else:
         contacts = parse_contacts(request.contacts or "", clinic.country)
@@ -99,7 +158,7 @@ def send_study(clinic_id: str, study_instance_uid: str, request: SendRequest, de
     deps.shares.add(share)
     _audit(share, AccessKind.SENT, actor, deps)
     deps.jobs.send("share", {"share_id": share.share_id})
-    return Sent(share, resent=False, warnings=_warnings(share))
+    return Sent(share, resent=False, warnings=_warnings(share), verdicts=verdicts(share, deps))
 
 
 def resend(clinic_id: str, share_id: str, deps: Deps, *, actor: str) -> Share:
@@ -156,6 +215,7 @@ class HistoryEntry:
     opens: int
     last_opened_at: datetime | None
     downloads: int
+    verdicts: tuple[Announced, ...] = ()
 
 
 def history(clinic_id: str, study_instance_uid: str, deps: Deps) -> list[HistoryEntry]:
@@ -166,7 +226,7 @@ def history(clinic_id: str, study_instance_uid: str, deps: Deps) -> list[History
         events = deps.access_log.for_share(share.share_id)
         opened = [e.at for e in events if e.kind is AccessKind.OPENED]
         downloads = sum(1 for e in events if e.kind is AccessKind.DOWNLOADED)
-        entries.append(HistoryEntry(share, len(opened), max(opened, default=None), downloads))
+        entries.append(HistoryEntry(share, len(opened), max(opened, default=None), downloads, verdicts(share, deps)))
     return entries
 
 
@@ -305,4 +365,8 @@ def _chosen_instances(
 
 
 def _warnings(share: Share) -> tuple[str, ...]:
-    return (SMS_ONLY_WARNING,) if sms_only(share.deliveries) else ()
+    return _warnings_for(share.deliveries)
+
+
+def _warnings_for(deliveries: tuple[Delivery, ...]) -> tuple[str, ...]:
+    return (SMS_ONLY_WARNING,) if sms_only(deliveries) else ()

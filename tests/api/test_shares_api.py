@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from chalice.test import Client
+from pydicom.uid import CTImageStorage, UltrasoundImageStorage
 
+from chalicelib.domain.verdicts import NOT_YET_KNOWN
 from chalicelib.services import accounts, ingest
 from chalicelib.services.deps import Deps
 from tests import dicom_files, patient_data
+from tests.fakes import FakeClock
 from tests.unit.test_shares import run_jobs
 
 STUDY = "1.2.826.0.1.3680043.8.498.901"
@@ -122,3 +126,52 @@ def test_an_idempotency_key_returns_the_same_share_and_sends_nothing_twice(
     # Keys are per clinic: another clinic's same key is its own request.
     headers_south = {**headers, "Authorization": f"Bearer {keys[1]}"}
     assert client.http.post(f"/studies/{STUDY}/shares", headers=headers_south, body=body).status_code == 404
+
+
+def test_the_send_answer_announces_each_instances_verdict_and_the_share_keeps_it(
+    client: Client, deps: Deps, clock: FakeClock
+) -> None:
+    """An ultrasound image without regions goes out behind the password: the answer says so before it does."""
+    clinic, key = accounts.create_clinic("Kliniken Öst", deps)
+    study = "1.2.826.0.1.3680043.8.498.902"
+    parts = [
+        dicom_files.instance(study_uid=study, sop_uid=f"{study}.1", sop_class=UltrasoundImageStorage, us_region=True),
+        dicom_files.instance(study_uid=study, sop_uid=f"{study}.2", sop_class=UltrasoundImageStorage),
+    ]
+    ingest.store_instances(clinic.clinic_id, parts, deps)
+    body = {"contacts": patient_data.EMAILS[0], "instances": [f"{study}.1"]}
+    alone = json.loads(call(client, "post", f"/studies/{study}/shares", key.plain_text, body).body)
+    assert alone["needs_password"] is False
+    assert alone["verdicts"] == [
+        {"sop_instance_uid": f"{study}.1", "verdict": "anonymized", "reason": "us_regions_cleaned"}
+    ]
+    clock.advance(minutes=1)
+    both = json.loads(
+        call(client, "post", f"/studies/{study}/shares", key.plain_text, {**body, "instances": None}).body
+    )
+    assert both["status"] == "queued"
+    assert both["needs_password"] is True  # announced before the worker has looked
+    assert [v["reason"] for v in both["verdicts"]] == ["us_regions_cleaned", "no_usable_us_regions"]
+    run_jobs(deps)
+    history = json.loads(call(client, "get", f"/studies/{study}/shares", key.plain_text).body)["shares"]
+    assert [(h["share_id"], h["needs_password"]) for h in history] == [
+        (both["share_id"], True),  # what the worker decided is what was announced
+        (alone["share_id"], False),
+    ]
+    assert history[0]["verdicts"] == both["verdicts"]
+
+
+def test_a_share_of_instances_indexed_before_verdicts_says_it_does_not_know(client: Client, deps: Deps) -> None:
+    clinic, key = accounts.create_clinic("Kliniken Väst", deps)
+    study = "1.2.826.0.1.3680043.8.498.903"
+    ingest.store_instances(clinic.clinic_id, [dicom_files.instance(study_uid=study, sop_class=CTImageStorage)], deps)
+    (stored,) = deps.studies.instances(clinic.clinic_id, study)
+    deps.studies.put_instance(replace(stored, verdict=NOT_YET_KNOWN))  # as a row written before verdicts
+    sent = json.loads(
+        call(client, "post", f"/studies/{study}/shares", key.plain_text, {"contacts": patient_data.EMAILS[0]}).body
+    )
+    assert sent["needs_password"] is None  # never false when it is not known
+    assert sent["verdicts"][0]["verdict"] == "unknown"
+    run_jobs(deps)
+    (entry,) = json.loads(call(client, "get", f"/studies/{study}/shares", key.plain_text).body)["shares"]
+    assert entry["needs_password"] is False  # known once prepared
