@@ -57,6 +57,8 @@ ASSETS = {
     "console_visits.css": "text/css; charset=utf-8",
     "console_upload.css": "text/css; charset=utf-8",
     "console_upload.js": "text/javascript; charset=utf-8",
+    "console_studies.js": "text/javascript; charset=utf-8",
+    "console_studies.css": "text/css; charset=utf-8",
     "favicon.svg": "image/svg+xml",
 }
 

@@ -135,8 +135,8 @@ def answer_challenge() -> Response:
 @secure_page
 @staffed("home")
 def shell(ctx: Staffed) -> Response:
-    """The console's start: its sections."""
-    return ctx.render("console_home.html")
+    """The console's start: its first section, Studies."""
+    return redirect("/console/studies")
 
 
 @bp.route("/console/settings", methods=["GET"])

@@ -20,9 +20,15 @@ TTL_SECONDS = 24 * 3600
 MAX_KEY_LENGTH = 255
 
 
-def once(clinic_id: str, request: dict[str, Any], compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """``compute()``, or the stored result of the first request with the same Idempotency-Key."""
-    key = (current_request().headers.get("idempotency-key") or "").strip()
+def once(
+    clinic_id: str, request: dict[str, Any], compute: Callable[[], dict[str, Any]], *, key: str | None = None
+) -> dict[str, Any]:
+    """``compute()``, or the stored result of the first request with the same Idempotency-Key.
+
+    ``key`` is the key when the request carries it elsewhere than in the header (a console form's field).
+    """
+    key = (current_request().headers.get("idempotency-key") if key is None else key) or ""
+    key = key.strip()
     if not key:
         return compute()
     if len(key) > MAX_KEY_LENGTH or not key.isprintable():

@@ -67,6 +67,23 @@ class StudySearch(Query):
     offset: Whole = 0
 
 
+class ConsoleStudySearch(Query):
+    """``GET /console/studies``: name parts, patient ID, accession number, a date range, the page's offset."""
+
+    name: Short | None = None
+    patient_id: Pattern | None = None
+    accession: Pattern | None = None
+    date_from: Short | None = None
+    date_to: Short | None = None
+    offset: Whole = 0
+
+
+class ContactsCheck(Body):
+    """``POST /console/contacts/check``: the contacts as typed so far."""
+
+    contacts: Text
+
+
 class UploadRequest(Body):
     """``POST /studies/uploads``: how many files will be uploaded."""
 

@@ -120,7 +120,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/assets/{name}"): Operation(answers="text/plain"),
     ("GET", "/"): Operation(answers="redirect", success=303),
     ("GET", "/favicon.ico"): Operation(answers="redirect", success=303),
-    ("GET", "/console"): Operation(answers="text/html"),
+    ("GET", "/console"): Operation(answers="redirect", success=303),
     ("GET", "/console/sign-in"): Operation(answers="text/html"),
     ("POST", "/console/sign-in"): Operation(form=("email", "password"), answers="redirect", success=303),
     ("POST", "/console/challenge"): Operation(form=("token", "response"), answers="redirect", success=303),
@@ -151,6 +151,15 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/console/upload"): Operation(answers="text/html"),
     ("POST", "/console/upload/batches"): Operation(body=models.UploadRequest, success=201),
     ("GET", "/console/upload/batches/{upload_id}"): Operation(),
+    ("GET", "/console/studies"): Operation(query=models.ConsoleStudySearch, answers="text/html"),
+    ("GET", "/console/studies/{study_uid}"): Operation(answers="text/html"),
+    ("POST", "/console/studies/{study_uid}/review"): Operation(
+        form=("csrf", "contacts", "language", "lifetime_days", "all", "series", "instance"), answers="text/html"
+    ),
+    ("POST", "/console/studies/{study_uid}/send"): Operation(
+        form=("csrf", "key", "contacts", "language", "lifetime_days", "all", "instance"), answers="text/html"
+    ),
+    ("POST", "/console/contacts/check"): Operation(body=models.ContactsCheck),
 }
 
 #: Which page cookie a public route's calls carry (the routes the page's script calls, by prefix).

@@ -15,7 +15,6 @@ from chalicelib.api.requests import body, current_clinic, current_key_id
 from chalicelib.api.responses import accepted, ok
 from chalicelib.domain.deliveries import Delivery, DeliveryStatus
 from chalicelib.domain.shares import Share, ShareStatus, key_actor
-from chalicelib.domain.verdicts import needs_password
 from chalicelib.services import shares
 from chalicelib.wiring import deps
 
@@ -105,19 +104,13 @@ def share_view(share: Share, now: Any, verdicts: tuple[shares.Announced, ...] | 
         "expires_at": share.expires_at.isoformat(),
         "deleted_at": share.deleted_at.isoformat() if share.deleted_at else None,
         "language": share.language,
-        "needs_password": _needs_password(share, verdicts),
+        "needs_password": shares.password_needed(share, verdicts),
         "needs_link_code": share.link_code_hash is not None,
         "deliveries": [_delivery_view(d) for d in share.deliveries],
         "can_resend": live and share.status is ShareStatus.READY,
         "can_delete": share.deleted_at is None,
         **({"verdicts": [_verdict_view(a) for a in verdicts]} if verdicts is not None else {}),
     }
-
-
-def _needs_password(share: Share, verdicts: tuple[shares.Announced, ...] | None) -> bool | None:
-    if share.status is ShareStatus.READY:
-        return share.needs_password
-    return needs_password(a.verdict for a in verdicts) if verdicts is not None else None
 
 
 def _verdict_view(announced: shares.Announced) -> dict[str, str]:

@@ -36,7 +36,7 @@ class Storage(StrEnum):
     SHARE = "share"
     CHAT = "chat"
     INGEST = "ingest"
-    """The console's Upload: DICOM files go to the ingest bucket by pre-signed POSTs."""
+    """The study index's bucket: the console's Upload posts DICOM files to it; its thumbnails come from it."""
 
 
 _cached: weakref.WeakKeyDictionary[object, dict[tuple[Storage | None, bool], dict[str, str]]] = (
@@ -65,8 +65,8 @@ def _headers(storage: Storage | None, origins: str, forms: bool) -> dict[str, st
         loads = f"img-src 'self' blob: {origins}; media-src 'self' blob: {origins}; connect-src 'self' {origins}; "
     elif storage is Storage.SHARE:  # the patient's pictures and videos come from the bucket
         loads = f"img-src 'self' {origins}; media-src 'self' {origins}; "
-    elif storage is Storage.INGEST:  # uploads only: the files are posted to the bucket
-        loads = f"img-src 'self'; connect-src 'self' {origins}; "
+    elif storage is Storage.INGEST:  # the console's uploads go to the bucket; its thumbnails come from it
+        loads = f"img-src 'self' {origins}; connect-src 'self' {origins}; "
     else:
         loads = "img-src 'self'; "
     form_action = "'self'" if forms else "'none'"
@@ -137,6 +137,11 @@ def redirect(path: str, cookie: str | None = None) -> Response:
 
 def form() -> dict[str, str]:
     """The posted form's fields (the first value of each); MalformedRequest for anything but a small form."""
+    return {name: values[0] for name, values in form_values().items()}
+
+
+def form_values() -> dict[str, list[str]]:
+    """The posted form's fields with every value of each (checkboxes of one name)."""
     request = current_request()
     raw = request.raw_body or b""
     body = raw.encode() if isinstance(raw, str) else raw
@@ -146,7 +151,7 @@ def form() -> dict[str, str]:
         fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
     except UnicodeDecodeError as err:
         raise MalformedRequest("The form is not UTF-8") from err
-    return {name: values[0] for name, values in fields.items()}
+    return fields
 
 
 def session_cookie(session: ConsoleSession) -> str:

@@ -36,6 +36,32 @@ class ContactKind(StrEnum):
     """By text message to a mobile phone (SNS)."""
 
 
+class ContactProblem(StrEnum):
+    """Why one contact was refused (words for people are the caller's, in its language)."""
+
+    INVALID = "invalid"
+    """Neither a valid e-mail address nor a valid phone number."""
+    NOT_MOBILE = "not_mobile"
+    """A valid phone number, but not a mobile one: text messages need one."""
+
+
+class InvalidContact(InvalidInput):
+    """One contact refused, named by its 1-based position and the problem, never by its value."""
+
+    def __init__(self, message: str, position: int, problem: ContactProblem) -> None:
+        super().__init__(message)
+        self.position = position
+        self.problem = problem
+
+
+class InvalidContacts(InvalidInput):
+    """Some contacts of a list were refused: every one of them, in the order typed."""
+
+    def __init__(self, refused: tuple[InvalidContact, ...]) -> None:
+        super().__init__("; ".join(r.message for r in refused))
+        self.refused = refused
+
+
 @dataclass(frozen=True)
 class Contact:
     """One way to reach the patient, normalised: an e-mail address or an E.164 phone number."""
@@ -47,26 +73,26 @@ class Contact:
 def parse_contacts(raw: str, country: str = DEFAULT_COUNTRY) -> tuple[Contact, ...]:
     """Parse a comma-separated list of e-mail addresses and phone numbers, in the order given.
 
-    Raises InvalidInput naming every bad contact by its 1-based position (so that one answer is enough
-    to correct them all).
+    Raises InvalidContacts (an InvalidInput) naming every bad contact by its 1-based position (so that one
+    answer is enough to correct them all).
     """
     parts = [part.strip() for part in raw.split(",")]
     if not any(parts):
         raise InvalidInput("'contacts' must name at least one e-mail address or phone number")
     contacts: list[Contact] = []
-    refused: list[str] = []
+    refused: list[InvalidContact] = []
     for position, part in enumerate(parts, start=1):
         if not part:
             continue  # "a@b.se, " and "a@b.se,,c@d.se" are typing, not errors
         try:
             contact = parse_contact(part, position, country)
-        except InvalidInput as err:
-            refused.append(err.message)
+        except InvalidContact as err:
+            refused.append(err)
             continue
         if contact not in contacts:
             contacts.append(contact)
     if refused:
-        raise InvalidInput("; ".join(refused))
+        raise InvalidContacts(tuple(refused))
     if len(contacts) > MAX_CONTACTS:
         raise InvalidInput(f"At most {MAX_CONTACTS} contacts a visit")
     return tuple(contacts)
@@ -114,10 +140,26 @@ def _phone(text: str, position: int, country: str) -> str:
         raise _invalid(position)
     textable = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
     if phonenumbers.number_type(number) not in textable:
-        raise InvalidInput(f"contact {position} is not a mobile phone number (text messages need one)")
+        raise InvalidContact(
+            f"contact {position} is not a mobile phone number (text messages need one)",
+            position,
+            ContactProblem.NOT_MOBILE,
+        )
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
-def _invalid(position: int) -> InvalidInput:
+def _invalid(position: int) -> InvalidContact:
     # The value itself is never repeated: error messages reach logs and screens.
-    return InvalidInput(f"contact {position} is not a valid e-mail address or phone number")
+    return InvalidContact(
+        f"contact {position} is not a valid e-mail address or phone number", position, ContactProblem.INVALID
+    )
+
+
+#: How many characters of a contact stay readable where it is shown masked.
+MASK_KEEP = 4
+
+
+def masked(contact_value: str) -> str:
+    """A contact as lists show it: every character but the last four hidden (``•••••••4567``)."""
+    hidden = max(len(contact_value) - MASK_KEEP, 0)
+    return "\u2022" * hidden + contact_value[hidden:]

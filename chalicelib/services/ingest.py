@@ -220,6 +220,21 @@ def study_detail(clinic_id: str, study_instance_uid: str, deps: Deps) -> StudyDe
     return StudyDetail(study, instances, urls)
 
 
+def cover_thumbnails(clinic_id: str, studies: list[Study], deps: Deps) -> dict[str, str]:
+    """Per study (by Study Instance UID), a short-lived URL of its first thumbnail, for a list of studies."""
+    urls = {}
+    for study in studies:
+        first = next(
+            (i for i in deps.studies.instances(clinic_id, study.study_instance_uid) if i.thumbnail_key is not None),
+            None,
+        )
+        if first is not None and first.thumbnail_key is not None:
+            urls[study.study_instance_uid] = deps.objects.presigned_get(
+                deps.buckets.ingest, first.thumbnail_key, expires_s=THUMBNAIL_URL_SECONDS
+            )
+    return urls
+
+
 def _new_upload(clinic_id: str, count: int, deps: Deps) -> Upload:
     now = deps.clock.now()
     upload_id = new_upload_id()

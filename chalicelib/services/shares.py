@@ -105,6 +105,14 @@ def review(clinic_id: str, study_instance_uid: str, request: SendRequest, deps: 
     )
 
 
+def password_needed(share: Share, verdicts: tuple[Announced, ...] | None) -> bool | None:
+    """Whether the share's link asks for the patient's password: the prepared share's answer once it is
+    ready, before that what ``verdicts`` announce; None when that is not known (never False then)."""
+    if share.status is ShareStatus.READY:
+        return share.needs_password
+    return needs_password(a.verdict for a in verdicts) if verdicts is not None else None
+
+
 def verdicts(share: Share, deps: Deps) -> tuple[Announced, ...]:
     """What the anonymizer does with each instance of a share, in the study's order."""
     return _announced(share.clinic_id, share.study_instance_uid, share.sop_instance_uids, deps)

@@ -57,4 +57,4 @@ def signed_in_as(client: Client, deps: Deps, email: str, role: Role, clinic_id: 
 
 def csrf_of(client: Client, cookie: str) -> str:
     """The session's CSRF token, as every console page carries it."""
-    return hidden(client.http.get("/console", headers={"Cookie": cookie}).body.decode(), "csrf")
+    return hidden(client.http.get("/console/studies", headers={"Cookie": cookie}).body.decode(), "csrf")

@@ -52,13 +52,16 @@ def test_first_sign_in_sets_a_strict_http_only_cookie_and_opens_the_console(
     assert done.status_code == 303
     assert done.headers["Location"] == "/console"
     cookie = done.headers["Set-Cookie"]
+    start = client.http.get("/console", headers={"Cookie": cookie.split(";", 1)[0]})
+    assert start.status_code == 303
+    assert start.headers["Location"] == "/console/studies"  # the console opens on Studies
     assert cookie.startswith("ps_console=")
     assert "; HttpOnly" in cookie
     assert "; SameSite=Strict" in cookie
     assert "Path=/console;" in cookie
     assert "Secure" not in cookie  # the tests run as the local stack does, on http://127.0.0.1
 
-    shell = client.http.get("/console", headers={"Cookie": cookie.split(";", 1)[0], "Accept-Language": "en"})
+    shell = client.http.get("/console/studies", headers={"Cookie": cookie.split(";", 1)[0], "Accept-Language": "en"})
     assert shell.status_code == 200
     assert EMAIL in shell.body.decode()
     assert "administrator" in shell.body.decode()
@@ -88,9 +91,9 @@ def test_totp_is_asked_for_once_enabled(client: Client, member: StaffMember, dep
 
 def test_a_disabled_members_session_ends_at_the_next_request(client: Client, member: StaffMember, deps: Deps) -> None:
     cookie = sign_in(client)
-    assert client.http.get("/console", headers={"Cookie": cookie}).status_code == 200
+    assert client.http.get("/console/studies", headers={"Cookie": cookie}).status_code == 200
     staff.set_enabled(CLINIC, member.staff_id, False, deps)
-    ended = client.http.get("/console", headers={"Cookie": cookie})
+    ended = client.http.get("/console/studies", headers={"Cookie": cookie})
     assert ended.status_code == 303
     assert ended.headers["Location"] == "/console/sign-in"
     assert "Max-Age=0" in ended.headers["Set-Cookie"]
@@ -99,12 +102,14 @@ def test_a_disabled_members_session_ends_at_the_next_request(client: Client, mem
 def test_the_session_ends_after_its_idle_timeout(client: Client, member: StaffMember, clock: FakeClock) -> None:
     cookie = sign_in(client)
     clock.advance(minutes=29)
-    again = client.http.get("/console", headers={"Cookie": cookie})
+    again = client.http.get("/console/studies", headers={"Cookie": cookie})
     assert again.status_code == 200
     fresh = again.headers["Set-Cookie"].split(";", 1)[0]
     clock.advance(minutes=29)  # 58 minutes since sign-in, 29 since the last request
-    assert client.http.get("/console", headers={"Cookie": fresh}).status_code == 200
-    assert client.http.get("/console", headers={"Cookie": cookie}).status_code == 303  # the first cookie timed out
+    assert client.http.get("/console/studies", headers={"Cookie": fresh}).status_code == 200
+    assert (
+        client.http.get("/console/studies", headers={"Cookie": cookie}).status_code == 303
+    )  # the first cookie timed out
 
 
 def test_sign_out_needs_the_sessions_csrf_token_and_revokes_the_refresh_tokens(
@@ -114,7 +119,7 @@ def test_sign_out_needs_the_sessions_csrf_token_and_revokes_the_refresh_tokens(
     assert isinstance(deps.staff, FakeStaffDirectory)
     refresh_tokens = set(deps.staff.refresh_tokens)
     assert refresh_tokens
-    shell = client.http.get("/console", headers={"Cookie": cookie})
+    shell = client.http.get("/console/studies", headers={"Cookie": cookie})
     csrf = hidden(shell.body.decode(), "csrf")
     refused = client.http.post("/console/sign-out", headers=dict(FORM, Cookie=cookie), body="csrf=" + "0" * 64)
     assert refused.status_code == 403
@@ -160,13 +165,13 @@ def test_a_copy_of_the_cookie_kept_after_sign_out_opens_nothing(client: Client, 
 
 def test_a_clinician_cannot_reach_settings(client: Client, member: StaffMember, deps: Deps) -> None:
     clinician = signed_in_as(client, deps, "bo@klinik.example", Role.CLINICIAN)
-    shell = client.http.get("/console", headers={"Cookie": clinician, "Accept-Language": "en"})
+    shell = client.http.get("/console/studies", headers={"Cookie": clinician, "Accept-Language": "en"})
     assert "/console/settings" not in shell.body.decode()  # not offered…
     refused = client.http.get("/console/settings", headers={"Cookie": clinician, "Accept-Language": "en"})
     assert refused.status_code == 403  # …and not reachable
     assert "anna@klinik.example" not in refused.body.decode()
     admin = sign_in(client)
-    assert "/console/settings" in client.http.get("/console", headers={"Cookie": admin}).body.decode()
+    assert "/console/settings" in client.http.get("/console/studies", headers={"Cookie": admin}).body.decode()
     assert client.http.get("/console/settings", headers={"Cookie": admin}).status_code == 200
 
 
@@ -238,7 +243,7 @@ def test_an_admin_invites_disables_and_enables_staff_of_their_clinic_only(
 
 def test_a_clinician_cannot_invite_or_disable(client: Client, member: StaffMember, deps: Deps) -> None:
     clinician = signed_in_as(client, deps, "bo@klinik.example", Role.CLINICIAN)
-    csrf = hidden(client.http.get("/console", headers={"Cookie": clinician}).body.decode(), "csrf")
+    csrf = hidden(client.http.get("/console/studies", headers={"Cookie": clinician}).body.decode(), "csrf")
     refused = post(client, "/console/settings/staff", clinician, csrf=csrf, email="eve@klinik.example", role="admin")
     assert refused.status_code == 403
     assert all(m.email != "eve@klinik.example" for m in deps.staff.members(CLINIC))

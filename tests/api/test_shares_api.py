@@ -135,8 +135,16 @@ def test_the_send_answer_announces_each_instances_verdict_and_the_share_keeps_it
     clinic, key = accounts.create_clinic("Kliniken Öst", deps)
     study = "1.2.826.0.1.3680043.8.498.902"
     parts = [
-        dicom_files.instance(study_uid=study, sop_uid=f"{study}.1", sop_class=UltrasoundImageStorage, us_region=True),
-        dicom_files.instance(study_uid=study, sop_uid=f"{study}.2", sop_class=UltrasoundImageStorage),
+        dicom_files.instance(
+            study_uid=study,
+            series_uid=f"{study}.0",
+            sop_uid=f"{study}.1",
+            sop_class=UltrasoundImageStorage,
+            us_region=True,
+        ),
+        dicom_files.instance(
+            study_uid=study, series_uid=f"{study}.0", sop_uid=f"{study}.2", sop_class=UltrasoundImageStorage
+        ),
     ]
     ingest.store_instances(clinic.clinic_id, parts, deps)
     body = {"contacts": patient_data.EMAILS[0], "instances": [f"{study}.1"]}

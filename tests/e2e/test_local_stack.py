@@ -211,6 +211,6 @@ def test_the_demo_admin_signs_in_to_the_console_at_once(stack: Stack) -> None:
     assert redirect.code == 303
     assert redirect.headers["Location"] == "/console"
     cookie = redirect.headers["Set-Cookie"].split(";", 1)[0]
-    status, _, body = stack.request("GET", "/console", headers={"Cookie": cookie, "Accept-Language": "en"})
+    status, _, body = stack.request("GET", "/console/studies", headers={"Cookie": cookie, "Accept-Language": "en"})
     assert status == 200
     assert stack.demo["staff_email"] in body.decode()

@@ -11,13 +11,18 @@ from typing import Any
 
 import pytest
 
+from chalicelib.api.console_studies import REASONS, SendForm
 from chalicelib.api.console_visits import Event
 from chalicelib.domain.accounts import Clinic
 from chalicelib.domain.contacts import Contact, ContactKind
 from chalicelib.domain.deliveries import Delivery, DeliveryStatus
+from chalicelib.domain.dicom_header import Header
 from chalicelib.domain.staff import Role, StaffMember
+from chalicelib.domain.studies import Instance, Study
+from chalicelib.domain.verdicts import InstanceVerdict, Verdict
 from chalicelib.domain.visits import Attachment, AttachmentStatus, Message, Visit, VisitStatus
 from chalicelib.domain.visits import Role as VisitRole
+from chalicelib.services.shares import Announced, Review
 from chalicelib.services.visits import OpenVisit
 from chalicelib.templating import render
 
@@ -41,6 +46,71 @@ _CLOSED = replace(_VISIT, status=VisitStatus.CLOSED, closed_at=_NOW, closed_by="
 _EVENTS = [Event(_NOW, "staff-1", "started"), Event(_NOW, None, "wrote"), Event(_NOW, None, "sent_file", _FILE),
            Event(_NOW, "staff-1", "saved_file", _FILE), Event(_NOW, "staff-1", "closed")]  # fmt: skip
 _SIGNED_IN = {"member": MEMBER, "csrf": "c"}
+SIGNED_IN = {"member": MEMBER, "csrf": "c", "section": "studies"}
+SEARCH = {"name": "doe", "patient_id": "", "accession": "", "date_from": "2026-01-01", "date_to": ""}
+STUDY = Study(
+    "cl_00000000000000aa", "1.2.3", "DOE^JANE", "P1", "19700101", "20261120", "101500", "ACC-1", "Hjärta", ("US",),
+    1, 2, (), (), datetime(2026, 11, 20, tzinfo=UTC),
+)  # fmt: skip
+HEADER = Header(
+    "1.2.3", "1.2.3.1", "1.2.3.1.1", "1.2.840.10008.5.1.4.1.1.6.1", "1.2.840.10008.1.2.1", "DOE^JANE", "P1",
+    "19700101", "20261120", "101500", "ACC-1", "Hjärta", "US", 1, "B-mode", 1, 1, 48, 64, True, (), (),
+)  # fmt: skip
+IMAGE = Instance("cl_00000000000000aa", HEADER, "uploads/x", 10, STUDY.updated_at)
+UNKNOWN = {"sop_instance_uid": "1.2.3.1.1", "verdict": "unknown", "reason": "not_assessed"}
+RESULTS = {"searched": True, "studies": [STUDY], "thumbnails": {"1.2.3": "https://b.example/t.jpg"}, "first": 1,
+           "previous": "/console/studies?offset=0", "next": "/console/studies?offset=40"}  # fmt: skip
+HISTORY = {
+    "share_id": "sh_1",
+    "created_at": STUDY.updated_at,
+    "last_sent_at": None,
+    "status": "queued",
+    "contacts": [{"kind": "sms", "masked": "•••4567", "status": "pending"}],
+    "opens": 0,
+    "downloads": 0,
+    "needs_password": None,
+    "anonymized": 0,
+    "others": [UNKNOWN],
+}
+STUDY_PAGE = {
+    "study": STUDY,
+    "series": [{"uid": "1.2.3.1", "number": 1, "description": "B", "modality": "US", "instances": [IMAGE]}],
+    "thumbnails": {"1.2.3.1.1": "https://b.example/t.jpg"},
+    "asked": SendForm(),
+    "problems": [],
+    "history": [HISTORY],
+    "languages": ("sv", "en"),
+    "max_lifetime": 365,
+    "reasons": REASONS,
+}
+REVIEW_PAGE = {
+    "study": STUDY,
+    "asked": SendForm(contacts="a@b.se", everything=False),
+    "summary": Review(
+        (), "sv", 90, (Announced("1.2.3.1.1", InstanceVerdict(Verdict.PASSWORD, "no_usable_us_regions")),), ()
+    ),
+    "contacts": [{"kind": "email", "address": "a@b.se"}],
+    "labels": {"1.2.3.1.1": "1 / 1"},
+    "thumbnails": {"1.2.3.1.1": "https://b.example/t.jpg"},
+    "sms_only": True,
+    "link_code": True,
+    "key": "k",
+    "reasons": REASONS,
+    "anonymized": 0,
+    "others": [{**UNKNOWN, "verdict": "password", "reason": "no_usable_us_regions"}],
+}
+SENT = {
+    "share_id": "sh_1",
+    "expires_at": "2027-02-18",
+    "language": "sv",
+    "contacts": [{"kind": "sms", "masked": "•67"}],
+    "sms_only": True,
+    "needs_password": True,
+    "link_code": False,
+    "anonymized": 1,
+    "others": [UNKNOWN],
+}
+SENT_PAGE = {"study": STUDY, "sent": SENT, "labels": {}, "reasons": REASONS}
 
 #: Enough context for each page to render its links (StrictUndefined refuses anything missing).
 CONTEXTS: dict[str, list[dict[str, Any]]] = {
@@ -50,7 +120,16 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "chat_error.html": [{"reason": "ended"}],
     "console_sign_in.html": [{"error": None, "csrf": "c"}],
     "console_challenge.html": [{"challenge": "NEW_PASSWORD_REQUIRED", "token": "t", "error": None}],
-    "console_home.html": [{"member": MEMBER, "csrf": "c", "section": "home"}],
+    "console_studies.html": [
+        {**SIGNED_IN, "values": SEARCH, "error": None, **RESULTS},
+        {**SIGNED_IN, "values": SEARCH, "error": "date_order", **RESULTS, "studies": []},
+    ],
+    "console_studies_study.html": [
+        {**SIGNED_IN, **STUDY_PAGE},
+        {**SIGNED_IN, **STUDY_PAGE, "history": [], "problems": [("fel", "wrong")]},
+    ],
+    "console_studies_review.html": [{**SIGNED_IN, **REVIEW_PAGE}],
+    "console_studies_sent.html": [{**SIGNED_IN, **SENT_PAGE}],
     "console_settings.html": [
         {
             "member": MEMBER,
