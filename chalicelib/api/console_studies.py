@@ -31,7 +31,7 @@ from chalicelib.domain.accounts import Clinic
 from chalicelib.domain.contacts import MAX_CONTACTS, ContactProblem, InvalidContacts, masked, parse_contacts
 from chalicelib.domain.errors import DomainError, InvalidInput
 from chalicelib.domain.shares import LANGUAGES, MAX_LIFETIME_DAYS, Share, language, lifetime
-from chalicelib.domain.studies import DateRange, Instance, StudyQuery, parse_date_range
+from chalicelib.domain.studies import DateRange, Instance, StudyQuery, by_series, parse_date_range
 from chalicelib.domain.verdicts import NOT_ASSESSED, Verdict
 from chalicelib.services import ingest, shares
 from chalicelib.wiring import deps
@@ -227,7 +227,7 @@ def _study(
         "console_studies_study.html",
         status,
         study=detail.study,
-        series=_series(detail.instances),
+        series=by_series(detail.instances),
         thumbnails=detail.thumbnail_urls,
         asked=asked,
         problems=problems or [],
@@ -236,25 +236,6 @@ def _study(
         max_lifetime=MAX_LIFETIME_DAYS,
         reasons=REASONS,
     )
-
-
-def _series(instances: list[Instance]) -> list[dict[str, Any]]:
-    """The study's instances by series, in the study index's order."""
-    series: dict[str, dict[str, Any]] = {}
-    for instance in instances:
-        h = instance.header
-        entry = series.setdefault(
-            h.series_instance_uid,
-            {
-                "uid": h.series_instance_uid,
-                "number": h.series_number,
-                "description": h.series_description,
-                "modality": h.modality,
-                "instances": [],
-            },
-        )
-        entry["instances"].append(instance)
-    return list(series.values())
 
 
 def _history_view(entry: shares.HistoryEntry, now: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from chalicelib.api.auth import clinic_key
 from chalicelib.api.errors import http_errors
 from chalicelib.api.requests import body, current_clinic, query
 from chalicelib.api.responses import created, ok
-from chalicelib.domain.studies import Instance, Study, StudyQuery, Upload
+from chalicelib.domain.studies import Instance, Study, StudyQuery, Upload, by_series
 from chalicelib.services import ingest
 from chalicelib.wiring import deps
 
@@ -33,21 +33,17 @@ def search() -> Response:
 def get_study(study_uid: str) -> Response:
     """A study with its series, instances and short-lived thumbnail URLs."""
     detail = ingest.study_detail(current_clinic(), study_uid, deps())
-    series: dict[str, dict[str, Any]] = {}
-    for instance in detail.instances:
-        h = instance.header
-        entry = series.setdefault(
-            h.series_instance_uid,
-            {
-                "series_instance_uid": h.series_instance_uid,
-                "modality": h.modality,
-                "series_number": h.series_number,
-                "series_description": h.series_description,
-                "instances": [],
-            },
-        )
-        entry["instances"].append(instance_view(instance, detail.thumbnail_urls.get(instance.sop_instance_uid)))
-    return ok({**study_view(detail.study), "series": list(series.values())})
+    series = [
+        {
+            "series_instance_uid": s.series_instance_uid,
+            "modality": s.modality,
+            "series_number": s.series_number,
+            "series_description": s.series_description,
+            "instances": [instance_view(i, detail.thumbnail_urls.get(i.sop_instance_uid)) for i in s.instances],
+        }
+        for s in by_series(detail.instances)
+    ]
+    return ok({**study_view(detail.study), "series": series})
 
 
 @bp.route("/studies/uploads", methods=["POST"], authorizer=clinic_key, content_types=["application/json"])

@@ -87,6 +87,30 @@ def instance_order(instance: Instance) -> tuple[int, str, int, str]:
     )
 
 
+@dataclass(frozen=True)
+class Series:
+    """A series of a study, with its instances in the index's order."""
+
+    series_instance_uid: str
+    modality: str
+    series_number: int | None
+    series_description: str
+    instances: list[Instance]
+
+
+def by_series(instances: list[Instance]) -> list[Series]:
+    """A study's instances (in ``instance_order``) grouped by series, in the same order."""
+    series: dict[str, Series] = {}
+    for instance in instances:
+        h = instance.header
+        if h.series_instance_uid not in series:
+            series[h.series_instance_uid] = Series(
+                h.series_instance_uid, h.modality, h.series_number, h.series_description, []
+            )
+        series[h.series_instance_uid].instances.append(instance)
+    return list(series.values())
+
+
 def study_sort_key(study: Study) -> str:
     """Sort key for newest-first listings: study date and time, then the UID."""
     return f"{study.study_date or '00000000'}{study.study_time[:6]:0<6}#{study.study_instance_uid}"

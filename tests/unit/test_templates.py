@@ -18,7 +18,7 @@ from chalicelib.domain.contacts import Contact, ContactKind
 from chalicelib.domain.deliveries import Delivery, DeliveryStatus
 from chalicelib.domain.dicom_header import Header
 from chalicelib.domain.staff import Role, StaffMember
-from chalicelib.domain.studies import Instance, Study
+from chalicelib.domain.studies import Instance, Series, Study
 from chalicelib.domain.verdicts import InstanceVerdict, Verdict
 from chalicelib.domain.visits import Attachment, AttachmentStatus, Message, Visit, VisitStatus
 from chalicelib.domain.visits import Role as VisitRole
@@ -74,7 +74,7 @@ HISTORY = {
 }
 STUDY_PAGE = {
     "study": STUDY,
-    "series": [{"uid": "1.2.3.1", "number": 1, "description": "B", "modality": "US", "instances": [IMAGE]}],
+    "series": [Series("1.2.3.1", "US", 1, "B-mode", [IMAGE])],
     "thumbnails": {"1.2.3.1.1": "https://b.example/t.jpg"},
     "asked": SendForm(),
     "problems": [],
