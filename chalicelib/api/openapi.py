@@ -71,6 +71,7 @@ class Operation:
     success: int = 200
     see_other: bool = False
     """Also answers 303 to where the body is (a WADO-RS answer too large for a Lambda response)."""
+    answer: type[models.Answer] | None = None
 
 
 _WADO = Operation(answers="multipart/related", see_other=True)
@@ -91,7 +92,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/dicomweb/studies/{study_uid}/metadata"): _WADO_METADATA,
     ("GET", "/dicomweb/studies/{study_uid}/series/{series_uid}/metadata"): _WADO_METADATA,
     ("GET", "/dicomweb/studies/{study_uid}/series/{series_uid}/instances/{sop_uid}/metadata"): _WADO_METADATA,
-    ("POST", "/studies/{study_uid}/shares"): Operation(body=models.ShareRequest, success=202),
+    ("POST", "/studies/{study_uid}/shares"): Operation(body=models.ShareRequest, success=202, answer=models.SentShare),
     ("POST", "/shares/{share_id}/resend"): Operation(success=202),
     ("POST", "/visits"): Operation(body=models.VisitRequest, success=201),
     ("GET", "/visits/{visit_id}/messages"): Operation(query=models.MessagePageQuery),
@@ -186,7 +187,7 @@ def build(app: Chalice) -> dict[str, Any]:
     """The OpenAPI 3.1 document of ``app``'s routes."""
     import msgspec
 
-    used = sorted({m for op in OPERATIONS.values() for m in (op.body, op.query) if m is not None}, key=str)
+    used = sorted({m for op in OPERATIONS.values() for m in (op.body, op.query, op.answer) if m is not None}, key=str)
     refs, schemas = msgspec.json.schema_components(used, ref_template="#/components/schemas/{name}")
     ref_of = dict(zip(used, refs, strict=True))
     paths: dict[str, dict[str, Any]] = {}
@@ -255,7 +256,8 @@ def _operation(
             "required": True,
             "content": {"multipart/related": {"schema": {"type": "string", "contentMediaType": "application/dicom"}}},
         }
-    spec["responses"] = {str(operation.success): _success(operation), **_errors(secured, operation)}
+    answer = ref_of[operation.answer] if operation.answer is not None else {}
+    spec["responses"] = {str(operation.success): _success(operation, answer), **_errors(secured, operation)}
     if operation.see_other:
         spec["responses"]["303"] = {
             "description": "The answer is too large to pass here: fetch it from Location (a pre-signed URL)",
@@ -264,10 +266,10 @@ def _operation(
     return spec
 
 
-def _success(operation: Operation) -> dict[str, Any]:
+def _success(operation: Operation, schema: dict[str, Any]) -> dict[str, Any]:
     if operation.answers == "redirect":
         return {"description": "To the resource", "headers": {"Location": {"schema": {"type": "string"}}}}
-    return {"description": "OK", "content": {operation.answers: {"schema": {}}}}
+    return {"description": "OK", "content": {operation.answers: {"schema": schema}}}
 
 
 def _errors(secured: bool, operation: Operation) -> dict[str, Any]:
