@@ -289,7 +289,7 @@ def test_an_admin_sets_changes_and_removes_the_patient_link_code_and_the_sending
 
 def test_a_clinician_cannot_change_the_link_settings(client: Client, member: StaffMember, deps: Deps) -> None:
     clinician = signed_in_as(client, deps, "bo@klinik.example", Role.CLINICIAN)
-    csrf = hidden(client.http.get("/console", headers={"Cookie": clinician}).body.decode(), "csrf")
+    csrf = hidden(client.http.get("/console/studies", headers={"Cookie": clinician}).body.decode(), "csrf")
     refused = post(client, "/console/settings/links", clinician, csrf=csrf, link_code="ABCD")
     assert refused.status_code == 403
     assert deps.clinics.get(CLINIC).link_code_hash is None
