@@ -232,6 +232,7 @@ def _study(
         asked=asked,
         problems=problems or [],
         history=[_history_view(entry, now) for entry in shares.history(ctx.clinic_id, study_uid, deps())],
+        labels=_labels(detail.instances),
         languages=LANGUAGES,
         max_lifetime=MAX_LIFETIME_DAYS,
         reasons=REASONS,
@@ -332,7 +333,8 @@ def send(ctx: Staffed, study_uid: str) -> Response:
             "share_id": share.share_id,
             "expires_at": share.expires_at.date().isoformat(),
             "language": share.language,
-            "contacts": [{"kind": d.contact.kind.value, "masked": masked(d.contact.address)} for d in share.deliveries],
+            # In full, as the review showed them: the confirmation is where a typo is still caught.
+            "contacts": [{"kind": d.contact.kind.value, "address": d.contact.address} for d in share.deliveries],
             "sms_only": shares.SMS_ONLY_WARNING in sent.warnings,
             "needs_password": shares.password_needed(share, sent.verdicts),
             "link_code": share.link_code_hash is not None,

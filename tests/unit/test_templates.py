@@ -82,6 +82,7 @@ STUDY_PAGE = {
     "languages": ("sv", "en"),
     "max_lifetime": 365,
     "reasons": REASONS,
+    "labels": {"1.2.3.1.1": "1 / 1"},
 }
 REVIEW_PAGE = {
     "study": STUDY,
@@ -103,7 +104,7 @@ SENT = {
     "share_id": "sh_1",
     "expires_at": "2027-02-18",
     "language": "sv",
-    "contacts": [{"kind": "sms", "masked": "•67"}],
+    "contacts": [{"kind": "sms", "address": "+46701234567"}],
     "sms_only": True,
     "needs_password": True,
     "link_code": False,
