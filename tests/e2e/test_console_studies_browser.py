@@ -69,7 +69,7 @@ def test_search_choose_review_and_send_from_the_console(stack: Stack, browser: A
     page.focus("#all")
     page.keyboard.press("Space")  # the whole study off: every image unchosen
     assert page.locator('input[name="instance"]:checked').count() == 0
-    page.focus('input[name="instance"] >> nth=0')
+    page.focus('input[name="instance"] >> nth=0')  # the image with regions: it goes out anonymized
     page.keyboard.press("Space")
     assert page.locator('input[name="instance"]:checked').count() == 1
     page.set_viewport_size(TABLET)
