@@ -283,18 +283,16 @@ def _verdict_summary(verdicts: tuple[shares.Announced, ...]) -> dict[str, Any]:
 @staffed("studies")
 def review(ctx: Staffed, study_uid: str) -> Response:
     """Check the Send to patient form and show what sending will do, before anything is sent."""
-    fields = form_values()
-    asked = _send_form(fields)
+    asked = _send_form(form_values())
+    detail = ingest.study_detail(ctx.clinic_id, study_uid, deps())
     clinic = _clinic(ctx)
     problems = _contact_problems(asked.contacts, clinic) + _field_problems(asked, clinic)
-    try:
-        request = _send_request(ctx, study_uid, asked)
-    except InvalidInput:
+    request = _send_request(asked, detail.instances)
+    if request is None:
         problems.append(("Välj minst en bild ur undersökningen.", "Choose at least one image of the study."))
-    if problems:
+    if problems or request is None:
         return _study(ctx, study_uid, 422, asked, problems)
     summary = shares.review(ctx.clinic_id, study_uid, request, deps())
-    detail = ingest.study_detail(ctx.clinic_id, study_uid, deps())
     return ctx.render(
         "console_studies_review.html",
         study=detail.study,
@@ -323,7 +321,10 @@ def send(ctx: Staffed, study_uid: str) -> Response:
         raise InvalidInput("The form has no idempotency key; review the send again")
     if not asked.contacts.strip():
         raise InvalidInput("The form has no contacts; review the send again")
-    request = _send_request(ctx, study_uid, asked)
+    detail = ingest.study_detail(ctx.clinic_id, study_uid, deps())
+    request = _send_request(asked, detail.instances)
+    if request is None:
+        raise InvalidInput("The form chooses no image; review the send again")
 
     def send_once() -> dict[str, Any]:
         sent = shares.send_study(ctx.clinic_id, study_uid, request, deps(), actor=ctx.actor)
@@ -343,7 +344,6 @@ def send(ctx: Staffed, study_uid: str) -> Response:
 
     fingerprint = {"study_uid": study_uid, **{k: v for k, v in fields.items() if k not in ("csrf", "key")}}
     result = once(ctx.clinic_id, fingerprint, send_once, key=key)
-    detail = ingest.study_detail(ctx.clinic_id, study_uid, deps())
     return ctx.render(
         "console_studies_sent.html", study=detail.study, sent=result, labels=_labels(detail.instances), reasons=REASONS
     )
@@ -381,23 +381,15 @@ def _send_form(fields: dict[str, list[str]]) -> SendForm:
     )
 
 
-def _send_request(ctx: Staffed, study_uid: str, asked: SendForm) -> shares.SendRequest:
-    """The form as a send: a chosen series stands for all its images; nothing chosen is refused."""
+def _send_request(asked: SendForm, instances: list[Instance]) -> shares.SendRequest | None:
+    """The form as a send (a chosen series stands for all its images); None when no image is chosen."""
     chosen: tuple[str, ...] | None = None
     if not asked.everything:
         in_series = set(asked.series)
-        whole = (
-            [
-                i.sop_instance_uid
-                for i in ingest.study_detail(ctx.clinic_id, study_uid, deps()).instances
-                if i.header.series_instance_uid in in_series
-            ]
-            if in_series
-            else []
-        )
+        whole = [i.sop_instance_uid for i in instances if i.header.series_instance_uid in in_series]
         chosen = tuple(dict.fromkeys([*whole, *asked.instances]))
         if not chosen:
-            raise InvalidInput("No image was chosen")
+            return None
     days = int(asked.lifetime_days) if asked.lifetime_days.isdigit() else None
     return shares.SendRequest(asked.contacts, chosen, asked.language or None, days)
 

@@ -46,6 +46,10 @@
     form.addEventListener("submit", () => {
       for (const box of seriesBoxes) box.disabled = true;
     });
+    // Back from the review, the browser may show this page as it was left: usable again.
+    window.addEventListener("pageshow", () => {
+      for (const box of seriesBoxes) box.disabled = false;
+    });
     reflect();
   }
 
@@ -110,6 +114,11 @@
       }
       once.dataset.sent = "1";
       for (const button of once.querySelectorAll("button")) button.setAttribute("aria-disabled", "true");
+    });
+    // Back to this page, sending again shows the same result (the same key): let the button work.
+    window.addEventListener("pageshow", () => {
+      delete once.dataset.sent;
+      for (const button of once.querySelectorAll("button")) button.removeAttribute("aria-disabled");
     });
   }
 })();
