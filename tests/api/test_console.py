@@ -149,9 +149,9 @@ def test_a_sign_in_form_from_another_site_is_refused(client: Client, member: Sta
 
 def test_a_copy_of_the_cookie_kept_after_sign_out_opens_nothing(client: Client, member: StaffMember) -> None:
     cookie = sign_in(client)
-    csrf = hidden(client.http.get("/console", headers={"Cookie": cookie}).body.decode(), "csrf")
+    csrf = hidden(client.http.get("/console/studies", headers={"Cookie": cookie}).body.decode(), "csrf")
     assert post(client, "/console/sign-out", cookie, csrf=csrf).status_code == 303
-    again = client.http.get("/console", headers={"Cookie": cookie})  # the browser forgot it; a copy did not
+    again = client.http.get("/console/studies", headers={"Cookie": cookie})  # the browser forgot it; a copy did not
     assert again.status_code == 303
     assert again.headers["Location"].endswith("/console/sign-in")
     assert (
@@ -160,7 +160,7 @@ def test_a_copy_of_the_cookie_kept_after_sign_out_opens_nothing(client: Client, 
     assert post(client, "/console/sign-out", cookie, csrf=csrf).status_code == 303  # twice is harmless
     signed_in_again = sign_in_form(client, EMAIL, PERMANENT)
     fresh = str(signed_in_again.headers["Set-Cookie"]).split(";", 1)[0]  # the member's next session is new
-    assert client.http.get("/console", headers={"Cookie": fresh}).status_code == 200
+    assert client.http.get("/console/studies", headers={"Cookie": fresh}).status_code == 200
 
 
 def test_a_clinician_cannot_reach_settings(client: Client, member: StaffMember, deps: Deps) -> None:
