@@ -30,6 +30,7 @@ from chalicelib.domain.shares import (
     new_share_id,
     share_token,
 )
+from chalicelib.domain.studies import Instance
 from chalicelib.domain.verdicts import InstanceVerdict, needs_password
 from chalicelib.services import notifier
 from chalicelib.services.accounts import reserve_messages
@@ -100,7 +101,7 @@ def review(clinic_id: str, study_instance_uid: str, request: SendRequest, deps: 
         contacts=contacts,
         language=language(request.language, clinic.language),
         lifetime_days=lifetime(request.lifetime_days, clinic.link_lifetime_days).days,
-        verdicts=_announced(clinic_id, study_instance_uid, chosen, deps),
+        verdicts=_announced(deps.studies.instances(clinic_id, study_instance_uid), chosen),
         warnings=_warnings_for(deliveries_for(contacts)),
     )
 
@@ -115,17 +116,13 @@ def password_needed(share: Share, verdicts: tuple[Announced, ...] | None) -> boo
 
 def verdicts(share: Share, deps: Deps) -> tuple[Announced, ...]:
     """What the anonymizer does with each instance of a share, in the study's order."""
-    return _announced(share.clinic_id, share.study_instance_uid, share.sop_instance_uids, deps)
+    return _announced(deps.studies.instances(share.clinic_id, share.study_instance_uid), share.sop_instance_uids)
 
 
-def _announced(
-    clinic_id: str, study_instance_uid: str, chosen: tuple[str, ...] | None, deps: Deps
-) -> tuple[Announced, ...]:
+def _announced(instances: list[Instance], chosen: tuple[str, ...] | None) -> tuple[Announced, ...]:
     wanted = None if chosen is None else set(chosen)
     return tuple(
-        Announced(i.sop_instance_uid, i.verdict)
-        for i in deps.studies.instances(clinic_id, study_instance_uid)
-        if wanted is None or i.sop_instance_uid in wanted
+        Announced(i.sop_instance_uid, i.verdict) for i in instances if wanted is None or i.sop_instance_uid in wanted
     )
 
 
@@ -229,12 +226,14 @@ class HistoryEntry:
 def history(clinic_id: str, study_instance_uid: str, deps: Deps) -> list[HistoryEntry]:
     """Every share of a study, newest first (the study must be the clinic's)."""
     deps.studies.get_study(clinic_id, study_instance_uid)
+    instances = deps.studies.instances(clinic_id, study_instance_uid)
     entries = []
     for share in deps.shares.for_study(clinic_id, study_instance_uid):
         events = deps.access_log.for_share(share.share_id)
         opened = [e.at for e in events if e.kind is AccessKind.OPENED]
         downloads = sum(1 for e in events if e.kind is AccessKind.DOWNLOADED)
-        entries.append(HistoryEntry(share, len(opened), max(opened, default=None), downloads, verdicts(share, deps)))
+        announced = _announced(instances, share.sop_instance_uids)
+        entries.append(HistoryEntry(share, len(opened), max(opened, default=None), downloads, announced))
     return entries
 
 
