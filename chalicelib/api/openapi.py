@@ -81,6 +81,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("POST", "/dicomweb/studies/{study_uid}"): Operation(answers="application/dicom+json"),
     ("POST", "/studies/{study_uid}/shares"): Operation(body=models.ShareRequest, success=202),
     ("POST", "/shares/{share_id}/resend"): Operation(success=202),
+    ("GET", "/shares"): Operation(query=models.ShareListQuery),
     ("POST", "/visits"): Operation(body=models.VisitRequest, success=201),
     ("GET", "/visits/{visit_id}/messages"): Operation(query=models.MessagePageQuery),
     ("POST", "/visits/{visit_id}/messages"): Operation(body=models.TextMessage, success=201),
@@ -118,6 +119,12 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         form=("csrf", "enabled"), answers="redirect", success=303
     ),
     ("POST", "/console/sign-out"): Operation(form=("csrf",), answers="redirect", success=303),
+    ("GET", "/console/shares"): Operation(query=models.ShareListQuery, answers="text/html"),
+    ("GET", "/console/shares/{share_id}"): Operation(answers="text/html"),
+    ("GET", "/console/shares/{share_id}/delete"): Operation(answers="text/html"),
+    ("POST", "/console/shares/{share_id}/resend"): Operation(form=("csrf",), answers="redirect", success=303),
+    ("POST", "/console/shares/{share_id}/delete"): Operation(form=("csrf",), answers="redirect", success=303),
+    ("POST", "/console/shares/{share_id}/unlock"): Operation(form=("csrf",), answers="redirect", success=303),
 }
 
 #: Which page cookie a public route's calls carry (the routes the page's script calls, by prefix).
