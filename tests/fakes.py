@@ -23,7 +23,7 @@ from chalicelib.domain.accounts import ApiKey, Clinic
 from chalicelib.domain.deliveries import MessageOwner
 from chalicelib.domain.errors import Conflict, DeliveryFailed, InvalidInput, NotFound, StaleWrite
 from chalicelib.domain.keys import KeyRing, KeyStage
-from chalicelib.domain.shares import AccessEvent, Attempts, Share
+from chalicelib.domain.shares import AccessEvent, Attempts, Share, ShareCursor
 from chalicelib.domain.staff import (
     Challenge,
     ChallengeName,
@@ -39,7 +39,7 @@ from chalicelib.domain.studies import Instance, Study, StudyQuery, Upload, Uploa
 from chalicelib.domain.visits import Attachment, Message, Visit, VisitStatus
 from chalicelib.domain.visits import Role as VisitRole
 from chalicelib.services.deps import Buckets, Deps, Site, VisitPolicy
-from chalicelib.services.ports import Email, PresignedPost
+from chalicelib.services.ports import Email, PresignedPost, SharePage
 
 
 class FakeClock:
@@ -300,11 +300,27 @@ class InMemoryShareRepository:
             if current is not None:
                 self.rows[share_id] = replace(current, attempts=current.attempts.cleared(now))
 
+    def lift_lock(self, share_id: str, now: datetime) -> bool:
+        with self._lock:
+            current = self.rows.get(share_id)
+            if current is None or not current.attempts.locked(now):
+                return False
+            self.rows[share_id] = replace(current, attempts=current.attempts.lifted(now))
+            return True
+
     def for_study(self, clinic_id: str, study_instance_uid: str) -> list[Share]:
         found = [
             s for s in self.rows.values() if (s.clinic_id, s.study_instance_uid) == (clinic_id, study_instance_uid)
         ]
         return sorted(found, key=lambda s: s.created_at, reverse=True)
+
+    def for_clinic(self, clinic_id: str, *, limit: int, after: ShareCursor | None = None) -> SharePage:
+        found = sorted(
+            (s for s in self.rows.values() if s.clinic_id == clinic_id and (after is None or after.comes_before(s))),
+            key=lambda s: (s.created_at, s.share_id),
+            reverse=True,
+        )[:limit]
+        return SharePage(tuple(found), ShareCursor.after(found[-1]) if len(found) == limit else None)
 
 
 class InMemoryMessageIndex:

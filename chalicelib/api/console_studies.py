@@ -30,7 +30,7 @@ from chalicelib.api.web import FORM, Storage, form_values, secure_pages
 from chalicelib.domain.accounts import Clinic
 from chalicelib.domain.contacts import MAX_CONTACTS, ContactProblem, InvalidContacts, masked, parse_contacts
 from chalicelib.domain.errors import DomainError, InvalidInput
-from chalicelib.domain.shares import LANGUAGES, MAX_LIFETIME_DAYS, Share, language, lifetime
+from chalicelib.domain.shares import LANGUAGES, MAX_LIFETIME_DAYS, LinkState, Share, language, lifetime
 from chalicelib.domain.studies import DateRange, Instance, StudyQuery, by_series, parse_date_range
 from chalicelib.domain.verdicts import NOT_ASSESSED, Verdict
 from chalicelib.services import ingest, shares
@@ -247,20 +247,19 @@ def _history_view(entry: shares.HistoryEntry, now: Any) -> dict[str, Any]:
         "last_sent_at": share.last_sent_at,
         "status": _status(share, now),
         "contacts": [
-            {"kind": d.contact.kind.value, "masked": masked(d.contact.address), "status": d.status.value}
+            {"kind": d.contact.kind.value, "masked": masked(d.contact), "status": d.status.value}
             for d in share.deliveries
         ],
         "opens": entry.opens,
         "downloads": entry.downloads,
         "needs_password": shares.password_needed(share, entry.verdicts),
-        **_verdict_summary(entry.verdicts),
+        **_verdict_summary(entry.verdicts or ()),
     }
 
 
 def _status(share: Share, now: Any) -> str:
-    if share.deleted_at is not None:
-        return "deleted"
-    return "expired" if share.is_expired(now) else share.status.value
+    state = share.state(now)
+    return share.status.value if state is LinkState.LIVE else state.value
 
 
 def _verdict_summary(verdicts: tuple[shares.Announced, ...]) -> dict[str, Any]:

@@ -16,7 +16,9 @@ from typing import Annotated, Literal
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from chalicelib.domain.accounts import MAX_CLINIC_NAME
+from chalicelib.domain.shares import LinkState
 from chalicelib.domain.studies import MAX_LIMIT, MAX_PATTERN
+from chalicelib.services import clinic_shares
 from chalicelib.services.chat import DEFAULT_PAGE, MAX_PAGE
 
 #: A whole number a request may carry: bounded, so that no number reaches a rule or a table unchecked.
@@ -170,6 +172,15 @@ class SentShare(Answer):
     verdicts: list[VerdictAnswer]
     resent: bool
     warnings: list[str]
+
+
+class ShareListQuery(Query):
+    """``GET /shares`` (and the console's Shares list): the clinic's shares newest first, only those ``live``,
+    ``expired`` or ``deleted`` when ``status`` says so; ``cursor`` is the ``next_cursor`` of the page before."""
+
+    status: LinkState | None = None
+    limit: Annotated[int, Meta(ge=1, le=clinic_shares.MAX_PAGE)] = clinic_shares.DEFAULT_PAGE
+    cursor: Short | None = None
 
 
 # ------------------------------------------------------------------------------------------- visits

@@ -94,6 +94,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/dicomweb/studies/{study_uid}/series/{series_uid}/instances/{sop_uid}/metadata"): _WADO_METADATA,
     ("POST", "/studies/{study_uid}/shares"): Operation(body=models.ShareRequest, success=202, answer=models.SentShare),
     ("POST", "/shares/{share_id}/resend"): Operation(success=202),
+    ("GET", "/shares"): Operation(query=models.ShareListQuery),
     ("POST", "/visits"): Operation(body=models.VisitRequest, success=201),
     ("GET", "/visits/{visit_id}/messages"): Operation(query=models.MessagePageQuery),
     ("POST", "/visits/{visit_id}/messages"): Operation(body=models.TextMessage, success=201),
@@ -161,6 +162,12 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         form=("csrf", "key", "contacts", "language", "lifetime_days", "all", "instance"), answers="text/html"
     ),
     ("POST", "/console/contacts/check"): Operation(body=models.ContactsCheck),
+    ("GET", "/console/shares"): Operation(query=models.ShareListQuery, answers="text/html"),
+    ("GET", "/console/shares/{share_id}"): Operation(answers="text/html"),
+    ("GET", "/console/shares/{share_id}/delete"): Operation(answers="text/html"),
+    ("POST", "/console/shares/{share_id}/resend"): Operation(form=("csrf",), answers="redirect", success=303),
+    ("POST", "/console/shares/{share_id}/delete"): Operation(form=("csrf",), answers="redirect", success=303),
+    ("POST", "/console/shares/{share_id}/unlock"): Operation(form=("csrf",), answers="redirect", success=303),
 }
 
 #: Which page cookie a public route's calls carry (the routes the page's script calls, by prefix).

@@ -1,4 +1,4 @@
-"""The clinic's side of sending studies: send, history, resend, delete, and the clinic's link settings."""
+"""The clinic's side of sending studies: send, history, the clinic's list of shares, resend, delete."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from chalicelib.api import models
 from chalicelib.api.auth import clinic_key
 from chalicelib.api.errors import http_errors
 from chalicelib.api.idempotency import once
-from chalicelib.api.requests import body, current_clinic, current_key_id
+from chalicelib.api.requests import body, current_clinic, current_key_id, query
 from chalicelib.api.responses import accepted, ok
 from chalicelib.domain.deliveries import Delivery, DeliveryStatus
-from chalicelib.domain.shares import Share, ShareStatus, key_actor
-from chalicelib.services import shares
+from chalicelib.domain.shares import LinkState, Share, ShareCursor, ShareStatus, key_actor
+from chalicelib.services import clinic_shares, shares
+from chalicelib.services.shares import HistoryEntry
 from chalicelib.wiring import deps
 
 bp = Blueprint(__name__)
@@ -48,19 +49,32 @@ def share_history(study_uid: str) -> Response:
     """The study's share history, newest first."""
     now = deps().clock.now()
     entries = shares.history(current_clinic(), study_uid, deps())
+    return ok({"shares": [_entry_view(e, now) for e in entries]})
+
+
+@bp.route("/shares", methods=["GET"], authorizer=clinic_key)
+@http_errors
+def clinic_share_list() -> Response:
+    """The clinic's shares of every study, newest first, a page at a time (``next_cursor`` continues it)."""
+    asked = query(models.ShareListQuery)
+    after = ShareCursor.parse(asked.cursor) if asked.cursor is not None else None
+    listed = clinic_shares.clinic_shares(current_clinic(), deps(), state=asked.status, limit=asked.limit, after=after)
+    now = deps().clock.now()
     return ok(
         {
-            "shares": [
-                {
-                    **share_view(e.share, now, e.verdicts),
-                    "opens": e.opens,
-                    "downloads": e.downloads,
-                    "last_opened_at": e.last_opened_at.isoformat() if e.last_opened_at else None,
-                }
-                for e in entries
-            ]
+            "shares": [_entry_view(e, now) for e in listed.entries],
+            "next_cursor": listed.next.text() if listed.next is not None else None,
         }
     )
+
+
+def _entry_view(entry: HistoryEntry, now: Any) -> dict[str, Any]:
+    return {
+        **share_view(entry.share, now, entry.verdicts),
+        "opens": entry.opens,
+        "downloads": entry.downloads,
+        "last_opened_at": entry.last_opened_at.isoformat() if entry.last_opened_at else None,
+    }
 
 
 @bp.route("/shares/{share_id}/resend", methods=["POST"], authorizer=clinic_key)
@@ -92,13 +106,12 @@ def share_view(share: Share, now: Any, verdicts: tuple[shares.Announced, ...] | 
     ``needs_password`` is the prepared share's once it is ready; before, what ``verdicts`` announce: true,
     false, or null while some instance's verdict is not known (it never says false when it does not know).
     """
-    expired = share.is_expired(now)
-    live = share.deleted_at is None and not expired
+    state = share.state(now)
     return {
         "share_id": share.share_id,
         "study_instance_uid": share.study_instance_uid,
         "instances": list(share.sop_instance_uids) if share.sop_instance_uids is not None else None,
-        "status": "deleted" if share.deleted_at else "expired" if expired else share.status.value,
+        "status": share.status.value if state is LinkState.LIVE else state.value,
         "created_at": share.created_at.isoformat(),
         "last_sent_at": share.last_sent_at.isoformat() if share.last_sent_at else None,
         "expires_at": share.expires_at.isoformat(),
@@ -107,7 +120,7 @@ def share_view(share: Share, now: Any, verdicts: tuple[shares.Announced, ...] | 
         "needs_password": shares.password_needed(share, verdicts),
         "needs_link_code": share.link_code_hash is not None,
         "deliveries": [_delivery_view(d) for d in share.deliveries],
-        "can_resend": live and share.status is ShareStatus.READY,
+        "can_resend": state is LinkState.LIVE and share.status is ShareStatus.READY,
         "can_delete": share.deleted_at is None,
         **({"verdicts": [_verdict_view(a) for a in verdicts]} if verdicts is not None else {}),
     }
@@ -129,12 +142,12 @@ def _delivery_view(delivery: Delivery) -> dict[str, Any]:
         "attempts": delivery.attempts,
         "sent_at": delivery.sent_at.isoformat() if delivery.sent_at else None,
         "updated_at": delivery.updated_at.isoformat() if delivery.updated_at else None,
-        "advice": _ADVICE.get(delivery.status),
+        "advice": DELIVERY_ADVICE.get(delivery.status),
     }
 
 
-#: What the clinic should do about a contact the message did not reach, in both languages.
-_ADVICE = {
+#: What the clinic should do about a contact the message did not reach, in both languages (the console's too).
+DELIVERY_ADVICE = {
     DeliveryStatus.BOUNCED: {
         "sv": "Adressen tog inte emot meddelandet. Radera länken och skicka till rätt adress.",
         "en": "The address refused the message. Delete the link and send it to the right address.",

@@ -12,6 +12,7 @@ everywhere:
 * the same contact twice counts once; an empty list, or one over ``MAX_CONTACTS``, is refused.
 
 Errors name the contact by its position ("contact 2 …"), never by its value: messages reach logs.
+Screens that list many shares show a contact masked (``masked``): enough to recognise it, not to read it.
 Both libraries load on first use, so importing this module costs a cold start nothing.
 """
 
@@ -68,6 +69,27 @@ class Contact:
 
     kind: ContactKind
     address: str
+
+
+#: What stands for the hidden part of a masked contact: always the same, so the mask does not tell a length.
+MASK = "•••"
+#: How many characters of a contact a mask leaves: the last ones of an address's local part, of a number.
+_SHOWN_OF_LOCAL_PART = 3
+_SHOWN_OF_NUMBER = 4
+
+
+def masked(contact: Contact) -> str:
+    """A contact with all but its last characters hidden: ``•••ist@•••.org``, ``•••4567``.
+
+    An e-mail address keeps the end of its local part (never all of it) and its top-level domain; a phone
+    number its last four digits. The one rule for every screen that shows contacts without showing them.
+    """
+    if contact.kind is ContactKind.SMS:
+        return MASK + contact.address[-_SHOWN_OF_NUMBER:]
+    local, _, domain = contact.address.rpartition("@")
+    keep = max(0, min(_SHOWN_OF_LOCAL_PART, len(local) - 1))
+    tld = domain.rsplit(".", 1)[-1] if "." in domain else ""
+    return f"{MASK}{local[len(local) - keep :]}@{MASK}" + (f".{tld}" if tld else "")
 
 
 def parse_contacts(raw: str, country: str = DEFAULT_COUNTRY) -> tuple[Contact, ...]:
@@ -153,13 +175,3 @@ def _invalid(position: int) -> InvalidContact:
     return InvalidContact(
         f"contact {position} is not a valid e-mail address or phone number", position, ContactProblem.INVALID
     )
-
-
-#: How many characters of a contact stay readable where it is shown masked.
-MASK_KEEP = 4
-
-
-def masked(contact_value: str) -> str:
-    """A contact as lists show it: every character but the last four hidden (``•••••••4567``)."""
-    hidden = max(len(contact_value) - MASK_KEEP, 0)
-    return "\u2022" * hidden + contact_value[hidden:]

@@ -8,12 +8,15 @@ The rules a share lives by are here, with time passed in:
   share cannot be anonymized, it is locked (also) behind the patient's own password or a one-time code
   sent to the share's contacts, since every patient of the clinic knows the clinic's code;
 * attempts at a secret are counted before the secret is checked: five in a window, then a 15-minute lock
-  that nothing lifts early, not even the right secret; one-time codes are single-use, valid 15 minutes
-  and sent at most 3 an hour.
+  that the right secret does not lift early (only a clinic's administrator can, on the patient's word);
+  one-time codes are single-use, valid 15 minutes and sent at most 3 an hour;
+* a clinic lists its shares newest first, a page at a time (``ShareCursor``), as live, expired or deleted.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import secrets
 from dataclasses import dataclass, field, replace
@@ -51,6 +54,10 @@ class LinkLocked(Locked):
         self.locked_until = locked_until
 
 
+class StillPreparing(Conflict):
+    """The share's files are still being prepared: it is sent as soon as they are ready, not before."""
+
+
 class WrongSecret(Forbidden):
     """The code or password does not match (the attempt was counted)."""
 
@@ -65,7 +72,8 @@ class Attempts:
 
     An attempt is counted before its secret is checked, so attempts sent side by side each use up one
     of the window's five; the fifth locks the link for 15 minutes whatever it turns out to be, and the
-    lock ends only with time. Repositories apply ``taken`` and ``cleared`` atomically to the stored share.
+    lock ends with time, or when an administrator of the clinic lifts it. Repositories apply ``taken``,
+    ``cleared`` and ``lifted`` atomically to the stored share, each in one conditional write.
     """
 
     count: int = 0
@@ -89,6 +97,22 @@ class Attempts:
     def cleared(self, now: datetime) -> Attempts:
         """After a right secret: a new window, unless a lock is in force (it stays until it ends)."""
         return self if self.locked(now) else Attempts()
+
+    def lifted(self, now: datetime) -> Attempts:
+        """An administrator lifts a lock in force: a new window. Without a lock in force, nothing changes (the
+        count of a window still open is the patient's, not the clinic's, to clear)."""
+        return Attempts() if self.locked(now) else self
+
+
+class LinkState(StrEnum):
+    """Whether a link can still be used (``Share.state``): what the clinic's lists filter by."""
+
+    LIVE = "live"
+    """Neither deleted nor expired: it opens (once its files are ready) and may be resent."""
+    EXPIRED = "expired"
+    """Its life is over; the history keeps it for a while."""
+    DELETED = "deleted"
+    """The clinic deleted it; it answers as if it never was."""
 
 
 class ShareStatus(StrEnum):
@@ -158,6 +182,12 @@ class Share:
         """Whether the link's life is over."""
         return now >= self.expires_at
 
+    def state(self, now: datetime) -> LinkState:
+        """Live, expired or deleted, by the rules of ``ensure_open`` (deleted wins over expired)."""
+        if self.deleted_at is not None:
+            return LinkState.DELETED
+        return LinkState.EXPIRED if self.is_expired(now) else LinkState.LIVE
+
     def resent(self, now: datetime) -> Share:
         """The same share, sent again to the same contacts with the same link; its life is unchanged.
 
@@ -165,7 +195,7 @@ class Share:
         """
         self.ensure_open(now)
         if self.status is not ShareStatus.READY:
-            raise Conflict("The share is still being prepared; it is sent as soon as it is ready")
+            raise StillPreparing("The share is still being prepared; it is sent as soon as it is ready")
         return replace(self, deliveries=tuple(d.queued_again() for d in self.deliveries))
 
     @property
@@ -259,6 +289,65 @@ def staff_actor(staff_id: str) -> str:
 def key_actor(key_id: str) -> str:
     """How the audit names an integration that acted with the clinic's API key."""
     return f"key:{key_id}"
+
+
+class ActorKind(StrEnum):
+    """Who an access event's ``client`` names."""
+
+    STAFF = "staff"
+    """A staff member, in the console (``staff_actor``)."""
+    KEY = "key"
+    """An integration, with the clinic's API key (``key_actor``)."""
+    VISITOR = "visitor"
+    """The link's visitor (the patient), by the keyed hash of their address (``client_fingerprint``)."""
+
+
+def actor_of(client: str) -> tuple[ActorKind, str]:
+    """Who an event's ``client`` is, and their id (a staff id, an API key id, or the visitor's hash)."""
+    kind, _, rest = client.partition(":")
+    if rest and kind in (ActorKind.STAFF, ActorKind.KEY):
+        return ActorKind(kind), rest
+    return ActorKind.VISITOR, client
+
+
+@dataclass(frozen=True)
+class ShareCursor:
+    """Where a page of a clinic's shares, newest first, ended: the next page starts after this share.
+
+    Shares are ordered by ``created_at``, then ``share_id`` (two shares made in the same instant keep an order).
+    The cursor carries no secret (a time and an opaque id), and a page is only ever read within the caller's
+    own clinic, so a cursor made up by hand can only move within that clinic's list.
+    """
+
+    created_at: datetime
+    share_id: str
+
+    @classmethod
+    def after(cls, share: Share) -> ShareCursor:
+        """The cursor of the page that ends with ``share``."""
+        return cls(share.created_at, share.share_id)
+
+    def comes_before(self, share: Share) -> bool:
+        """Whether ``share`` lies after this cursor in the newest-first order (so a page from here holds it)."""
+        return (share.created_at, share.share_id) < (self.created_at, self.share_id)
+
+    def text(self) -> str:
+        """The cursor as a query string carries it."""
+        raw = f"{self.created_at.isoformat()}|{self.share_id}".encode()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    @classmethod
+    def parse(cls, text: str) -> ShareCursor:
+        """A cursor that ``text`` gave; InvalidInput for anything else."""
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+            at, share_id = raw.split("|")
+            created_at = datetime.fromisoformat(at)
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            raise InvalidInput("'cursor' is not one this service gave") from None
+        if created_at.tzinfo is None or not share_id.startswith("sh_") or len(share_id) > 64:
+            raise InvalidInput("'cursor' is not one this service gave")
+        return cls(created_at, share_id)
 
 
 def new_share_id() -> str:

@@ -301,10 +301,26 @@ def name_keys(patient_name: str) -> tuple[str | None, str | None]:
     folded = fold(patient_name)
     if not folded:
         return None, None
-    components = [c.strip() for c in patient_name.split("=")[0].split("^")]
-    family, given = ([*components, "", ""])[:2]
+    family, given = _family_and_given(patient_name)
     given_first = fold(f"{given} {family}") if given else folded
     return folded, given_first
+
+
+def display_name(patient_name: str) -> str:
+    """A DICOM person name as a clinician reads it: ``Lindqvist^Astrid`` → ``Lindqvist, Astrid``."""
+    return ", ".join(part for part in _family_and_given(patient_name) if part)
+
+
+def _family_and_given(patient_name: str) -> tuple[str, str]:
+    """The family and given name components of a PN value's alphabetic group."""
+    components = [c.strip() for c in patient_name.split("=")[0].split("^")]
+    family, given = ([*components, "", ""])[:2]
+    return family, given
+
+
+def display_date(dicom_date: str) -> str:
+    """A DICOM date (``20261120``) as ISO 8601 (``2026-11-20``); anything else as it is."""
+    return f"{dicom_date[:4]}-{dicom_date[4:6]}-{dicom_date[6:]}" if _DICOM_DATE.match(dicom_date) else dicom_date
 
 
 def literal_prefix(pattern: str) -> str:

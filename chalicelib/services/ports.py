@@ -9,7 +9,7 @@ from typing import BinaryIO, Protocol
 from chalicelib.domain.accounts import ApiKey, Clinic
 from chalicelib.domain.deliveries import MessageOwner
 from chalicelib.domain.keys import KeyRing, KeyStage
-from chalicelib.domain.shares import AccessEvent, Attempts, Share
+from chalicelib.domain.shares import AccessEvent, Attempts, Share, ShareCursor
 from chalicelib.domain.staff import Challenge, Role, SignInStep, StaffIdentity, StaffMember, Tokens
 from chalicelib.domain.studies import Instance, Study, StudyQuery, Upload, UploadedFile
 from chalicelib.domain.visits import Attachment, Message, Visit
@@ -208,8 +208,16 @@ class SendingCounter(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class SharePage:
+    """Some of a clinic's shares, newest first, and where the next page starts (None: there are no more)."""
+
+    shares: tuple[Share, ...]
+    next: ShareCursor | None
+
+
 class ShareRepository(Protocol):
-    """Shares, found by id, by link token hash, or by study (the share history)."""
+    """Shares, found by id, by link token hash, by study (the share history), or by clinic (newest first)."""
 
     def add(self, share: Share) -> None:
         """Store a new share."""
@@ -243,8 +251,20 @@ class ShareRepository(Protocol):
         """After a right secret: ``Attempts.cleared``, atomically (a lock in force stays)."""
         ...
 
+    def lift_lock(self, share_id: str, now: datetime) -> bool:
+        """An administrator lifts a lock in force: ``Attempts.lifted``, in one conditional write (never a read
+        and a write, which could undo an attempt counted between them). False when no lock was in force."""
+        ...
+
     def for_study(self, clinic_id: str, study_instance_uid: str) -> list[Share]:
         """Every share of one study of the clinic, newest first."""
+        ...
+
+    def for_clinic(self, clinic_id: str, *, limit: int, after: ShareCursor | None = None) -> SharePage:
+        """At most ``limit`` of the clinic's shares, newest first, from ``after`` on (read from an index: no scan).
+
+        ``next`` is set whenever the page is full (the following page may then be empty), None once it is not.
+        """
         ...
 
 

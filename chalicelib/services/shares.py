@@ -220,21 +220,41 @@ class HistoryEntry:
     opens: int
     last_opened_at: datetime | None
     downloads: int
-    verdicts: tuple[Announced, ...] = ()
+    verdicts: tuple[Announced, ...] | None = None
+    """Each instance's verdict, where it was looked up (a study's history); None where it was not."""
 
 
 def history(clinic_id: str, study_instance_uid: str, deps: Deps) -> list[HistoryEntry]:
     """Every share of a study, newest first (the study must be the clinic's)."""
     deps.studies.get_study(clinic_id, study_instance_uid)
     instances = deps.studies.instances(clinic_id, study_instance_uid)
-    entries = []
-    for share in deps.shares.for_study(clinic_id, study_instance_uid):
-        events = deps.access_log.for_share(share.share_id)
-        opened = [e.at for e in events if e.kind is AccessKind.OPENED]
-        downloads = sum(1 for e in events if e.kind is AccessKind.DOWNLOADED)
-        announced = _announced(instances, share.sop_instance_uids)
-        entries.append(HistoryEntry(share, len(opened), max(opened, default=None), downloads, announced))
-    return entries
+    return [
+        history_entry(s, deps.access_log.for_share(s.share_id), _announced(instances, s.sop_instance_uids))
+        for s in deps.shares.for_study(clinic_id, study_instance_uid)
+    ]
+
+
+def history_entry(
+    share: Share, events: list[AccessEvent], verdicts: tuple[Announced, ...] | None = None
+) -> HistoryEntry:
+    """A share with how its link was used, counted from its events, and its instances' verdicts when known."""
+    opened = [e.at for e in events if e.kind is AccessKind.OPENED]
+    downloads = sum(1 for e in events if e.kind is AccessKind.DOWNLOADED)
+    return HistoryEntry(share, len(opened), max(opened, default=None), downloads, verdicts)
+
+
+def lift_lock(clinic_id: str, share_id: str, deps: Deps, *, actor: str) -> bool:
+    """An administrator lifts the lock that wrong attempts set on a patient's link, before it ends by itself
+    (the patient called the clinic). False when no lock was in force (it may have just ended).
+
+    One conditional write clears the attempt gate (``ShareRepository.lift_lock``), never a read and a write: an
+    attempt counted meanwhile is not undone by a stale copy, and the lift is recorded in the share's audit.
+    """
+    share = ensure_same_clinic(deps.shares.get(share_id), clinic_id)
+    lifted = deps.shares.lift_lock(share.share_id, deps.clock.now())
+    if lifted:
+        _audit(share, AccessKind.LOCK_LIFTED, actor, deps)
+    return lifted
 
 
 # ------------------------------------------------------------------------------------------ the worker

@@ -191,3 +191,40 @@ def test_a_share_of_instances_indexed_before_verdicts_says_it_does_not_know(clie
     run_jobs(deps)
     (entry,) = json.loads(call(client, "get", f"/studies/{study}/shares", key.plain_text).body)["shares"]
     assert entry["needs_password"] is False  # known once prepared
+
+
+def test_the_clinics_shares_of_every_study_newest_first_filtered_and_paged(
+    client: Client, keys: tuple[str, str], deps: Deps, clock: FakeClock
+) -> None:
+    sent = []
+    for email in (*patient_data.EMAILS, patient_data.EMAILS[0]):
+        body = {"contacts": email}
+        sent.append(json.loads(call(client, "post", f"/studies/{STUDY}/shares", keys[0], body).body)["share_id"])
+        clock.advance(minutes=1)
+    deleted = call(client, "delete", f"/shares/{sent[0]}", keys[0])
+    assert deleted.status_code == 200
+
+    listed = json.loads(call(client, "get", "/shares", keys[0]).body)
+    assert [s["share_id"] for s in listed["shares"]] == sent[::-1]
+    assert listed["next_cursor"] is None
+    assert {"status", "deliveries", "opens", "downloads", "expires_at", "can_resend"} <= set(listed["shares"][0])
+
+    first = json.loads(call(client, "get", "/shares?limit=2", keys[0]).body)
+    assert [s["share_id"] for s in first["shares"]] == [sent[2], sent[1]]
+    rest = json.loads(call(client, "get", f"/shares?limit=2&cursor={first['next_cursor']}", keys[0]).body)
+    assert [s["share_id"] for s in rest["shares"]] == [sent[0]]
+    assert rest["next_cursor"] is None
+
+    only = json.loads(call(client, "get", "/shares?status=deleted", keys[0]).body)
+    assert [(s["share_id"], s["status"]) for s in only["shares"]] == [(sent[0], "deleted")]
+    live = json.loads(call(client, "get", "/shares?status=live", keys[0]).body)
+    assert [s["share_id"] for s in live["shares"]] == [sent[2], sent[1]]
+    clock.advance(days=91)
+    expired = json.loads(call(client, "get", "/shares?status=expired", keys[0]).body)
+    assert [(s["share_id"], s["status"]) for s in expired["shares"]] == [(sent[2], "expired"), (sent[1], "expired")]
+
+    assert json.loads(call(client, "get", "/shares", keys[1]).body) == {"shares": [], "next_cursor": None}
+    for bad in ("status=lost", "limit=0", "limit=101", "cursor=nonsense"):
+        refused = call(client, "get", f"/shares?{bad}", keys[0])
+        assert refused.status_code == 422, bad
+        assert json.loads(refused.body)["Code"] == "InvalidInput"

@@ -22,10 +22,12 @@ from chalicelib.domain.shares import (
     Attempts,
     LinkLocked,
     Share,
+    ShareCursor,
     SharedFile,
     ShareStatus,
 )
 from chalicelib.services.deps import Deps
+from chalicelib.services.ports import SharePage
 from chalicelib.services.versioned import update
 from chalicelib.settings import settings
 from tests import patient_data
@@ -172,3 +174,54 @@ def test_access_events_are_kept_per_share_in_time_order(real_or_fake: Deps) -> N
     events = real_or_fake.access_log.for_share(share.share_id)
     assert [e.kind for e in events] == kinds
     assert all(e.client == "c" * 16 for e in events)
+
+
+def test_a_clinics_shares_page_newest_first_and_never_another_clinics(real_or_fake: Deps) -> None:
+    clock = FakeClock()
+    ours = "cl_00000000000000a1"
+    made = []
+    for n in range(7):
+        made.append(a_share(f"sh_0000000000000000010{n}", clock, study=f"1.2.{n % 3}", clinic=ours))
+        real_or_fake.shares.add(a_share(f"sh_0000000000000000020{n}", clock, clinic="cl_00000000000000b2"))
+        clock.advance(minutes=1)
+    twin = a_share("sh_00000000000000000099", FakeClock(made[3].created_at), clinic=ours)  # made in the same instant
+    for share in (*made, twin):
+        real_or_fake.shares.add(share)
+    newest_first = [s.share_id for s in sorted((*made, twin), key=lambda s: (s.created_at, s.share_id), reverse=True)]
+
+    pages, after = [], None
+    while True:
+        page = real_or_fake.shares.for_clinic(ours, limit=3, after=after)
+        pages.append([s.share_id for s in page.shares])
+        if page.next is None:
+            break
+        after = page.next
+    assert pages == [newest_first[0:3], newest_first[3:6], newest_first[6:8]]
+    whole = real_or_fake.shares.for_clinic(ours, limit=8)
+    assert [s.share_id for s in whole.shares] == newest_first
+    assert whole.shares[0] == made[-1]  # whole shares, as stored
+    assert real_or_fake.shares.for_clinic(ours, limit=8, after=whole.next).shares == ()  # a full page may end it
+    assert real_or_fake.shares.for_clinic("cl_00000000000000c3", limit=5) == SharePage((), None)
+    # A cursor made up by hand only moves within the caller's clinic.
+    theirs = ShareCursor(clock.now(), "sh_00000000000000000206")
+    assert {s.clinic_id for s in real_or_fake.shares.for_clinic(ours, limit=20, after=theirs).shares} == {ours}
+
+
+def test_an_administrator_lifts_a_lock_in_force_and_nothing_else(real_or_fake: Deps) -> None:
+    clock = FakeClock()
+    share = a_share("sh_00000000000000000007", clock)
+    real_or_fake.shares.add(share)
+    real_or_fake.shares.take_attempt(share.share_id, clock.now())
+    assert real_or_fake.shares.lift_lock(share.share_id, clock.now()) is False  # no lock: the count stays
+    assert real_or_fake.shares.get(share.share_id).attempts == Attempts(1, None)
+    for _ in range(MAX_FAILED_ATTEMPTS - 1):
+        real_or_fake.shares.take_attempt(share.share_id, clock.now())
+    assert real_or_fake.shares.get(share.share_id).attempts.locked(clock.now())
+    assert real_or_fake.shares.lift_lock(share.share_id, clock.advance(minutes=1)) is True
+    assert real_or_fake.shares.get(share.share_id).attempts == Attempts()
+    assert real_or_fake.shares.take_attempt(share.share_id, clock.now()) == Attempts(1, None)  # a new window
+    # A lock that has ended by itself is not lifted again; a missing share has none.
+    for _ in range(MAX_FAILED_ATTEMPTS - 1):
+        real_or_fake.shares.take_attempt(share.share_id, clock.now())
+    assert real_or_fake.shares.lift_lock(share.share_id, clock.advance(minutes=16)) is False
+    assert real_or_fake.shares.lift_lock("sh_missing", clock.now()) is False

@@ -1,4 +1,4 @@
-"""Contacts refused one by one (position and problem, never the value), masked contacts, and the words the
+"""Contacts refused one by one (position and problem, never the value), and the words the
 console gives every reason of the anonymizer."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import pytest
 
 from chalicelib.api.console_studies import REASONS
 from chalicelib.domain.anonymization import ReasonCode
-from chalicelib.domain.contacts import ContactProblem, InvalidContacts, masked, parse_contacts
+from chalicelib.domain.contacts import ContactProblem, InvalidContacts, parse_contacts
 from chalicelib.domain.verdicts import NOT_ASSESSED
 from tests import patient_data
 
@@ -23,12 +23,6 @@ def test_every_bad_contact_is_named_by_position_and_problem_never_by_value() -> 
     ]
     assert refused.value.message.startswith("contact 1 is not a valid e-mail address or phone number; contact 3")
     assert "astrid" not in refused.value.message
-
-
-def test_masked_keeps_only_the_last_four_characters() -> None:
-    assert masked("+46701234567") == "\u2022" * 8 + "4567"
-    assert masked("a@b.se") == "\u2022\u2022b.se"
-    assert masked("abc") == "abc"
 
 
 def test_the_console_words_every_reason_the_anonymizer_gives() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.domain.contacts import MAX_CONTACTS, Contact, ContactKind, check_country, parse_contacts
+from chalicelib.domain.contacts import MAX_CONTACTS, Contact, ContactKind, check_country, masked, parse_contacts
 from chalicelib.domain.errors import InvalidInput
 from tests import patient_data
 
@@ -91,3 +91,20 @@ def test_country_codes() -> None:
     assert check_country(" no ") == "NO"
     with pytest.raises(InvalidInput, match="country"):
         check_country("Sweden")
+
+
+@pytest.mark.parametrize(
+    ("contact", "shown"),
+    [
+        (Contact(ContactKind.EMAIL, patient_data.EMAILS[0]), "•••ist@•••.org"),
+        (Contact(ContactKind.EMAIL, "ab@klinik.se"), "•••b@•••.se"),
+        (Contact(ContactKind.EMAIL, "a@klinik.se"), "•••@•••.se"),
+        (Contact(ContactKind.EMAIL, "anna@localhost"), "•••nna@•••"),
+        (Contact(ContactKind.SMS, patient_data.PHONES[0]), "•••4567"),
+    ],
+)
+def test_a_masked_contact_keeps_only_its_last_characters(contact: Contact, shown: str) -> None:
+    assert masked(contact) == shown
+    assert contact.address not in shown
+    local = contact.address.split("@")[0]
+    assert local not in shown.split("@")[0]  # never a whole local part, however short

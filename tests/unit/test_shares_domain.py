@@ -7,19 +7,26 @@ import pytest
 from chalicelib.domain import links
 from chalicelib.domain.contacts import Contact, ContactKind
 from chalicelib.domain.deliveries import Delivery, DeliveryStatus
-from chalicelib.domain.errors import Conflict, InvalidInput
+from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.shares import (
     MAX_FAILED_ATTEMPTS,
+    ActorKind,
     Attempts,
     LinkDeleted,
     LinkExpired,
     LinkLocked,
+    LinkState,
     Share,
+    ShareCursor,
     ShareStatus,
+    StillPreparing,
     TooManyCodes,
     WrongSecret,
+    actor_of,
+    key_actor,
     language,
     lifetime,
+    staff_actor,
 )
 from tests import patient_data
 from tests.fakes import FakeClock
@@ -106,11 +113,11 @@ def test_a_deleted_link_is_gone_for_good(clock: FakeClock) -> None:
 
 
 def test_a_share_being_prepared_is_not_resent(clock: FakeClock) -> None:
-    with pytest.raises(Conflict):
+    with pytest.raises(StillPreparing):
         share(clock, status=ShareStatus.QUEUED).resent(clock.now())
 
 
-def test_the_fifth_attempt_locks_for_15_minutes_and_only_time_lifts_it(clock: FakeClock) -> None:
+def test_the_fifth_attempt_locks_for_15_minutes_and_only_time_or_an_administrator_lifts_it(clock: FakeClock) -> None:
     attempts = Attempts()
     for _ in range(MAX_FAILED_ATTEMPTS - 1):
         attempts = attempts.taken(clock.now())
@@ -120,12 +127,42 @@ def test_the_fifth_attempt_locks_for_15_minutes_and_only_time_lifts_it(clock: Fa
         attempts.taken(clock.now())
     assert locked.value.retry_after_s == 15 * 60
     assert attempts.cleared(clock.now()) == attempts  # a right secret does not lift a lock in force
+    assert attempts.lifted(clock.now()) == Attempts()  # an administrator does
+    assert Attempts(3).lifted(clock.now()) == Attempts(3)  # without a lock there is nothing to lift
     clock.advance(minutes=14, seconds=59)
     with pytest.raises(LinkLocked):
         attempts.ensure_unlocked(clock.now())
     clock.advance(seconds=1)
     assert attempts.taken(clock.now()) == Attempts(1, None)  # a new window
     assert Attempts(3).cleared(clock.now()) == Attempts()
+
+
+def test_a_link_is_live_expired_or_deleted_by_the_rules_that_open_it(clock: FakeClock) -> None:
+    live = share(clock)
+    assert live.state(clock.now()) is LinkState.LIVE
+    assert live.state(live.expires_at) is LinkState.EXPIRED
+    with pytest.raises(LinkExpired):
+        live.ensure_open(live.expires_at)
+    deleted = live.deleted(clock.now())
+    assert deleted.state(clock.now()) is deleted.state(live.expires_at) is LinkState.DELETED  # deleted wins
+
+
+def test_a_cursor_survives_the_query_string_and_refuses_anything_else(clock: FakeClock) -> None:
+    cursor = ShareCursor.after(share(clock))
+    assert ShareCursor.parse(cursor.text()) == cursor
+    assert cursor.comes_before(share(clock, created_at=clock.now() - timedelta(seconds=1)))
+    assert cursor.comes_before(share(clock, share_id="sh_0"))  # same instant: the id decides
+    assert not cursor.comes_before(share(clock))
+    for bad in ("", "x", "%%%", "MjAyNi0xMS0yM3xzaF8x", cursor.text()[:-2] + "!!"):
+        with pytest.raises(InvalidInput, match="'cursor'"):
+            ShareCursor.parse(bad)
+
+
+def test_the_audit_tells_staff_keys_and_visitors_apart() -> None:
+    assert actor_of(staff_actor("u-1")) == (ActorKind.STAFF, "u-1")
+    assert actor_of(key_actor("ky_2")) == (ActorKind.KEY, "ky_2")
+    assert actor_of("0123456789abcdef") == (ActorKind.VISITOR, "0123456789abcdef")
+    assert actor_of("staff:") == (ActorKind.VISITOR, "staff:")
 
 
 def test_a_code_works_once(clock: FakeClock) -> None:

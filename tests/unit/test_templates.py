@@ -13,16 +13,19 @@ import pytest
 
 from chalicelib.api.console_studies import REASONS, SendForm
 from chalicelib.api.console_visits import Event
+from chalicelib.api.shares import DELIVERY_ADVICE
 from chalicelib.domain.accounts import Clinic
-from chalicelib.domain.contacts import Contact, ContactKind
+from chalicelib.domain.contacts import Contact, ContactKind, masked
 from chalicelib.domain.deliveries import Delivery, DeliveryStatus
 from chalicelib.domain.dicom_header import Header
+from chalicelib.domain.shares import AccessKind, ActorKind, Attempts, Share, ShareStatus
 from chalicelib.domain.staff import Role, StaffMember
-from chalicelib.domain.studies import Instance, Series, Study
+from chalicelib.domain.studies import Instance, Series, Study, display_date, display_name
 from chalicelib.domain.verdicts import InstanceVerdict, Verdict
 from chalicelib.domain.visits import Attachment, AttachmentStatus, Message, Visit, VisitStatus
 from chalicelib.domain.visits import Role as VisitRole
-from chalicelib.services.shares import Announced, Review
+from chalicelib.services.clinic_shares import AuditEntry, ShareDetail
+from chalicelib.services.shares import Announced, HistoryEntry, Review
 from chalicelib.services.visits import OpenVisit
 from chalicelib.templating import render
 
@@ -31,6 +34,32 @@ BASE = "/under/a/path"
 URL_ATTRIBUTE = re.compile(r'\b(?:href|src|action)="([^"]*)"')
 MEMBER = StaffMember("staff-1", "anna@klinik.example", "cl_00000000000000aa", Role.ADMIN, True, "CONFIRMED")
 OTHER = StaffMember("staff-2", "bo@klinik.example", "cl_00000000000000aa", Role.CLINICIAN, False, "CONFIRMED")
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+SHARE = Share(
+    "sh_00000000000000000001",
+    "cl_00000000000000aa",
+    "1.2.3",
+    None,
+    (Delivery(1, Contact(ContactKind.EMAIL, "a.person@example.org"), DeliveryStatus.BOUNCED),),
+    "sv",
+    "hash",
+    "nonce",
+    NOW,
+    NOW + timedelta(days=90),
+    status=ShareStatus.READY,
+    attempts=Attempts(5, NOW + timedelta(minutes=10)),
+)
+SHARE_WORDS = {
+    "member": MEMBER,
+    "csrf": "c",
+    "section": "shares",
+    "masked": masked,
+    "display_name": display_name,
+    "display_date": display_date,
+    "advice": DELIVERY_ADVICE,
+    "now": NOW,
+}
+AUDIT = tuple(AuditEntry(NOW, kind, ActorKind.STAFF, MEMBER.email, None) for kind in AccessKind)
 
 _NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 _VISIT = Visit(
@@ -180,6 +209,15 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
         for visit in (_VISIT, _CLOSED)
     ],
     "console_upload.html": [{**_SIGNED_IN, "section": "upload", "strings": {"a": "b"}, "batch": 50, "parallel": 4}],
+    "console_shares.html": [
+        {**SHARE_WORDS, "entries": [HistoryEntry(SHARE, 1, NOW, 0)], "studies": {}, "state": s, "next_cursor": c}
+        for s, c in ((None, "abc"), ("live", None))
+    ],
+    "console_share.html": [
+        {**SHARE_WORDS, "detail": ShareDetail(HistoryEntry(SHARE, 1, NOW, 0), None, AUDIT), "done": d, "problem": p}
+        for d, p in ((None, None), ("resent", "expired"), ("deleted", "quota"))
+    ],
+    "console_share_delete.html": [{**SHARE_WORDS, "share": SHARE, "study": None}],
     "console_refused.html": [
         {"member": OTHER, "csrf": "c", "section": "settings", "kind": kind, "refused_status": status, "reason": "No"}
         for kind, status in (("csrf", 403), ("admin_only", 403), (None, 404), (None, 409))
@@ -192,7 +230,8 @@ SIGNED_OUT = {"console_sign_in.html", "console_challenge.html"}
 
 
 def test_every_page_template_is_checked() -> None:
-    pages = {p.name for p in TEMPLATES.glob("*.html")} - LAYOUTS
+    # Partials (``_*.html``: macros the pages import) are checked through the pages that use them.
+    pages = {p.name for p in TEMPLATES.glob("*.html") if not p.name.startswith("_")} - LAYOUTS
     emails = {name for name in pages if name.endswith("_email.html")}
     assert pages - emails == CONTEXTS.keys()
 

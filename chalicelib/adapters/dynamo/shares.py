@@ -1,4 +1,4 @@
-"""Shares in DynamoDB: found by id, by the hash of their link token, and by study.
+"""Shares in DynamoDB: found by id, by the hash of their link token, by study, and by clinic (newest first).
 
 Rows carry a TTL attribute some time after the link expires, so the history can still say "expired";
 every read checks expiry itself (TTL deletion is late), and the TTL removal's stream record is what
@@ -38,9 +38,11 @@ from chalicelib.domain.shares import (
     Attempts,
     LinkLocked,
     Share,
+    ShareCursor,
     SharedFile,
     ShareStatus,
 )
+from chalicelib.services.ports import SharePage
 
 #: What ``save`` leaves as stored: the key, and the attempt gate (written only by take/clear_attempts).
 _NOT_SAVED = frozenset({"share_id", "attempts", "locked_until"})
@@ -60,6 +62,17 @@ class _ByStudy(GlobalSecondaryIndex["ShareModel"]):
         projection = AllProjection()
 
     study_key = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class _ByClinic(GlobalSecondaryIndex["ShareModel"]):
+    """The clinic's shares, newest first (the console's Shares list and ``GET /shares``): one partition a clinic."""
+
+    class Meta:
+        index_name = "by-clinic"
+        projection = AllProjection()
+
+    clinic_id = UnicodeAttribute(hash_key=True)
     created_at = UTCDateTimeAttribute(range_key=True)
 
 
@@ -88,6 +101,7 @@ class ShareModel(BaseModel):
 
     by_token = _ByToken()
     by_study = _ByStudy()
+    by_clinic = _ByClinic()
 
 
 class DynamoShareRepository:
@@ -166,20 +180,43 @@ class DynamoShareRepository:
         raise LinkLocked(now + timedelta(seconds=1), now)  # every round lost to other requests: try again soon
 
     def clear_attempts(self, share_id: str, now: datetime) -> None:
-        try:
-            ShareModel(share_id).update(
-                actions=[ShareModel.attempts.set(0), ShareModel.locked_until.remove()],
-                condition=ShareModel.share_id.exists()
-                & (ShareModel.locked_until.does_not_exist() | (ShareModel.locked_until <= now)),
-            )
-        except UpdateError as err:
-            if not is_conditional_failure(err):
-                raise
-            # a lock in force stays until it ends (or the share is gone: nothing to clear)
+        # a lock in force stays until it ends (or the share is gone: nothing to clear)
+        _new_window(share_id, ShareModel.locked_until.does_not_exist() | (ShareModel.locked_until <= now))
+
+    def lift_lock(self, share_id: str, now: datetime) -> bool:
+        return _new_window(share_id, ShareModel.locked_until > now)
 
     def for_study(self, clinic_id: str, study_instance_uid: str) -> list[Share]:
         rows = ShareModel.by_study.query(f"{clinic_id}#{study_instance_uid}", scan_index_forward=False)
         return [_share(r) for r in rows]
+
+    def for_clinic(self, clinic_id: str, *, limit: int, after: ShareCursor | None = None) -> SharePage:
+        # pynamodb reads on past DynamoDB's 1 MB pages until ``limit`` rows or the end of the partition, so a
+        # short page is the end. The start key is the index's key and the table's, as DynamoDB's own cursor is.
+        start = None
+        if after is not None:
+            start = {
+                "clinic_id": {"S": clinic_id},
+                "created_at": {"S": ShareModel.created_at.serialize(after.created_at)},
+                "share_id": {"S": after.share_id},
+            }
+        rows = ShareModel.by_clinic.query(clinic_id, scan_index_forward=False, limit=limit, last_evaluated_key=start)
+        shares = tuple(_share(r) for r in rows)
+        return SharePage(shares, ShareCursor.after(shares[-1]) if len(shares) == limit else None)
+
+
+def _new_window(share_id: str, condition: Condition) -> bool:
+    """Clear the attempt gate in one conditional write, if ``condition`` holds; whether it did."""
+    try:
+        ShareModel(share_id).update(
+            actions=[ShareModel.attempts.set(0), ShareModel.locked_until.remove()],
+            condition=ShareModel.share_id.exists() & condition,
+        )
+    except UpdateError as err:
+        if not is_conditional_failure(err):
+            raise
+        return False
+    return True
 
 
 def _row(share: Share) -> ShareModel:
