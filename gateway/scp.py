@@ -10,6 +10,7 @@ of Resources: the modality keeps the instance and sends it again later.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import socket
 import socketserver
@@ -154,6 +155,9 @@ class StorageScp:
         # Received datasets go to a file, never to memory (read by pynetdicom when the dataset arrives).
         _config.STORE_RECV_CHUNKED_DATASET = True
         _config.LOG_REQUEST_IDENTIFIERS = False
+        # pynetdicom's standard handlers log every PDU and DIMSE message at DEBUG/INFO, which our logging
+        # drops (pynetdicom's WARNING and up only): bound, they still cost an event per PDU.
+        _config.LOG_HANDLER_LEVEL = "none"
         ae = AE(ae_title=self.settings.ae_title)
         ae.maximum_pdu_size = self.settings.max_pdu_bytes
         ae.network_timeout = self.settings.network_timeout_s
@@ -354,6 +358,10 @@ class _Handler(RequestHandler):
         assert sock is not None
         # Same socket, our reading (a subclass adding no state): see ``_BoundedSocket``.
         sock.__class__ = _BoundedSocket
+        if sock.socket is not None:
+            # Our answers are single small PDUs, each sent whole: nothing to gain from Nagle's delay.
+            with contextlib.suppress(OSError):
+                sock.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         cast(_BoundedSocket, sock).pdu_limit = gateway.settings.max_pdu_bytes + PDU_SLACK_BYTES
         gateway.begin(assoc, str(self.client_address[0]))
         evt.trigger(assoc, evt.EVT_CONN_OPEN, {"address": self.client_address})
@@ -389,4 +397,14 @@ class _BoundedSocket(AssociationSocket):
                 received += count
         if received < nr_bytes:
             del buffer[received:]
+        if _QUICKACK is not None:
+            # Acknowledge at once what was read, rather than up to 40 ms later with the next answer: a sender
+            # with Nagle's algorithm on (DCMTK's default since 3.6.2) holds the small tail of a PDU until its
+            # earlier bytes are acknowledged. Linux clears the flag as it goes, so it is set again.
+            with contextlib.suppress(OSError):
+                self.socket.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
         return buffer
+
+
+#: Linux's TCP_QUICKACK (None elsewhere).
+_QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)
