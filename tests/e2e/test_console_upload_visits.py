@@ -76,7 +76,7 @@ def test_files_dropped_in_chromium_are_stored_and_the_pages_pass_axe(stack: Stac
     page.get_by_label(re.compile("e-mail", re.I)).fill(stack.demo["staff_email"])
     page.get_by_label(re.compile("password", re.I)).fill(stack.demo["staff_password"])
     page.get_by_label(re.compile("password", re.I)).press("Enter")
-    page.wait_for_url(re.compile(r"/console$"))
+    page.wait_for_url(re.compile(r"/console/studies$"))
 
     page.goto(f"{stack.base_url}/console/upload")
     study = f"2.25.{time.time_ns()}"
@@ -141,7 +141,7 @@ def test_a_folder_of_more_files_than_one_batch_is_sent_in_batches(stack: Stack, 
     page.get_by_label("E-postadress").fill(stack.demo["staff_email"])
     page.get_by_label("Lösenord").fill(stack.demo["staff_password"])
     page.get_by_label("Lösenord").press("Enter")
-    page.wait_for_url(re.compile(r"/console$"))
+    page.wait_for_url(re.compile(r"/console/studies$"))
     page.goto(f"{stack.base_url}/console/upload")
     page.get_by_label("Välj en mapp").set_input_files(folder)
 
