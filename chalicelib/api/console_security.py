@@ -118,4 +118,4 @@ def qr_svg(text: str) -> Markup:
     import segno
 
     code = segno.make(text, error="m")
-    return Markup(code.svg_inline(scale=4, dark="#000", light="#fff", svgclass="qr-code", lineclass=None))  # noqa: S704 (segno's own markup)
+    return Markup(code.svg_inline(scale=5, dark="#000", light="#fff", svgclass="qr-code", lineclass=None))  # noqa: S704 (segno's own markup)
