@@ -10,7 +10,7 @@ from chalice.test import Client
 
 from chalicelib.domain.staff import Role
 from chalicelib.services.deps import Deps
-from tests.api.console_helpers import CLINIC, PERMANENT, csrf_of, hidden, post, signed_in_as
+from tests.api.console_helpers import CLINIC, PERMANENT, csrf_of, hidden, post, sign_in_form, signed_in_as
 from tests.fakes import FakeClock, FakeStaffDirectory, authenticator_code
 
 EMAIL = "anna@klinik.example"
@@ -103,7 +103,7 @@ def test_the_first_code_turns_totp_on_and_the_next_sign_in_asks_for_it(
     assert "Two-step sign-in is on:" in page
     assert 'name="password"' not in page  # nothing more to set up
 
-    step = post(client, "/console/sign-in", email=EMAIL, password=PERMANENT)
+    step = sign_in_form(client, EMAIL, PERMANENT)
     assert step.status_code == 200
     assert 'autocomplete="one-time-code"' in step.body.decode()
     signed = post(client, "/console/challenge", token=hidden(step.body.decode(), "token"), response=code)
