@@ -114,3 +114,9 @@ def test_the_jose_library_loads_only_when_a_token_is_first_verified() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_the_qr_code_library_loads_only_when_a_code_is_drawn() -> None:
+    code = "import sys, app\nprint('segno' in {m.split('.')[0] for m in sys.modules})"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
