@@ -45,7 +45,8 @@ def confirm(client: Client, cookie: str, setup: str, code: str) -> Any:
 
 
 def test_every_member_reaches_the_page_from_the_bar_and_sees_totp_is_off(client: Client, cookie: str) -> None:
-    shell = client.http.get("/console", headers={"Cookie": cookie, **EN}).body.decode()
+    landing = client.http.get("/console", headers={"Cookie": cookie, **EN}).headers["Location"]
+    shell = client.http.get(landing, headers={"Cookie": cookie, **EN}).body.decode()
     assert '<a href="/console/security">Two-step sign-in</a>' in shell
     page = client.http.get("/console/security", headers={"Cookie": cookie, **EN})
     assert page.status_code == 200
