@@ -53,7 +53,7 @@ def test_a_member_sets_up_totp_with_the_qr_code(stack: Stack, browser: Any) -> N
     page.keyboard.press("Enter")
     page.get_by_label("New password").fill(PERMANENT)
     page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"/console$"))
+    page.wait_for_url(re.compile(r"/console/studies$"))  # where /console leads
 
     page.get_by_role("link", name="Two-step sign-in").click()
     expect(page.locator("h1")).to_have_text("Two-step sign-in")
@@ -88,7 +88,7 @@ def test_a_member_sets_up_totp_with_the_qr_code(stack: Stack, browser: Any) -> N
     expect(page.locator("h1")).to_have_text("Enter the code from your authenticator app")
     page.get_by_label("Six-digit code").fill(code_now(secret))
     page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"/console$"))
+    page.wait_for_url(re.compile(r"/console/studies$"))  # where /console leads
     assert problems == []
     context.close()
 
