@@ -30,6 +30,9 @@ def configure_environment(aws_port: int) -> None:
     os.environ.setdefault("STAGE", "local")
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO")
+    # moto's cognito-idp checks TOTP codes as Cognito does (against the secret it hands out, which the console's
+    # QR code shows), so an authenticator app set up on the local stack signs in with its real codes.
+    os.environ.setdefault("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")
 
 
 #: API Gateway's largest request payload; a chunked body past it is refused as API Gateway refuses it.

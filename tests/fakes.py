@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import secrets
 import threading
@@ -34,6 +35,9 @@ from chalicelib.domain.staff import (
     StaffIdentity,
     StaffMember,
     Tokens,
+    TotpAlreadyOn,
+    TotpSetup,
+    WrongTotpCode,
 )
 from chalicelib.domain.studies import Instance, Study, StudyQuery, Upload, UploadedFile, instance_order, study_sort_key
 from chalicelib.domain.visits import Attachment, Message, Visit, VisitStatus
@@ -586,6 +590,8 @@ class FakeStaffDirectory:
         """refresh token → staff id, while not revoked."""
         self.invitations: list[str] = []
         """e-mail addresses the provider would have sent an invitation to."""
+        self.totp_setups: dict[str, str] = {}
+        """access token of a set-up under way → the secret its authenticator app was given."""
 
     def invite(self, email: str, clinic_id: str, role: Role, temporary_password: str | None = None) -> StaffMember:
         if "@" not in email:
@@ -623,6 +629,29 @@ class FakeStaffDirectory:
     def enable_totp(self, staff_id: str, code: str) -> None:
         """What associating and verifying an authenticator app does (with the one code it will show)."""
         self.totp_codes[staff_id] = code
+        self.members_by_id[staff_id] = replace(self.get(staff_id), totp=True)
+
+    def start_totp(self, email: str, password: str) -> TotpSetup:
+        step = self.sign_in(email, password)
+        if isinstance(step, Challenge):
+            del self.sessions[step.session]
+            if step.name is ChallengeName.TOTP:
+                raise TotpAlreadyOn
+            raise SignInFailed
+        setup = TotpSetup(step.access_token, base64.b32encode(secrets.token_bytes(20)).decode())
+        self.totp_setups[setup.access_token] = setup.secret
+        return setup
+
+    def confirm_totp(self, staff_id: str, setup: TotpSetup, code: str) -> None:
+        """The code must be the one an app shows now for the secret the set-up made (``authenticator_code``);
+        it is then the one code the fake's sign-in asks for."""
+        secret = self.totp_setups.get(setup.access_token)
+        if secret is None or not self.get(staff_id).enabled:
+            raise SignInFailed
+        if code != authenticator_code(secret, self.clock.now()):
+            raise WrongTotpCode
+        del self.totp_setups[setup.access_token]
+        self.enable_totp(staff_id, code)
 
     def sign_in(self, email: str, password: str) -> SignInStep:
         member = next((m for m in self.members_by_id.values() if m.email == email), None)
@@ -688,6 +717,16 @@ class FakeStaffDirectory:
         self.id_tokens[tokens.id_token] = (staff_id, self.clock.now() + self.TOKEN_LIFETIME)
         self.refresh_tokens[tokens.refresh_token] = staff_id
         return tokens
+
+
+def authenticator_code(secret: str, at: datetime) -> str:
+    """The code an authenticator app shows at ``at`` for a base32 ``secret`` (RFC 6238: SHA-1, 6 digits, 30 s),
+    padded as Cognito's (and moto's) secrets need."""
+    from cryptography.hazmat.primitives.hashes import SHA1
+    from cryptography.hazmat.primitives.twofactor.totp import TOTP
+
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8), casefold=True)
+    return TOTP(key, 6, SHA1(), 30, enforce_key_length=False).generate(int(at.timestamp())).decode()  # noqa: S303 (RFC 6238)
 
 
 def _meets_policy(password: str) -> bool:

@@ -25,6 +25,9 @@ from chalicelib.domain.staff import (
     StaffIdentity,
     StaffMember,
     Tokens,
+    TotpAlreadyOn,
+    TotpSetup,
+    WrongTotpCode,
 )
 from chalicelib.settings import Settings
 
@@ -39,6 +42,8 @@ _SIGN_IN_REFUSALS = {
     "UserNotConfirmedException",
     "PasswordResetRequiredException",
 }
+#: How the member's authenticator app is named in their account.
+TOTP_DEVICE_NAME = "patient-share console"
 _CHALLENGE_ANSWER = {ChallengeName.NEW_PASSWORD: "NEW_PASSWORD", ChallengeName.TOTP: "SOFTWARE_TOKEN_MFA_CODE"}
 
 
@@ -209,6 +214,45 @@ class CognitoStaffDirectory:
                 raise NotFound("No such staff member") from err
             raise
 
+    def start_totp(self, email: str, password: str) -> TotpSetup:
+        """A fresh sign-in with the password (its access token), then AssociateSoftwareToken for the secret."""
+        step = self.sign_in(email, password)
+        if isinstance(step, Challenge):
+            if step.name is ChallengeName.TOTP:
+                raise TotpAlreadyOn
+            raise SignInFailed  # a new password is due first: the member signs in again and chooses it
+        try:
+            secret = self._cognito.associate_software_token(AccessToken=step.access_token)["SecretCode"]
+        except ClientError as err:
+            if _code(err) in _SIGN_IN_REFUSALS:
+                raise SignInFailed from err
+            raise
+        return TotpSetup(step.access_token, secret)
+
+    def confirm_totp(self, staff_id: str, setup: TotpSetup, code: str) -> None:
+        """VerifySoftwareToken with the app's code, then AdminSetUserMFAPreference: TOTP on and preferred."""
+        pool_id, _ = self._pool()
+        try:
+            self._cognito.verify_software_token(
+                AccessToken=setup.access_token, UserCode=code, FriendlyDeviceName=TOTP_DEVICE_NAME
+            )
+        except ClientError as err:
+            if _code(err) in {"CodeMismatchException", "EnableSoftwareTokenMFAException", "InvalidParameterException"}:
+                raise WrongTotpCode from err
+            if _code(err) in _SIGN_IN_REFUSALS | {"ResourceNotFoundException"}:
+                raise SignInFailed from err
+            raise
+        try:
+            self._cognito.admin_set_user_mfa_preference(
+                UserPoolId=pool_id,
+                Username=staff_id,
+                SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True},
+            )
+        except ClientError as err:
+            if _code(err) == "UserNotFoundException":
+                raise NotFound("No such staff member") from err
+            raise
+
     def _token_verifier(self) -> JwksVerifier:
         # The JOSE library (and the HTTP client for the pool's keys) load here, on the first sign-in of a
         # process, never at cold start.
@@ -237,6 +281,7 @@ def _member(user: dict[str, Any], key: str) -> StaffMember:
         role=Role(attributes.get("custom:role", Role.CLINICIAN.value)),
         enabled=bool(user.get("Enabled", True)),
         status=str(user.get("UserStatus", "")),
+        totp="SOFTWARE_TOKEN_MFA" in user.get("UserMFASettingList", []),
     )
 
 

@@ -59,6 +59,7 @@ ASSETS = {
     "console_upload.js": "text/javascript; charset=utf-8",
     "console_studies.js": "text/javascript; charset=utf-8",
     "console_studies.css": "text/css; charset=utf-8",
+    "console_security.css": "text/css; charset=utf-8",
     "favicon.svg": "image/svg+xml",
 }
 

@@ -132,6 +132,11 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         form=("csrf", "enabled"), answers="redirect", success=303
     ),
     ("POST", "/console/sign-out"): Operation(form=("csrf",), answers="redirect", success=303),
+    ("GET", "/console/security"): Operation(answers="text/html"),
+    ("POST", "/console/security/totp"): Operation(form=("csrf", "password"), answers="text/html"),
+    ("POST", "/console/security/totp/confirm"): Operation(
+        form=("csrf", "setup", "code"), answers="redirect", success=303
+    ),
     ("POST", "/console/settings/links"): Operation(
         form=(
             "csrf",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from chalicelib.domain.errors import Forbidden, InvalidInput, Unauthenticated
+from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, Unauthenticated
 
 
 class Role(StrEnum):
@@ -42,6 +42,9 @@ class StaffMember:
     enabled: bool
     status: str
     """The provider's account status, e.g. ``FORCE_CHANGE_PASSWORD`` until the first sign-in."""
+    totp: bool = False
+    """Whether sign-in asks for a TOTP code. Known when the member is read one by one (``get``): Cognito's
+    list of users does not say."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,51 @@ class Challenge:
 
 
 SignInStep = Tokens | Challenge
+
+#: The name authenticator apps show above the member's e-mail address.
+TOTP_ISSUER = "patient-share"
+
+
+@dataclass(frozen=True)
+class TotpSetup:
+    """An authenticator app being set up: the shared secret to show the member, and the access token of the
+    sign-in that asked for it, which the confirmation must present (it is a credential: never shown)."""
+
+    access_token: str
+    secret: str
+    """Base32, as the provider gives it."""
+
+    def uri(self, email: str) -> str:
+        """The Key Uri Format an authenticator app reads from the QR code: the issuer, the account, the secret."""
+        from urllib.parse import quote
+
+        issuer = quote(TOTP_ISSUER, safe="")
+        return f"otpauth://totp/{issuer}:{quote(email, safe='@')}?secret={self.bare_secret}&issuer={issuer}"
+
+    @property
+    def bare_secret(self) -> str:
+        """The secret without padding or spaces, in capitals: what the Key Uri Format asks for."""
+        return "".join(self.secret.split()).rstrip("=").upper()
+
+    @property
+    def grouped_secret(self) -> str:
+        """The secret in groups of four characters, for typing it into an app by hand."""
+        bare = self.bare_secret
+        return " ".join(bare[i : i + 4] for i in range(0, len(bare), 4))
+
+
+class TotpAlreadyOn(Conflict):
+    """The member's sign-in already asks for a TOTP code: set-up would replace the app they use."""
+
+    def __init__(self) -> None:
+        super().__init__("Two-step sign-in is already on")
+
+
+class WrongTotpCode(InvalidInput):
+    """The code typed is not the one the authenticator app shows for the secret being set up."""
+
+    def __init__(self) -> None:
+        super().__init__("The code does not match; check the app's clock and try the newest code")
 
 
 class SignInFailed(Unauthenticated):

@@ -10,7 +10,7 @@ from chalicelib.domain.accounts import ApiKey, Clinic
 from chalicelib.domain.deliveries import MessageOwner
 from chalicelib.domain.keys import KeyRing, KeyStage
 from chalicelib.domain.shares import AccessEvent, Attempts, Share, ShareCursor
-from chalicelib.domain.staff import Challenge, Role, SignInStep, StaffIdentity, StaffMember, Tokens
+from chalicelib.domain.staff import Challenge, Role, SignInStep, StaffIdentity, StaffMember, Tokens, TotpSetup
 from chalicelib.domain.studies import Instance, Study, StudyQuery, Upload, UploadedFile
 from chalicelib.domain.visits import Attachment, Message, Visit
 
@@ -487,4 +487,16 @@ class StaffDirectory(Protocol):
 
     def sign_out(self, staff_id: str) -> None:
         """Revoke every refresh token of the member, so no new ID token can be had with them; raises NotFound."""
+        ...
+
+    def start_totp(self, email: str, password: str) -> TotpSetup:
+        """Begin setting up an authenticator app: sign in with the password again (the provider's access token
+        for the set-up) and have the provider make the shared secret. Raises SignInFailed for a wrong password
+        or a disabled member, TotpAlreadyOn when sign-in already asks for a code."""
+        ...
+
+    def confirm_totp(self, staff_id: str, setup: TotpSetup, code: str) -> None:
+        """Finish the set-up with a code the app shows: from now on sign-in asks for a code (TOTP is the
+        member's preferred second step). Raises WrongTotpCode, or SignInFailed once the set-up's access
+        token has expired or been revoked."""
         ...

@@ -20,10 +20,15 @@ from chalicelib.domain.staff import (
     StaffIdentity,
     StaffMember,
     Tokens,
+    TotpSetup,
+    WrongTotpCode,
     require_admin,
     staff_email,
 )
 from chalicelib.services.deps import Deps
+
+#: The codes of authenticator apps (RFC 6238, as Cognito uses it).
+TOTP_DIGITS = 6
 
 
 def invite(clinic_id: str, email: str, role: Role, deps: Deps, temporary_password: str | None = None) -> StaffMember:
@@ -85,6 +90,25 @@ def sign_in(email: str, password: str, deps: Deps) -> SignInStep:
 def answer(challenge: Challenge, response: str, deps: Deps) -> SignInStep:
     """Answer the provider's challenge (a new password, a TOTP code): tokens, or the next challenge."""
     return deps.staff.answer(challenge, response)
+
+
+def totp_on(identity: StaffIdentity, deps: Deps) -> bool:
+    """Whether the member's sign-in asks for a TOTP code."""
+    return deps.staff.get(identity.staff_id).totp
+
+
+def start_totp(identity: StaffIdentity, password: str, deps: Deps) -> TotpSetup:
+    """The signed-in member begins setting up an authenticator app, proving again who they are with their
+    password. Raises SignInFailed for a wrong password, TotpAlreadyOn when sign-in already asks for a code."""
+    return deps.staff.start_totp(identity.email, password)
+
+
+def confirm_totp(identity: StaffIdentity, setup: TotpSetup, code: str, deps: Deps) -> None:
+    """The member types the code their app shows: from now on sign-in asks for it. Raises WrongTotpCode."""
+    code = code.strip()
+    if len(code) != TOTP_DIGITS or not code.isascii() or not code.isdigit():
+        raise WrongTotpCode
+    deps.staff.confirm_totp(identity.staff_id, setup, code)
 
 
 def identify(tokens: Tokens, deps: Deps) -> StaffIdentity:

@@ -99,10 +99,10 @@ def test_the_signing_key_reader_loads_only_when_a_key_is_first_needed() -> None:
     assert result.stdout.strip() == "False"
 
 
-def test_only_the_token_verifier_imports_the_jose_library() -> None:
+def test_only_the_token_verifier_and_sealed_values_import_the_jose_library() -> None:
     importers = {p.relative_to(ROOT).as_posix() for p in CHALICELIB.rglob("*.py") if "joserfc" in {
         n.split(".")[0] for n in imports(p)}}  # fmt: skip
-    assert importers == {"chalicelib/adapters/cognito_tokens.py"}
+    assert importers == {"chalicelib/adapters/cognito_tokens.py", "chalicelib/domain/sealed.py"}
 
 
 def test_the_jose_library_loads_only_when_a_token_is_first_verified() -> None:
@@ -114,3 +114,9 @@ def test_the_jose_library_loads_only_when_a_token_is_first_verified() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_the_qr_code_library_loads_only_when_a_code_is_drawn() -> None:
+    code = "import sys, app\nprint('segno' in {m.split('.')[0] for m in sys.modules})"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

@@ -218,6 +218,28 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
         for d, p in ((None, None), ("resent", "expired"), ("deleted", "quota"))
     ],
     "console_share_delete.html": [{**SHARE_WORDS, "share": SHARE, "study": None}],
+    "console_security.html": [
+        {
+            **_SIGNED_IN,
+            "section": "security",
+            "totp": totp,
+            "error": error,
+            "enabled": enabled,
+            "setup": None,
+        }
+        for totp, error, enabled in ((False, None, False), (False, "password", False), (True, None, True))
+    ]
+    + [
+        {
+            **_SIGNED_IN,
+            "section": "security",
+            "totp": False,
+            "error": error,
+            "enabled": False,
+            "setup": {"qr": "<svg></svg>", "secret": "ABCD EFGH", "sealed": "s"},
+        }
+        for error in (None, "code")
+    ],
     "console_refused.html": [
         {"member": OTHER, "csrf": "c", "section": "settings", "kind": kind, "refused_status": status, "reason": "No"}
         for kind, status in (("csrf", 403), ("admin_only", 403), (None, 404), (None, 409))
