@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 from chalice.app import Blueprint, Response
 
 from chalicelib.api import models, web
+from chalicelib.api.contact_words import contact_problems
 from chalicelib.api.errors import error_response, status_of
 from chalicelib.api.idempotency import once
 from chalicelib.api.requests import body, query
@@ -28,7 +29,7 @@ from chalicelib.api.responses import ok
 from chalicelib.api.staffed import Staffed, staffed
 from chalicelib.api.web import FORM, Storage, form_values, secure_pages
 from chalicelib.domain.accounts import Clinic
-from chalicelib.domain.contacts import MAX_CONTACTS, ContactProblem, InvalidContacts, masked, parse_contacts
+from chalicelib.domain.contacts import masked
 from chalicelib.domain.errors import DomainError, InvalidInput
 from chalicelib.domain.shares import LANGUAGES, MAX_LIFETIME_DAYS, LinkState, Share, language, lifetime
 from chalicelib.domain.studies import DateRange, Instance, StudyQuery, by_series, parse_date_range
@@ -97,22 +98,6 @@ REASONS: dict[str, tuple[str, str]] = {
         "Not assessed (indexed before verdicts were kept): decided when the link is prepared.",
     ),
 }
-
-_CONTACT_PROBLEMS = {
-    ContactProblem.INVALID: (
-        "Kontakt {n} är varken en giltig e-postadress eller ett telefonnummer.",
-        "Contact {n} is not a valid e-mail address or phone number.",
-    ),
-    ContactProblem.NOT_MOBILE: (
-        "Kontakt {n} är inte ett mobilnummer (sms kräver ett).",
-        "Contact {n} is not a mobile number (text messages need one).",
-    ),
-}
-_NO_CONTACTS = (
-    "Skriv minst en e-postadress eller ett mobilnummer.",
-    "Type at least one e-mail address or mobile number.",
-)
-_TOO_MANY = (f"Högst {MAX_CONTACTS} kontakter.", f"At most {MAX_CONTACTS} contacts.")
 
 
 # ---------------------------------------------------------------------------------------------- search
@@ -285,7 +270,7 @@ def review(ctx: Staffed, study_uid: str) -> Response:
     asked = _send_form(form_values())
     detail = ingest.study_detail(ctx.clinic_id, study_uid, deps())
     clinic = _clinic(ctx)
-    problems = _contact_problems(asked.contacts, clinic) + _field_problems(asked, clinic)
+    problems = contact_problems(asked.contacts, clinic.country) + _field_problems(asked, clinic)
     request = _send_request(asked, detail.instances)
     if request is None:
         problems.append(("Välj minst en bild ur undersökningen.", "Choose at least one image of the study."))
@@ -357,7 +342,7 @@ def check_contacts(ctx: Staffed) -> Response:
         asked = body(models.ContactsCheck)
     except DomainError as err:
         return error_response(status_of(err), type(err).__name__, err.message)
-    problems = _contact_problems(asked.contacts, _clinic(ctx))
+    problems = contact_problems(asked.contacts, _clinic(ctx).country)
     lang = 0 if web.language() == "sv" else 1
     return ok({"valid": not problems, "problems": [p[lang] for p in problems]})
 
@@ -412,24 +397,6 @@ def _field_problems(asked: SendForm, clinic: Clinic) -> list[tuple[str, str]]:
             )
         )
     return problems
-
-
-def _contact_problems(raw: str, clinic: Clinic) -> list[tuple[str, str]]:
-    """Every problem of contacts as typed, in sv and en (none when ``parse_contacts`` takes them)."""
-    try:
-        parse_contacts(raw, clinic.country)
-    except InvalidContacts as err:
-        return _words_of(err)
-    except InvalidInput:
-        return [_NO_CONTACTS if not raw.replace(",", "").strip() else _TOO_MANY]
-    return []
-
-
-def _words_of(err: InvalidContacts) -> list[tuple[str, str]]:
-    return [
-        (_CONTACT_PROBLEMS[r.problem][0].format(n=r.position), _CONTACT_PROBLEMS[r.problem][1].format(n=r.position))
-        for r in err.refused
-    ]
 
 
 def _labels(instances: list[Instance]) -> dict[str, str]:

@@ -15,6 +15,7 @@ from datetime import datetime
 from chalice.app import Blueprint, Response
 
 from chalicelib.api import views
+from chalicelib.api.contact_words import contact_problems
 from chalicelib.api.errors import status_of
 from chalicelib.api.sessions import CLINICIAN_COOKIE, set_cookie, sign
 from chalicelib.api.staffed import Staffed, staffed
@@ -37,7 +38,11 @@ def _clinician(member: StaffIdentity) -> Participant:
 
 
 def _list(
-    ctx: Staffed, status: int = 200, error: str | None = None, contacts: str = "", language: str = ""
+    ctx: Staffed,
+    status: int = 200,
+    problems: list[tuple[str, str]] | None = None,
+    contacts: str = "",
+    language: str = "",
 ) -> Response:
     return ctx.render(
         "console_visits.html",
@@ -45,7 +50,7 @@ def _list(
         open_visits=visits.open_visits(_clinician(ctx.member), deps()),
         shown=visits.OPEN_VISITS_SHOWN,
         languages=LANGUAGES,
-        error=error,
+        problems=problems or [],
         contacts=contacts,
         language=language or "sv",
     )
@@ -66,10 +71,13 @@ def start_visit(ctx: Staffed) -> Response:
     """Start a visit with the signed-in member as its clinician; the link goes to each contact."""
     fields = form()
     contacts, language = fields.get("contacts", ""), fields.get("language", "sv")
+    problems = contact_problems(contacts, deps().clinics.get(ctx.clinic_id).country)
+    if problems:  # every bad contact by its position, in the page's language, beside what was typed
+        return _list(ctx, 422, problems, contacts, language)
     try:
         visit = visits.create_visit(_clinician(ctx.member), contacts, deps(), language=language)
-    except InvalidInput as err:  # shown beside what was typed, to correct it
-        return _list(ctx, status_of(err), err.message, contacts, language)
+    except InvalidInput as err:
+        return _list(ctx, status_of(err), [(err.message, err.message)], contacts, language)
     ctx.record("visit_started", visit_id=visit.visit_id)
     return redirect(f"/console/visits/{visit.visit_id}")
 

@@ -86,7 +86,8 @@ def test_a_bad_contact_is_named_by_its_position_and_what_was_typed_stays(client:
     )
     assert refused.status_code == 422
     html = refused.body.decode()
-    assert "contact 2" in html
+    assert "Kontakt 2 är varken en giltig e-postadress eller ett telefonnummer." in html  # the page's language
+    assert "Contact 2" not in html
     assert 'value="a@example.org, nonsense"' in html
     assert 'aria-invalid="true"' in html
     bad_language = post(

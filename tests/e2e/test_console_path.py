@@ -23,6 +23,7 @@ from tests.e2e.test_share import count_messages, token_of, wait_for_message
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 DESKTOP = {"width": 1280, "height": 900}
+TABLET = {"width": 820, "height": 1180}
 EMAIL = "ebba.sandberg@example.org"
 MOBILE = "070-765 43 21"
 MOBILE_E164 = "+46707654321"
@@ -192,6 +193,9 @@ def test_a_clinician_signs_in_uploads_finds_sends_resends_deletes_and_sets_a_lin
         row = row_of(page, share_id)
         first_sent, expiry = row.locator("td").nth(3).inner_text(), row.locator("td").nth(5).inner_text()
         walk.shot("shares")
+        page.set_viewport_size(TABLET)  # usable on a tablet: the README shows it
+        page.screenshot(path=str(ARTIFACTS / "console-shares-tablet.png"), full_page=True)
+        page.set_viewport_size(DESKTOP)
         stack.json("POST", "/_local/clock", body={"advance_days": 0.01})  # a quarter of an hour later
         share_link.click()
         walk.shot("share")
