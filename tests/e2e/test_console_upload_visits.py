@@ -24,9 +24,12 @@ STORED_WITHIN_S = 60
 def signed_in(stack: Stack) -> tuple[requests.Session, str]:
     """A console session of the demo admin, and its CSRF token."""
     session = requests.Session()
+    form = session.get(f"{stack.base_url}/console/sign-in", timeout=30)  # its token and cookie (login CSRF)
+    token = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert token
     answer = session.post(
         f"{stack.base_url}/console/sign-in",
-        data={"email": stack.demo["staff_email"], "password": stack.demo["staff_password"]},
+        data={"csrf": token.group(1), "email": stack.demo["staff_email"], "password": stack.demo["staff_password"]},
         allow_redirects=False,
         timeout=30,
     )
