@@ -202,7 +202,8 @@ def _page(sent: list[Sent]) -> str:
 <title>Local outbox</title>
 <style>body{{font:15px/1.4 system-ui,sans-serif;max-width:80rem;margin:1rem auto;padding:0 1rem}}
 article{{border:1px solid #ccd;border-radius:8px;padding:.75rem 1rem;margin:.75rem 0}}
-.meta{{color:#556;font-size:.85em}} pre{{white-space:pre-wrap;margin:0}}
+.meta{{color:#556;font-size:.85em}} pre{{white-space:pre-wrap;overflow-wrap:anywhere;margin:0}}
+.parts section{{min-width:0}}
 .parts{{display:grid;gap:1rem;grid-template-columns:repeat(auto-fit,minmax(18rem,1fr))}}
 .parts h3{{font-size:.85em;color:#556;margin:0 0 .3rem}}
 .parts iframe{{width:100%;height:32rem;border:1px solid #ccd;border-radius:6px;background:#fff}}</style></head>

@@ -212,10 +212,6 @@ def main() -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def _default_boto3_session() -> Any:
     """boto3's default session, made if need be: every client ``chalicelib.adapters.aws.client`` makes is its."""
     import boto3
@@ -223,3 +219,7 @@ def _default_boto3_session() -> Any:
     if boto3.DEFAULT_SESSION is None:
         boto3.setup_default_session()
     return boto3.DEFAULT_SESSION
+
+
+if __name__ == "__main__":
+    sys.exit(main())
