@@ -207,7 +207,7 @@ def test_the_outbox_renders_an_email_in_a_sandbox_beside_its_text(stack: Stack, 
 
     study = "1.2.826.0.1.3680043.8.498.972"
     link = share_link(stack, study, [dicom_files.instance(study_uid=study)], patient_data.EMAILS[1])
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="en-GB")
     page = context.new_page()
     problems = watch(page)
     page.goto(f"{stack.base_url}/_local/outbox")
