@@ -145,3 +145,37 @@ def test_both_chat_pages_and_the_consoles_refusals_pass_axe(stack: Stack, browse
     assert findings == {}, json.dumps(findings, indent=2)
     patient.close()
     context.close()
+
+
+def test_the_consoles_pages_in_swedish_have_accessible_names_and_work_from_the_keyboard(
+    stack: Stack, browser: Any
+) -> None:
+    """The same axe checks in Swedish (every name of every control comes in both languages), and the bar's
+    sections reached with the Tab key alone."""
+    findings: dict[str, list[str]] = {}
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="sv-SE")
+    page = context.new_page()
+    problems = watch(page)
+    page.goto(f"{stack.base_url}/console/sign-in")
+    check(page, "sv-sign-in", findings)
+    page.get_by_label("E-postadress").fill(stack.demo["staff_email"])
+    page.get_by_label("Lösenord").fill(stack.demo["staff_password"])
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/console/studies$"))
+    for path in ("studies", "shares", "upload", "visits", "settings", "security"):
+        page.goto(f"{stack.base_url}/console/{path}")
+        check(page, f"sv-{path}", findings)
+    # From the keyboard: the skip link first, then each section of the bar in order.
+    page.goto(f"{stack.base_url}/console/studies")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Hoppa till innehållet"
+    reached = []
+    for _ in range(5):
+        page.keyboard.press("Tab")
+        reached.append(page.evaluate("document.activeElement.textContent.trim()"))
+    assert reached == ["Undersökningar", "Delningar", "Ladda upp", "Besök", "Inställningar"]
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/console/settings$"))
+    assert findings == {}, json.dumps(findings, indent=2)
+    assert problems == []
+    context.close()
