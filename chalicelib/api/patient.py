@@ -69,6 +69,7 @@ def landing_page(token: str) -> Response:
             zip=zip_links[0] if zip_links else None,
             expires_on=opened.share.expires_at.date().isoformat(),
             may_choose_password=landing.Lock.PASSWORD in opened.locks and opened.share.password_hash is None,
+            saved=query_params().get("saved") is not None,
         )
     )
 
@@ -135,7 +136,8 @@ def choose_password(token: str) -> Response:
         return Response(body={"Code": "InvalidInput", "Message": err.message}, status_code=422)
     # The new password is a new version of the password lock: this browser passed it by choosing it.
     still = frozenset(v for v in passed if v != opened.lock_version(landing.Lock.PASSWORD))
-    return _redirect(token, cookie=_unlock_cookie(chosen, chosen.passed_with(landing.Lock.PASSWORD, still), token))
+    cookie = _unlock_cookie(chosen, chosen.passed_with(landing.Lock.PASSWORD, still), token)
+    return _redirect(token, cookie=cookie, query="?saved=1")
 
 
 @bp.route("/p/{token}/files/{index}", methods=["GET"])

@@ -171,6 +171,7 @@ def test_a_share_that_cannot_be_anonymized_asks_for_a_password_sent_as_a_code(cl
     assert "Choose your own password" in page(client, token, cookie).body.decode()
     chosen = post(client, f"/p/{token}/password", "password=min-egen-kod-1", cookie)
     assert chosen.status_code == 303
+    assert chosen.headers["Location"].endswith(f"/p/{token}?saved=1")  # the page then says it was saved
     # Anyone who visits must enter the password: the old cookie no longer opens the page.
     assert "<video" not in page(client, token, cookie).body.decode()
     again = post(client, f"/p/{token}/unlock", "secret=min-egen-kod-1")
