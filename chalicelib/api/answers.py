@@ -24,6 +24,8 @@ from chalicelib.media.attachment_types import Family
 
 #: A moment, as ISO 8601 with its offset.
 Moment = Annotated[str, Meta(description="ISO 8601 date and time with offset")]
+#: The value representations of DICOM attributes whose values are text.
+TextVR = Literal["DA", "TM", "SH", "LO", "CS", "UI", "UR"]
 #: Words in both of the service's languages.
 BothLanguages = Annotated[dict[str, str], Meta(description="The same words in Swedish (sv) and English (en)")]
 
@@ -427,18 +429,11 @@ class ChatLink(Answer):
 # ------------------------------------------------------------------------------------------- DICOMweb
 
 
-class UidAttribute(Answer):
-    """A DICOM JSON attribute of VR UI."""
+class TextAttribute(Answer):
+    """A DICOM JSON attribute of a text VR (DA, TM, SH, LO, CS, UI, UR); no ``Value`` when the header has none."""
 
-    vr: Literal["UI"]
-    Value: list[str]
-
-
-class UrlAttribute(Answer):
-    """A DICOM JSON attribute of VR UR."""
-
-    vr: Literal["UR"]
-    Value: list[str]
+    vr: TextVR
+    Value: list[str] | UnsetType = UNSET
 
 
 class CodeAttribute(Answer):
@@ -451,17 +446,17 @@ class CodeAttribute(Answer):
 class ReferencedSop(Answer):
     """A ReferencedSOPSequence item: a stored instance and where WADO-RS retrieves it."""
 
-    sop_class_uid: UidAttribute = field(name="00081150")
-    sop_instance_uid: UidAttribute = field(name="00081155")
-    retrieve_url: UrlAttribute = field(name="00081190")
+    sop_class_uid: TextAttribute = field(name="00081150")
+    sop_instance_uid: TextAttribute = field(name="00081155")
+    retrieve_url: TextAttribute = field(name="00081190")
 
 
 class FailedSop(Answer):
     """A FailedSOPSequence item: the failure reason, and the instance when it could be read."""
 
     failure_reason: CodeAttribute = field(name="00081197")
-    sop_class_uid: UidAttribute | UnsetType = field(name="00081150", default=UNSET)
-    sop_instance_uid: UidAttribute | UnsetType = field(name="00081155", default=UNSET)
+    sop_class_uid: TextAttribute | UnsetType = field(name="00081150", default=UNSET)
+    sop_instance_uid: TextAttribute | UnsetType = field(name="00081155", default=UNSET)
 
 
 class ReferencedSequence(Answer):
@@ -478,10 +473,47 @@ class FailedSequence(Answer):
     Value: list[FailedSop]
 
 
+class NumberAttribute(Answer):
+    """A DICOM JSON attribute of VR IS."""
+
+    vr: Literal["IS"]
+    Value: list[int] | UnsetType = UNSET
+
+
+class PersonName(Answer):
+    """A DICOM JSON person name (its alphabetic group)."""
+
+    Alphabetic: str
+
+
+class NameAttribute(Answer):
+    """A DICOM JSON attribute of VR PN."""
+
+    vr: Literal["PN"]
+    Value: list[PersonName] | UnsetType = UNSET
+
+
+class QidoStudy(Answer):
+    """A QIDO-RS study result (PS3.18 10.6.3): the study-level attributes this service indexes, by tag."""
+
+    study_date: TextAttribute = field(name="00080020")
+    study_time: TextAttribute = field(name="00080030")
+    accession_number: TextAttribute = field(name="00080050")
+    modalities_in_study: TextAttribute = field(name="00080061")
+    study_description: TextAttribute = field(name="00081030")
+    retrieve_url: TextAttribute = field(name="00081190")
+    patient_name: NameAttribute = field(name="00100010")
+    patient_id: TextAttribute = field(name="00100020")
+    patient_birth_date: TextAttribute = field(name="00100030")
+    study_instance_uid: TextAttribute = field(name="0020000D")
+    number_of_series: NumberAttribute = field(name="00201206")
+    number_of_instances: NumberAttribute = field(name="00201208")
+
+
 class StowAnswer(Answer):
     """A STOW-RS answer (PS3.18 10.5.3): the study's RetrieveURL when one study was stored, what was stored,
     what failed. 200 when all was stored, 202 when some failed, 409 when all failed."""
 
-    retrieve_url: UrlAttribute | UnsetType = field(name="00081190", default=UNSET)
+    retrieve_url: TextAttribute | UnsetType = field(name="00081190", default=UNSET)
     referenced: ReferencedSequence | UnsetType = field(name="00081199", default=UNSET)
     failed: FailedSequence | UnsetType = field(name="00081198", default=UNSET)

@@ -9,8 +9,6 @@ answer over the same limit is a 303 to a pre-signed S3 URL of the same body (``s
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalice.app import Blueprint, Response
 
 from chalicelib.api import models
@@ -18,11 +16,15 @@ from chalicelib.api.answers import (
     CodeAttribute,
     FailedSequence,
     FailedSop,
+    NameAttribute,
+    NumberAttribute,
+    PersonName,
+    QidoStudy,
     ReferencedSequence,
     ReferencedSop,
     StowAnswer,
-    UidAttribute,
-    UrlAttribute,
+    TextAttribute,
+    TextVR,
 )
 from chalicelib.api.auth import clinic_key
 from chalicelib.api.errors import http_errors
@@ -82,11 +84,7 @@ def qido() -> Response:
         offset=asked.offset,
     )
     studies = ingest.search_studies(current_clinic(), search, deps())
-    return Response(
-        body=[_study_json(s) for s in studies],
-        status_code=200,
-        headers={"Content-Type": DICOM_JSON, "Cache-Control": "no-store"},
-    )
+    return answered([_study_json(s) for s in studies], 200, content_type=DICOM_JSON)
 
 
 @bp.route("/dicomweb/studies/{study_uid}", methods=["GET"], authorizer=clinic_key)
@@ -244,12 +242,12 @@ def _failed(file: UploadedFile) -> FailedSop:
     return item
 
 
-def _uid(uid: str) -> UidAttribute:
-    return UidAttribute(vr="UI", Value=[uid])
+def _uid(uid: str) -> TextAttribute:
+    return TextAttribute(vr="UI", Value=[uid])
 
 
-def _url(url: str) -> UrlAttribute:
-    return UrlAttribute(vr="UR", Value=[url])
+def _url(url: str) -> TextAttribute:
+    return TextAttribute(vr="UR", Value=[url])
 
 
 _QIDO_TAGS = {
@@ -275,21 +273,25 @@ def _qido_params() -> dict[str, str]:
     return params
 
 
-def _study_json(study: Study) -> dict[str, Any]:
-    def attr(vr: str, value: object) -> dict[str, Any]:
-        return {"vr": vr, "Value": [value]} if value not in ("", None) else {"vr": vr}
+def _study_json(study: Study) -> QidoStudy:
+    def text(vr: TextVR, value: str) -> TextAttribute:
+        return TextAttribute(vr=vr, Value=[value]) if value else TextAttribute(vr=vr)
 
-    return {
-        "00080020": attr("DA", study.study_date),
-        "00080030": attr("TM", study.study_time),
-        "00080050": attr("SH", study.accession_number),
-        "00080061": {"vr": "CS", "Value": list(study.modalities)} if study.modalities else {"vr": "CS"},
-        "00081030": attr("LO", study.study_description),
-        "00081190": attr("UR", f"{settings().public_base_url}/dicomweb/studies/{study.study_instance_uid}"),
-        "00100010": attr("PN", {"Alphabetic": study.patient_name} if study.patient_name else ""),
-        "00100020": attr("LO", study.patient_id),
-        "00100030": attr("DA", study.patient_birth_date),
-        "0020000D": attr("UI", study.study_instance_uid),
-        "00201206": attr("IS", study.number_of_series),
-        "00201208": attr("IS", study.number_of_instances),
-    }
+    return QidoStudy(
+        study_date=text("DA", study.study_date),
+        study_time=text("TM", study.study_time),
+        accession_number=text("SH", study.accession_number),
+        modalities_in_study=TextAttribute(vr="CS", Value=list(study.modalities))
+        if study.modalities
+        else TextAttribute(vr="CS"),
+        study_description=text("LO", study.study_description),
+        retrieve_url=text("UR", f"{settings().public_base_url}/dicomweb/studies/{study.study_instance_uid}"),
+        patient_name=NameAttribute(vr="PN", Value=[PersonName(Alphabetic=study.patient_name)])
+        if study.patient_name
+        else NameAttribute(vr="PN"),
+        patient_id=text("LO", study.patient_id),
+        patient_birth_date=text("DA", study.patient_birth_date),
+        study_instance_uid=text("UI", study.study_instance_uid),
+        number_of_series=NumberAttribute(vr="IS", Value=[study.number_of_series]),
+        number_of_instances=NumberAttribute(vr="IS", Value=[study.number_of_instances]),
+    )

@@ -74,12 +74,14 @@ class Operation:
     """Also answers 303 to where the body is (a WADO-RS answer too large for a Lambda response)."""
     answer: type[Answer] | None = None
     """The model of the JSON answer (every JSON operation names one; see ``DICOM_JSON_SCHEMA`` for the others)."""
+    many: bool = False
+    """The answer is a JSON array of ``answer`` (QIDO-RS results)."""
     also: tuple[int, ...] = ()
     """Other statuses that answer with the same model (STOW-RS: 202 when some instances failed, 409 when all did)."""
 
 
-#: QIDO-RS results and WADO-RS metadata: DICOM JSON datasets (PS3.18 F.2), whose attributes depend on what was
-#: stored, so their schema is DICOM JSON's own rather than a model (STOW-RS answers have one: ``StowAnswer``).
+#: WADO-RS metadata: DICOM JSON datasets (PS3.18 F.2) of whatever the stored files hold, so their schema is
+#: DICOM JSON's own rather than a model (STOW-RS answers and QIDO-RS results have theirs).
 DICOM_JSON_SCHEMA: dict[str, Any] = {
     "type": "array",
     "items": {
@@ -119,7 +121,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/studies/{study_uid}"): Operation(answer=answers.StudyDetail),
     ("POST", "/studies/uploads"): Operation(body=models.UploadRequest, success=201, answer=answers.RequestedUpload),
     ("GET", "/studies/uploads/{upload_id}"): Operation(answer=answers.UploadAnswer),
-    ("GET", "/dicomweb/studies"): Operation(query=models.QidoSearch, answers="application/dicom+json"),
+    ("GET", "/dicomweb/studies"): Operation(
+        query=models.QidoSearch, answers="application/dicom+json", answer=answers.QidoStudy, many=True
+    ),
     ("POST", "/dicomweb/studies"): _STOW,
     ("POST", "/dicomweb/studies/{study_uid}"): _STOW,
     ("GET", "/dicomweb/studies/{study_uid}"): _WADO,
@@ -316,7 +320,7 @@ def _operation(
             "content": {"multipart/related": {"schema": {"type": "string", "contentMediaType": "application/dicom"}}},
         }
     if operation.answer is not None:
-        answer = ref_of[operation.answer]
+        answer = {"type": "array", "items": ref_of[operation.answer]} if operation.many else ref_of[operation.answer]
     elif operation.answers == "application/dicom+json":
         answer = DICOM_JSON_SCHEMA
     else:

@@ -3,6 +3,8 @@ so the body is what the OpenAPI document publishes for it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import msgspec
 from chalice.app import Response
 
@@ -26,8 +28,11 @@ def accepted(body: Answer) -> Response:
     return answered(body, 202)
 
 
-def answered(body: Answer, status: int, *, content_type: str = JSON, headers: dict[str, str] | None = None) -> Response:
-    """``body`` as JSON (``content_type`` names its dialect, e.g. DICOM JSON), never cached."""
+def answered(
+    body: Answer | Sequence[Answer], status: int, *, content_type: str = JSON, headers: dict[str, str] | None = None
+) -> Response:
+    """``body`` (a model, or a list of them: QIDO-RS) as JSON (``content_type`` names its dialect, e.g. DICOM
+    JSON), never cached."""
     return Response(
         body=msgspec.json.encode(body).decode(),
         status_code=status,

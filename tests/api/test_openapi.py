@@ -111,11 +111,13 @@ def test_each_success_is_published_from_its_answer_model(document: dict[str, Any
     for method, path, operation in _operations():
         responses = document["paths"][path][method.lower()]["responses"]
         if operation.answer is not None:
-            ref = {"$ref": f"#/components/schemas/{operation.answer.__name__}"}
+            ref: dict[str, Any] = {"$ref": f"#/components/schemas/{operation.answer.__name__}"}
+            if operation.many:
+                ref = {"type": "array", "items": ref}
             for status in (operation.success, *operation.also):
                 assert responses[str(status)]["content"][operation.answers]["schema"] == ref, (method, path, status)
             assert document["components"]["schemas"][operation.answer.__name__]["additionalProperties"] is False
-        elif operation.answers == "application/dicom+json":  # QIDO-RS results and WADO-RS metadata
+        elif operation.answers == "application/dicom+json":  # WADO-RS metadata
             assert (
                 responses[str(operation.success)]["content"][operation.answers]["schema"] == openapi.DICOM_JSON_SCHEMA
             )

@@ -36,6 +36,7 @@ MUST_SUCCEED = {
     "GET /clinic",
     "GET /settings",
     "GET /studies",
+    "GET /dicomweb/studies",
     "GET /studies/{study_uid}",
     "GET /studies/{study_uid}/shares",
     "GET /studies/uploads/{upload_id}",
