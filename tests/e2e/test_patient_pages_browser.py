@@ -64,7 +64,7 @@ def pinch(page: Any, context: Any, spread: int) -> None:
 def test_the_viewer_zooms_to_twice_native_pans_and_gives_focus_back(stack: Stack, browser: Any) -> None:
     from playwright.sync_api import expect
 
-    study = "1.2.826.0.1.3680043.8.498.970"
+    study = "1.2.826.0.1.3680043.8.498.980"
     parts = [
         dicom_files.instance(study_uid=study, sop_class="1.2.840.10008.5.1.4.1.1.6.1", us_region=True, **PICTURE),
         dicom_files.instance(study_uid=study, frames=15, burned_in="NO", rows=240, columns=320),
@@ -149,7 +149,7 @@ def test_the_viewer_zooms_to_twice_native_pans_and_gives_focus_back(stack: Stack
 def test_saving_a_password_says_it_was_saved(stack: Stack, browser: Any) -> None:
     from playwright.sync_api import expect
 
-    study = "1.2.826.0.1.3680043.8.498.971"
+    study = "1.2.826.0.1.3680043.8.498.981"
     email = patient_data.EMAILS[0]
     link = share_link(stack, study, [dicom_files.instance(study_uid=study, burned_in="YES")], email)
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="en-GB")
@@ -205,7 +205,7 @@ def test_a_closed_chat_says_so_where_the_patient_looks(stack: Stack, browser: An
 def test_the_outbox_renders_an_email_in_a_sandbox_beside_its_text(stack: Stack, browser: Any) -> None:
     from playwright.sync_api import expect
 
-    study = "1.2.826.0.1.3680043.8.498.972"
+    study = "1.2.826.0.1.3680043.8.498.982"
     link = share_link(stack, study, [dicom_files.instance(study_uid=study)], patient_data.EMAILS[1])
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="en-GB")
     page = context.new_page()
