@@ -39,6 +39,7 @@ def instance(
     sop_class: str | None = None,
     burned_in: str | None = None,
     us_region: bool = False,
+    study_description: str = "Ultraljud buk",
 ) -> bytes:
     """A small valid RGB instance (multi-frame US when ``frames`` > 1, else a secondary capture) as Part 10.
 
@@ -66,7 +67,7 @@ def instance(
     ds.StudyDate = study_date
     ds.StudyTime = "101500"
     ds.AccessionNumber = accession
-    ds.StudyDescription = "Ultraljud buk"
+    ds.StudyDescription = study_description
     ds.Modality = modality
     ds.SeriesNumber = 1
     ds.InstanceNumber = 1

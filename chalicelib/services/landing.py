@@ -17,6 +17,8 @@ Every attempt at a secret is counted on the stored share before the secret is ch
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -25,6 +27,7 @@ from chalicelib.domain.deliveries import DeliveryStatus
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.links import hash_secret, looks_like_token, new_one_time_code, secret_matches, token_hash
 from chalicelib.domain.shares import AccessEvent, AccessKind, LinkDeleted, Share, SharedFile, WrongSecret
+from chalicelib.domain.studies import display_date
 from chalicelib.services import notifier
 from chalicelib.services.accounts import reserve_messages
 from chalicelib.services.deps import Deps
@@ -69,6 +72,16 @@ class Opened:
 
 
 @dataclass(frozen=True)
+class About:
+    """What the images are, from the clinic's own records: the files' dates are shifted by anonymization."""
+
+    study_date: str
+    """The study's real date, ISO 8601 ("" when the records have none)."""
+    description: str
+    """The study's description, Clean Descriptors applied ("" when no safe word is left)."""
+
+
+@dataclass(frozen=True)
 class FileLink:
     """One file of the page: its short-lived URL to show it, and its index for the download route."""
 
@@ -105,15 +118,38 @@ def view(opened: Opened, client: str, deps: Deps) -> list[FileLink]:
     ]
 
 
+def about(opened: Opened, deps: Deps) -> About:
+    """The study's real date and cleaned description, from the clinic's records (empty once they are gone)."""
+    from chalicelib.domain.anonymization.descriptors import clean_descriptor
+
+    try:
+        study = deps.studies.get_study(opened.share.clinic_id, opened.share.study_instance_uid)
+    except NotFound:
+        return About("", "")
+    return About(display_date(study.study_date) if study.study_date else "", clean_descriptor(study.study_description))
+
+
 def download(opened: Opened, index: int, client: str, deps: Deps) -> str:
-    """Record a download and return the file's pre-signed URL, as an attachment with its own name."""
+    """Record a download and return the file's pre-signed URL, as an attachment with its own name.
+
+    The ZIP is saved under the clinic's name and the study's date (``Kliniken-Vast-2026-11-20.zip``), so
+    that a patient's downloads folder tells one share from another.
+    """
     if not 0 <= index < len(opened.share.files):
         raise NotFound("No such file")
     file = opened.share.files[index]
     _record(opened.share, AccessKind.DOWNLOADED, client, deps, detail=file.name)
+    name = zip_name(opened.clinic_name, about(opened, deps).study_date) if file.kind == "zip" else file.name
     return deps.objects.presigned_get(
-        deps.buckets.share, file.key, expires_s=FILE_URL_SECONDS, filename=file.name.split("/")[-1], inline=False
+        deps.buckets.share, file.key, expires_s=FILE_URL_SECONDS, filename=name.split("/")[-1], inline=False
     )
+
+
+def zip_name(clinic_name: str, study_date: str) -> str:
+    """An ASCII file name for a share's ZIP: the clinic's name (accents dropped) and the study's date."""
+    plain = unicodedata.normalize("NFKD", clinic_name).encode("ascii", "ignore").decode()
+    words = "-".join(part for part in re.split(r"[^A-Za-z0-9]+", plain) if part)
+    return "-".join(part for part in (words or "images", study_date) if part) + ".zip"
 
 
 def unlock(opened: Opened, lock: Lock, secret: str, client: str, deps: Deps) -> Opened:

@@ -341,7 +341,7 @@ def link_message(share: Share, clinic: Clinic, deps: Deps) -> notifier.Message:
         "clinic_name": clinic.name,
         "link": f"{deps.site.public_base_url}/p/{sent_share_token(share, deps)}",
         "expires_on": share.expires_at.date().isoformat(),
-        "needs_password": share.locked_by_secret,
+        "lock": lock_kind(share),
     }
     return notifier.Message(
         notifier.Notice.SHARE_LINK,
@@ -351,6 +351,14 @@ def link_message(share: Share, clinic: Clinic, deps: Deps) -> notifier.Message:
         MessageOwner(OwnerKind.SHARE, share.share_id),
         share.expires_at + HISTORY_AFTER_EXPIRY,
     )
+
+
+def lock_kind(share: Share) -> str | None:
+    """What the share's page asks for, as its messages word it (``templates/_lock_words.txt``)."""
+    code, password = share.link_code_hash is not None, share.needs_password
+    if code and password:
+        return "both"
+    return "link_code" if code else "password" if password else None
 
 
 # ------------------------------------------------------------------------------------------ helpers

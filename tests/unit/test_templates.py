@@ -25,9 +25,11 @@ from chalicelib.domain.verdicts import InstanceVerdict, Verdict
 from chalicelib.domain.visits import Attachment, AttachmentStatus, Message, Visit, VisitStatus
 from chalicelib.domain.visits import Role as VisitRole
 from chalicelib.services.clinic_shares import AuditEntry, ShareDetail
+from chalicelib.services.landing import About
 from chalicelib.services.shares import Announced, HistoryEntry, Review
 from chalicelib.services.visits import OpenVisit
 from chalicelib.templating import render
+from tests.unit.test_their_language import FILES, LOCKED, OPEN
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "chalicelib" / "templates"
 BASE = "/under/a/path"
@@ -145,7 +147,15 @@ SENT_PAGE = {"study": STUDY, "sent": SENT, "labels": {}, "reasons": REASONS}
 #: Enough context for each page to render its links (StrictUndefined refuses anything missing).
 CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "share_gone.html": [{"expired": True}],
-    "share_page.html": [{"state": "preparing", "clinic_name": "Kliniken", "token": "tok"}],
+    "share_page.html": [
+        {"state": "preparing", "clinic_name": "Kliniken", "token": "tok"},
+        *(
+            {**LOCKED, "lock": lock, "step": 1, "steps": steps, "sent": True, "error": "Fel"}
+            for lock, steps in (("link_code", 2), ("password", 1))
+        ),
+        {**OPEN, "error": None},
+        {**OPEN, "files": FILES[2:], "about": About("", ""), "error": "För kort"},
+    ],
     "chat.html": [{"role": "patient", "api": f"{BASE}/v/tok", "clinic_name": None, "strings": {}}],
     "chat_error.html": [{"reason": "ended"}],
     "console_sign_in.html": [{"error": None, "csrf": "c"}],
