@@ -111,11 +111,17 @@ def open_link(token: str, deps: Deps) -> Opened:
 def view(opened: Opened, client: str, deps: Deps) -> list[FileLink]:
     """Record the opening and mint the page's picture URLs (signed locally: no AWS call)."""
     _record(opened.share, AccessKind.OPENED, client, deps)
-    bucket = deps.buckets.share
-    return [
-        FileLink(file, deps.objects.presigned_get(bucket, file.key, expires_s=FILE_URL_SECONDS), index)
-        for index, file in enumerate(opened.share.files)
-    ]
+    return [FileLink(file, _view_url(file, deps), index) for index, file in enumerate(opened.share.files)]
+
+
+def _view_url(file: SharedFile, deps: Deps) -> str:
+    """A file's URL to show it in the browser; a report (page or PDF) opens as its own type, whatever S3 kept."""
+    served = file.mime if file.kind in _OPENED_AS_ITSELF else None
+    return deps.objects.presigned_get(deps.buckets.share, file.key, expires_s=FILE_URL_SECONDS, content_type=served)
+
+
+#: The kinds of files the page opens in a tab of their own: a structured report's page, a report's PDF.
+_OPENED_AS_ITSELF = frozenset({"report", "document"})
 
 
 def about(opened: Opened, deps: Deps) -> About:

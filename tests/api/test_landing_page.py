@@ -15,7 +15,7 @@ from chalicelib.domain.shares import MAX_FAILED_ATTEMPTS, LinkLocked, WrongSecre
 from chalicelib.services import accounts, ingest, landing, shares
 from chalicelib.services.deps import Deps
 from tests import dicom_files, patient_data
-from tests.fakes import FakeClock, FakeMailer, FakeSmsSender
+from tests.fakes import FakeClock, FakeMailer, FakeSmsSender, InMemoryObjectStore
 from tests.unit.test_shares import link_in, run_jobs
 
 ACTOR = key_actor("ky_test")
@@ -31,12 +31,13 @@ def make_share(
     link_code: str | None = None,
     language: str | None = None,
     description: str = "Ultraljud buk",
+    parts: list[bytes] | None = None,
 ) -> str:
     clinic, _ = accounts.create_clinic("Kliniken Väst", deps)
     if link_code is not None:
         deps.clinics.save(replace(clinic, link_code_hash=links.hash_secret(link_code)))
     burned_in = "NO" if anonymizable else "YES"
-    parts = [
+    parts = parts or [
         dicom_files.instance(study_uid=STUDY, frames=4, burned_in=burned_in, study_description=description),
         dicom_files.instance(
             study_uid=STUDY, sop_class="1.2.840.10008.5.1.4.1.1.6.1", us_region=True, study_description=description
@@ -295,3 +296,44 @@ def test_the_hint_to_tap_a_picture_is_there_only_with_pictures(client: Client, d
     (share,) = deps.shares.rows.values()  # type: ignore[attr-defined]
     deps.shares.save(replace(share, files=tuple(f for f in share.files if f.kind != "image")))
     assert "Tap a picture" not in page(client, token).body.decode()
+
+
+def _unlocked_by_code(client: Client, deps: Deps, token: str) -> str:
+    """Ask for a one-time code and unlock with it: the page's cookie."""
+    assert post(client, f"/p/{token}/code", "request=code").status_code == 303
+    assert isinstance(deps.mailer, FakeMailer)
+    code = re.search(r"\b(\d{6})\b", deps.mailer.sent[-1].text)
+    assert code is not None
+    return cookie_of(post(client, f"/p/{token}/unlock", f"secret={code.group(1)}"))
+
+
+def test_a_structured_report_is_offered_as_a_page_and_a_pdf_behind_the_same_lock(client: Client, deps: Deps) -> None:
+    token = make_share(deps, parts=[dicom_files.structured_report(study_uid=STUDY)])
+    locked = page(client, token).body.decode()
+    assert "report-001" not in locked  # the report is behind the lock, as the SR is
+    assert "Read the report" not in locked
+    cookie = _unlocked_by_code(client, deps, token)
+    opened = page(client, token, cookie).body.decode()
+    assert "Read the report" in opened
+    assert "Open the report (PDF)" in opened
+    # the report's page opens as a page, not a download
+    assert "report-001.html?expires=600&type=text%2Fhtml%3B%20charset%3Dutf-8" in html.unescape(opened)
+    assert "Tap a picture" not in opened  # no picture, no hint about pictures
+    assert "IM0001.dcm" in opened  # the original is still there for a care provider
+    swedish = client.http.get(f"/p/{token}", headers={"Cookie": cookie, "Accept-Language": "sv"}).body.decode()
+    assert "Läs rapporten" in swedish
+    assert "Öppna rapporten (PDF)" in swedish
+
+
+def test_an_encapsulated_pdf_opens_as_the_pdf(client: Client, deps: Deps) -> None:
+    token = make_share(deps, parts=[dicom_files.pdf_report(study_uid=STUDY)])
+    cookie = _unlocked_by_code(client, deps, token)
+    opened = html.unescape(page(client, token, cookie).body.decode())
+    link = re.search(r'<a href="([^"]+)"[^>]*>Open the report \(PDF\)</a>', opened)
+    assert link is not None
+    assert link.group(1).endswith("report-001.pdf?expires=600&type=application%2Fpdf")
+    (share,) = deps.shares.rows.values()  # type: ignore[attr-defined]
+    (document,) = [f for f in share.files if f.kind == "document"]
+    store = deps.objects
+    assert isinstance(store, InMemoryObjectStore)
+    assert store.open("share-bucket", document.key).read().startswith(b"%PDF-")

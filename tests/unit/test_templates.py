@@ -29,7 +29,7 @@ from chalicelib.services.landing import About
 from chalicelib.services.shares import Announced, HistoryEntry, Review
 from chalicelib.services.visits import OpenVisit
 from chalicelib.templating import render
-from tests.unit.test_their_language import FILES, LOCKED, OPEN
+from tests.unit.test_their_language import FILES, LOCKED, OPEN, REPORT
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "chalicelib" / "templates"
 BASE = "/under/a/path"
@@ -156,6 +156,7 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
         {**OPEN, "error": None},
         {**OPEN, "files": FILES[2:], "about": About("", ""), "error": "För kort"},
     ],
+    "share_report.html": [{"report": REPORT, "clinic_name": "Kliniken"}, {"report": REPORT, "clinic_name": ""}],
     "chat.html": [{"role": "patient", "api": f"{BASE}/v/tok", "clinic_name": None, "strings": {}}],
     "chat_error.html": [{"reason": "ended"}],
     "console_sign_in.html": [{"error": None, "csrf": "c"}],

@@ -27,6 +27,7 @@ from chalicelib.domain.errors import (
     Unavailable,
 )
 from chalicelib.domain.shares import LinkExpired, LinkLocked, SharedFile, StillPreparing, TooManyCodes, WrongSecret
+from chalicelib.media.structured_report import ContentItem, StructuredReport
 from chalicelib.services.landing import About, FileLink
 from chalicelib.templating import file_size, render
 
@@ -114,6 +115,22 @@ OPEN = {
     "about": About("2026-11-20", "US ABDOMEN"),
     "may_choose_password": True,
 }
+REPORT = StructuredReport(
+    "Diagnostic imaging report",
+    (
+        ContentItem(
+            "Findings",
+            "CONTAINER",
+            "",
+            (
+                ContentItem("Finding", "TEXT", "Liver of normal size."),
+                ContentItem("Length", "NUM", "42.5 mm"),
+                ContentItem("", "IMAGE", ""),
+                ContentItem("Group", "CONTAINER", "", (ContentItem("Finding", "CODE", "Normal"),)),
+            ),
+        ),
+    ),
+)
 LOCKED = {"state": "locked", "token": "tok", "clinic_name": "Kliniken", "sent": False, "error": None}
 
 
@@ -139,6 +156,8 @@ def _page_states(lang: str) -> list[tuple[str, dict[str, Any]]]:
             )
         )
     states += [("chat_error.html", {"reason": reason}) for reason in ("ended", "session", "unknown")]
+    states += [("share_report.html", {"report": REPORT, "clinic_name": "Kliniken"})]
+    states += [("share_report.html", {"report": StructuredReport("", ()), "clinic_name": ""})]
     return states
 
 
@@ -194,3 +213,15 @@ def test_sizes_are_written_as_each_language_writes_numbers() -> None:
     assert (file_size(2_516_582, "sv"), file_size(2_516_582, "en")) == ("2,4 MB", "2.4 MB")
     assert (file_size(870_000, "sv"), file_size(10, "en")) == ("850 kB", "1 kB")
     assert file_size(5 * 1024**3, "sv") == "5,0 GB"
+
+
+@pytest.mark.parametrize(("lang", "words"), [("sv", ("Rapport", "En bild")), ("en", ("Report", "A picture"))])
+def test_a_report_page_shows_headings_and_values_in_the_patients_language(lang: str, words: tuple[str, str]) -> None:
+    page = render("share_report.html", lang, report=REPORT, clinic_name="Kliniken")
+    assert "<h1>Diagnostic imaging report</h1>" in page
+    assert "<h2>Findings</h2>" in page
+    assert "<h3>Group</h3>" in page  # a container inside a container is a heading one level down
+    assert "<dt>Length</dt>\n  <dd>42.5 mm</dd>" in page
+    assert words[1] in page
+    untitled = render("share_report.html", lang, report=StructuredReport("", ()), clinic_name="")
+    assert f"<h1>{words[0]}</h1>" in untitled
