@@ -79,8 +79,8 @@ WORDS: dict[str, tuple[str, str]] = {
         "It does not exist, or belongs to another clinic.",
     ),
     "conflict": (
-        "Det gick inte just nu: något ändrades samtidigt. Ladda om sidan och försök igen.",
-        "That did not work just now: something changed at the same time. Reload the page and try again.",
+        "Det går inte som det ser ut nu. Ladda om sidan för att se läget och försök igen.",
+        "That cannot be done as things stand. Reload the page to see where things are and try again.",
     ),
     "session": ("Du är inte inloggad längre. Logga in igen.", "You are no longer signed in. Sign in again."),
     "forbidden": ("Det får du inte göra.", "You may not do that."),
@@ -111,6 +111,11 @@ def worded(kind: str, lang: str, minutes: int = 0) -> str:
 def refusal(err: DomainError, lang: str, kind: str | None = None) -> str:
     """What ``err`` tells a person in ``lang`` (``kind`` when the page knows better than the class)."""
     return worded(kind or kind_of(err), lang, minutes_left(err))
+
+
+def in_both(err: DomainError) -> tuple[str, str]:
+    """What ``err`` tells a person, in Swedish and in English (for pages that pick with ``t``)."""
+    return refusal(err, "sv"), refusal(err, "en")
 
 
 def minutes_left(err: DomainError) -> int:
