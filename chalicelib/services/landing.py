@@ -24,6 +24,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from chalicelib.domain.deliveries import DeliveryStatus
+from chalicelib.domain.descriptors import clean_descriptor
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.links import hash_secret, looks_like_token, new_one_time_code, secret_matches, token_hash
 from chalicelib.domain.shares import AccessEvent, AccessKind, LinkDeleted, Share, SharedFile, WrongSecret
@@ -126,8 +127,6 @@ _OPENED_AS_ITSELF = frozenset({"report", "document"})
 
 def about(opened: Opened, deps: Deps) -> About:
     """The study's real date and cleaned description, from the clinic's records (empty once they are gone)."""
-    from chalicelib.domain.anonymization.descriptors import clean_descriptor
-
     try:
         study = deps.studies.get_study(opened.share.clinic_id, opened.share.study_instance_uid)
     except NotFound:
