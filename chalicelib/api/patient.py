@@ -160,7 +160,7 @@ def _open_page(
             files=[f for f in files if f.file.kind != "zip"],
             zip=zip_links[0] if zip_links else None,
             expires_on=opened.share.expires_at.date().isoformat(),
-            about=landing.about(opened, deps()),
+            about=landing.about(opened),
             may_choose_password=landing.Lock.PASSWORD in opened.locks and opened.share.password_hash is None,
             error=error,
         ),

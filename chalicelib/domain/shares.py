@@ -157,6 +157,11 @@ class Share:
     status: ShareStatus = ShareStatus.QUEUED
     failure: str | None = None
     needs_password: bool = False
+    #: What the images are, from the clinic's records when the share was made (the files' dates are
+    #: shifted by anonymization): the real study date (ISO 8601) and the description, Clean Descriptors
+    #: applied. Empty for shares made before they were kept, or when the records had none.
+    study_date: str = ""
+    study_description: str = ""
     link_code_hash: str | None = None
     password_hash: str | None = None
     files: tuple[SharedFile, ...] = field(default_factory=tuple)

@@ -24,11 +24,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from chalicelib.domain.deliveries import DeliveryStatus
-from chalicelib.domain.descriptors import clean_descriptor
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.links import hash_secret, looks_like_token, new_one_time_code, secret_matches, token_hash
 from chalicelib.domain.shares import AccessEvent, AccessKind, LinkDeleted, Share, SharedFile, WrongSecret
-from chalicelib.domain.studies import display_date
 from chalicelib.services import notifier
 from chalicelib.services.accounts import reserve_messages
 from chalicelib.services.deps import Deps
@@ -74,7 +72,7 @@ class Opened:
 
 @dataclass(frozen=True)
 class About:
-    """What the images are, from the clinic's own records: the files' dates are shifted by anonymization."""
+    """What the images are, from the clinic's own records (``Share.study_date``, ``Share.study_description``)."""
 
     study_date: str
     """The study's real date, ISO 8601 ("" when the records have none)."""
@@ -125,13 +123,9 @@ def _view_url(file: SharedFile, deps: Deps) -> str:
 _OPENED_AS_ITSELF = frozenset({"report", "document"})
 
 
-def about(opened: Opened, deps: Deps) -> About:
-    """The study's real date and cleaned description, from the clinic's records (empty once they are gone)."""
-    try:
-        study = deps.studies.get_study(opened.share.clinic_id, opened.share.study_instance_uid)
-    except NotFound:
-        return About("", "")
-    return About(display_date(study.study_date) if study.study_date else "", clean_descriptor(study.study_description))
+def about(opened: Opened) -> About:
+    """What the images are: the study's real date and cleaned description, kept on the share when it was made."""
+    return About(opened.share.study_date, opened.share.study_description)
 
 
 def download(opened: Opened, index: int, client: str, deps: Deps) -> str:
@@ -144,7 +138,7 @@ def download(opened: Opened, index: int, client: str, deps: Deps) -> str:
         raise NotFound("No such file")
     file = opened.share.files[index]
     _record(opened.share, AccessKind.DOWNLOADED, client, deps, detail=file.name)
-    name = zip_name(opened.clinic_name, about(opened, deps).study_date) if file.kind == "zip" else file.name
+    name = zip_name(opened.clinic_name, opened.share.study_date) if file.kind == "zip" else file.name
     return deps.objects.presigned_get(
         deps.buckets.share, file.key, expires_s=FILE_URL_SECONDS, filename=name.split("/")[-1], inline=False
     )
