@@ -53,7 +53,27 @@ class Recorder:
     def __init__(self, region: str) -> None:
         self._region = region
         self._seen: dict[str, Sent] = {}
+        self._text_parts: dict[str, str] = {}
         self._lock = threading.Lock()
+
+    def listen(self, events: Any) -> None:
+        """Catch each e-mail's plain-text part as it is sent, on boto3's event system (``events``).
+
+        moto keeps only the HTML part of an e-mail that has both, and the outbox shows them side by side.
+        Clients made after this call carry the hooks.
+        """
+        events.register("provide-client-params.ses.SendEmail", self._text_part)
+        events.register("after-call.ses.SendEmail", self._keep_text_part)
+
+    @staticmethod
+    def _text_part(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["outbox_text"] = params.get("Message", {}).get("Body", {}).get("Text", {}).get("Data")
+
+    def _keep_text_part(self, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        text, message_id = context.get("outbox_text"), parsed.get("MessageId")
+        if text is not None and message_id:
+            with self._lock:
+                self._text_parts[message_id] = text
 
     def collect(self) -> None:
         """Stamp and keep every message not seen before."""
@@ -61,7 +81,7 @@ class Recorder:
         with self._lock:
             for message in ses_backends[DEFAULT_ACCOUNT_ID][self._region].sent_messages:
                 if message.id not in self._seen:
-                    self._seen[message.id] = _email(message, now)
+                    self._seen[message.id] = _email(message, now, self._text_parts.get(message.id))
             for message_id, (phone, text) in sns_backends[DEFAULT_ACCOUNT_ID][self._region].sms_messages.items():
                 if message_id not in self._seen:
                     self._seen[message_id] = Sent(
@@ -92,14 +112,15 @@ class Recorder:
         return thread
 
 
-def _email(message: Any, now: str) -> Sent:
+def _email(message: Any, now: str, text: str | None) -> Sent:
+    """``body`` is the plain-text part (``text`` when it was caught as sent), ``html`` the HTML part."""
     to = [address for addresses in (getattr(message, "destinations", None) or {}).values() for address in addresses]
     if hasattr(message, "raw_data"):
-        body, html_body, subject = message.raw_data, None, ""
-    else:
-        body, subject = message.body, message.subject
-        html_body = body if "<html" in body.lower() else None
-    return Sent("email", message.id, now, message.source, to, subject, body, html_body, _URL.findall(body))
+        return Sent("email", message.id, now, message.source, to, "", message.raw_data, None)
+    html_body = message.body if "<html" in message.body.lower() else None
+    body = text if text is not None else message.body
+    links = _URL.findall(body) or _URL.findall(message.body)
+    return Sent("email", message.id, now, message.source, to, message.subject, body, html_body, links)
 
 
 class EventInjector:
@@ -179,9 +200,13 @@ def _page(sent: list[Sent]) -> str:
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Local outbox</title>
-<style>body{{font:15px/1.4 system-ui,sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem}}
+<style>body{{font:15px/1.4 system-ui,sans-serif;max-width:80rem;margin:1rem auto;padding:0 1rem}}
 article{{border:1px solid #ccd;border-radius:8px;padding:.75rem 1rem;margin:.75rem 0}}
-.meta{{color:#556;font-size:.85em}} pre{{white-space:pre-wrap}}</style></head>
+.meta{{color:#556;font-size:.85em}} pre{{white-space:pre-wrap;overflow-wrap:anywhere;margin:0}}
+.parts section{{min-width:0}}
+.parts{{display:grid;gap:1rem;grid-template-columns:repeat(auto-fit,minmax(18rem,1fr))}}
+.parts h3{{font-size:.85em;color:#556;margin:0 0 .3rem}}
+.parts iframe{{width:100%;height:32rem;border:1px solid #ccd;border-radius:6px;background:#fff}}</style></head>
 <body><h1>Local outbox</h1><p class="meta">E-mail (SES) and SMS (SNS) sent by the local stack, newest first.
 Generated {html.escape(time.strftime("%H:%M:%S"))}.</p>{rows}</body></html>"""
 
@@ -194,9 +219,22 @@ def _row(sent: Sent) -> str:
     return (
         f'<article class="{sent.kind}"><div class="meta">{sent.kind.upper()} · {html.escape(sent.sent_at)} · '
         f"from {html.escape(sent.sender)} · to {html.escape(', '.join(sent.to))}</div>"
-        f"<h2>{html.escape(sent.subject)}</h2><pre>{html.escape(sent.body)}</pre>"
+        f"<h2>{html.escape(sent.subject)}</h2>{_parts(sent)}"
         f"<ul>{links}</ul>"
         f'<form method="post" action="{action}" aria-label="Play a provider event">{buttons}</form></article>'
+    )
+
+
+def _parts(sent: Sent) -> str:
+    """The plain text, and beside it the HTML part rendered in a frame that may run nothing and reach nothing
+    (an empty ``sandbox``: no scripts, no forms, no same origin as this page)."""
+    text = f"<pre>{html.escape(sent.body)}</pre>"
+    if sent.html is None:
+        return text
+    return (
+        f'<div class="parts"><section><h3>Plain text</h3>{text}</section>'
+        f'<section><h3>HTML, as a mail program shows it</h3><iframe sandbox title="HTML part: '
+        f'{html.escape(sent.subject)}" srcdoc="{html.escape(sent.html, quote=True)}"></iframe></section></div>'
     )
 
 

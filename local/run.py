@@ -153,6 +153,7 @@ def main() -> int:
     stack.create_all(cfg)
     api.register_media(app)  # in AWS, the media workers run from their container image
     recorder = outbox.Recorder(cfg.region)
+    recorder.listen(_default_boto3_session().events)
     local_clock = clock.ShiftableClock()
     from chalicelib.workers.delivery_events import sms_receipts
 
@@ -209,6 +210,15 @@ def main() -> int:
         local_deps.__exit__(None, None, None)
         moto.stop()
     return 0
+
+
+def _default_boto3_session() -> Any:
+    """boto3's default session, made if need be: every client ``chalicelib.adapters.aws.client`` makes is its."""
+    import boto3
+
+    if boto3.DEFAULT_SESSION is None:
+        boto3.setup_default_session()
+    return boto3.DEFAULT_SESSION
 
 
 if __name__ == "__main__":

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalice.app import Blueprint, Response
 
 from chalicelib.api import models
+from chalicelib.api.answers import ClinicAnswer
 from chalicelib.api.auth import clinic_key
 from chalicelib.api.errors import http_errors
 from chalicelib.api.requests import body, current_clinic
@@ -36,10 +35,6 @@ def patch_clinic() -> Response:
     return ok(clinic_view(rename_clinic(current_clinic(), change.name, deps())))
 
 
-def clinic_view(clinic: Clinic) -> dict[str, Any]:
+def clinic_view(clinic: Clinic) -> ClinicAnswer:
     """The clinic as the API shows it."""
-    return {
-        "clinic_id": clinic.clinic_id,
-        "name": clinic.name,
-        "created_at": clinic.created_at.isoformat(),
-    }
+    return ClinicAnswer(clinic_id=clinic.clinic_id, name=clinic.name, created_at=clinic.created_at.isoformat())

@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 from chalice.app import Blueprint, Response
 
 from chalicelib.api import models, web
+from chalicelib.api.answers import ContactsVerdict
 from chalicelib.api.contact_words import contact_problems
 from chalicelib.api.errors import error_response, status_of
 from chalicelib.api.idempotency import once
@@ -344,7 +345,7 @@ def check_contacts(ctx: Staffed) -> Response:
         return error_response(status_of(err), type(err).__name__, err.message)
     problems = contact_problems(asked.contacts, _clinic(ctx).country)
     lang = 0 if web.language() == "sv" else 1
-    return ok({"valid": not problems, "problems": [p[lang] for p in problems]})
+    return ok(ContactsVerdict(valid=not problems, problems=[p[lang] for p in problems]))
 
 
 def _clinic(ctx: Staffed) -> Clinic:

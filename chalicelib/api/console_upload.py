@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, ParamSpec
+from typing import ParamSpec
 
+import msgspec
 from chalice.app import Blueprint, Response
 
 from chalicelib.api import models
+from chalicelib.api.answers import ExplainedFile, ExplainedUpload
 from chalicelib.api.errors import error_response, http_errors
 from chalicelib.api.requests import body
 from chalicelib.api.responses import created, ok
 from chalicelib.api.staffed import Staffed, staffed
-from chalicelib.api.studies import requested_view, upload_view
+from chalicelib.api.studies import file_view, requested_view
 from chalicelib.api.web import Storage, ended_cookie, language, secure_page, secure_pages
 from chalicelib.domain.dicom_header import Failure
 from chalicelib.domain.studies import FileStatus, Upload
@@ -86,11 +88,19 @@ def batch_status(ctx: Staffed, upload_id: str) -> Response:
     return ok(_status_view(ingest.get_upload(ctx.clinic_id, upload_id, deps()), language()))
 
 
-def _status_view(upload: Upload, lang: str) -> dict[str, Any]:
-    view = upload_view(upload)
-    for entry, file in zip(view["files"], upload.files, strict=True):
-        entry["explanation"] = _explanation(file.failure, lang) if file.status is FileStatus.FAILED else None
-    return view
+def _status_view(upload: Upload, lang: str) -> ExplainedUpload:
+    return ExplainedUpload(
+        upload_id=upload.upload_id,
+        created_at=upload.created_at.isoformat(),
+        expires_at=upload.expires_at.isoformat(),
+        files=[
+            ExplainedFile(
+                **msgspec.structs.asdict(file_view(f)),
+                explanation=_explanation(f.failure, lang) if f.status is FileStatus.FAILED else None,
+            )
+            for f in upload.files
+        ],
+    )
 
 
 _FAILURES_SV_EN = {

@@ -9,14 +9,27 @@ answer over the same limit is a 303 to a pre-signed S3 URL of the same body (``s
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalice.app import Blueprint, Response
 
 from chalicelib.api import models
+from chalicelib.api.answers import (
+    CodeAttribute,
+    FailedSequence,
+    FailedSop,
+    NameAttribute,
+    NumberAttribute,
+    PersonName,
+    QidoStudy,
+    ReferencedSequence,
+    ReferencedSop,
+    StowAnswer,
+    TextAttribute,
+    TextVR,
+)
 from chalicelib.api.auth import clinic_key
 from chalicelib.api.errors import http_errors
 from chalicelib.api.requests import current_clinic, current_request, query_from, query_params
+from chalicelib.api.responses import answered
 from chalicelib.domain.dicom_header import Failure
 from chalicelib.domain.errors import MalformedRequest, NotAcceptable, TooLarge, UnsupportedMediaType
 from chalicelib.domain.studies import FileStatus, Study, StudyQuery, UploadedFile, parse_date_range
@@ -71,11 +84,7 @@ def qido() -> Response:
         offset=asked.offset,
     )
     studies = ingest.search_studies(current_clinic(), search, deps())
-    return Response(
-        body=[_study_json(s) for s in studies],
-        status_code=200,
-        headers={"Content-Type": DICOM_JSON, "Cache-Control": "no-store"},
-    )
+    return answered([_study_json(s) for s in studies], 200, content_type=DICOM_JSON)
 
 
 @bp.route("/dicomweb/studies/{study_uid}", methods=["GET"], authorizer=clinic_key)
@@ -173,20 +182,16 @@ def _stow(study_uid: str | None) -> Response:
     )
     stored = [f for f in upload.files if f.status is FileStatus.STORED]
     failed = [f for f in upload.files if f.status is not FileStatus.STORED]
-    response: dict[str, Any] = {}
+    response = StowAnswer()
     studies = {f.study_instance_uid for f in stored}
     if len(studies) == 1:  # the study's own RetrieveURL, beside each instance's (PS3.18 10.5.3)
-        response["00081190"] = {"vr": "UR", "Value": [f"{settings().public_base_url}/dicomweb/studies/{studies.pop()}"]}
+        response.retrieve_url = _url(f"{settings().public_base_url}/dicomweb/studies/{studies.pop()}")
     if stored:
-        response["00081199"] = {"vr": "SQ", "Value": [_referenced(f) for f in stored]}
+        response.referenced = ReferencedSequence(vr="SQ", Value=[_referenced(f) for f in stored])
     if failed:
-        response["00081198"] = {"vr": "SQ", "Value": [_failed(f) for f in failed]}
+        response.failed = FailedSequence(vr="SQ", Value=[_failed(f) for f in failed])
     status = 200 if not failed else 202 if stored else 409
-    return Response(
-        body=response,
-        status_code=status,
-        headers={"Content-Type": DICOM_JSON, "Cache-Control": "no-store", "X-Upload-Id": upload.upload_id},
-    )
+    return answered(response, status, content_type=DICOM_JSON, headers={"X-Upload-Id": upload.upload_id})
 
 
 def _dicom_parts(content_type: str, body: bytes) -> list[bytes]:
@@ -214,27 +219,35 @@ def _dicom_parts(content_type: str, body: bytes) -> list[bytes]:
     return [part.content for part in parts]
 
 
-def _referenced(file: UploadedFile) -> dict[str, Any]:
+def _referenced(file: UploadedFile) -> ReferencedSop:
     """A ReferencedSOPSequence item (PS3.18 10.5.3): the instance, and where WADO-RS retrieves that instance."""
     url = f"{settings().public_base_url}/dicomweb/studies/{file.study_instance_uid}"
     if file.series_instance_uid:
         url += f"/series/{file.series_instance_uid}/instances/{file.sop_instance_uid}"
-    return {
-        "00081150": {"vr": "UI", "Value": [file.sop_class_uid]},
-        "00081155": {"vr": "UI", "Value": [file.sop_instance_uid]},
-        "00081190": {"vr": "UR", "Value": [url]},
-    }
+    return ReferencedSop(
+        sop_class_uid=_uid(file.sop_class_uid or ""),
+        sop_instance_uid=_uid(file.sop_instance_uid or ""),
+        retrieve_url=_url(url),
+    )
 
 
-def _failed(file: UploadedFile) -> dict[str, Any]:
+def _failed(file: UploadedFile) -> FailedSop:
     """A FailedSOPSequence item (PS3.18 10.5.3): the reason's code, and the instance when it could be read."""
     code = _FAILURE_CODES[file.failure] if file.failure else _PROCESSING_FAILURE
-    item: dict[str, Any] = {"00081197": {"vr": "US", "Value": [code]}}
+    item = FailedSop(failure_reason=CodeAttribute(vr="US", Value=[code]))
     if file.sop_class_uid:
-        item["00081150"] = {"vr": "UI", "Value": [file.sop_class_uid]}
+        item.sop_class_uid = _uid(file.sop_class_uid)
     if file.sop_instance_uid:
-        item["00081155"] = {"vr": "UI", "Value": [file.sop_instance_uid]}
+        item.sop_instance_uid = _uid(file.sop_instance_uid)
     return item
+
+
+def _uid(uid: str) -> TextAttribute:
+    return TextAttribute(vr="UI", Value=[uid])
+
+
+def _url(url: str) -> TextAttribute:
+    return TextAttribute(vr="UR", Value=[url])
 
 
 _QIDO_TAGS = {
@@ -260,21 +273,25 @@ def _qido_params() -> dict[str, str]:
     return params
 
 
-def _study_json(study: Study) -> dict[str, Any]:
-    def attr(vr: str, value: object) -> dict[str, Any]:
-        return {"vr": vr, "Value": [value]} if value not in ("", None) else {"vr": vr}
+def _study_json(study: Study) -> QidoStudy:
+    def text(vr: TextVR, value: str) -> TextAttribute:
+        return TextAttribute(vr=vr, Value=[value]) if value else TextAttribute(vr=vr)
 
-    return {
-        "00080020": attr("DA", study.study_date),
-        "00080030": attr("TM", study.study_time),
-        "00080050": attr("SH", study.accession_number),
-        "00080061": {"vr": "CS", "Value": list(study.modalities)} if study.modalities else {"vr": "CS"},
-        "00081030": attr("LO", study.study_description),
-        "00081190": attr("UR", f"{settings().public_base_url}/dicomweb/studies/{study.study_instance_uid}"),
-        "00100010": attr("PN", {"Alphabetic": study.patient_name} if study.patient_name else ""),
-        "00100020": attr("LO", study.patient_id),
-        "00100030": attr("DA", study.patient_birth_date),
-        "0020000D": attr("UI", study.study_instance_uid),
-        "00201206": attr("IS", study.number_of_series),
-        "00201208": attr("IS", study.number_of_instances),
-    }
+    return QidoStudy(
+        study_date=text("DA", study.study_date),
+        study_time=text("TM", study.study_time),
+        accession_number=text("SH", study.accession_number),
+        modalities_in_study=TextAttribute(vr="CS", Value=list(study.modalities))
+        if study.modalities
+        else TextAttribute(vr="CS"),
+        study_description=text("LO", study.study_description),
+        retrieve_url=text("UR", f"{settings().public_base_url}/dicomweb/studies/{study.study_instance_uid}"),
+        patient_name=NameAttribute(vr="PN", Value=[PersonName(Alphabetic=study.patient_name)])
+        if study.patient_name
+        else NameAttribute(vr="PN"),
+        patient_id=text("LO", study.patient_id),
+        patient_birth_date=text("DA", study.patient_birth_date),
+        study_instance_uid=text("UI", study.study_instance_uid),
+        number_of_series=NumberAttribute(vr="IS", Value=[study.number_of_series]),
+        number_of_instances=NumberAttribute(vr="IS", Value=[study.number_of_instances]),
+    )

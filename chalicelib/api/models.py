@@ -11,7 +11,7 @@ tens, and it writes JSON Schema 2020-12, the dialect of OpenAPI 3.1 (README, "Pe
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
@@ -117,61 +117,6 @@ class ShareRequest(Body):
     instances: Annotated[list[Short], Meta(max_length=10_000)] | None = None
     language: Short | None = None
     lifetime_days: Whole | None = None
-
-
-class Answer(Struct, kw_only=True, forbid_unknown_fields=True):
-    """A JSON answer's shape, published in the OpenAPI document (the API tests hold the routes to it)."""
-
-
-class VerdictAnswer(Answer):
-    """What the anonymizer does with one instance, known before the share is prepared."""
-
-    sop_instance_uid: str
-    verdict: Annotated[
-        Literal["anonymized", "password", "unknown"],
-        Meta(description="anonymized; password: sent as it is, so the link asks for the patient's password; unknown"),
-    ]
-    reason: Annotated[str, Meta(description="The anonymizer's reason code (or not_assessed)")]
-
-
-class DeliveryAnswer(Answer):
-    """One contact of a share and how its message fared."""
-
-    position: int
-    kind: Literal["email", "sms"]
-    address: str
-    status: str
-    bounce: str | None
-    reason: str | None
-    attempts: int
-    sent_at: str | None
-    updated_at: str | None
-    advice: dict[str, str] | None
-
-
-class SentShare(Answer):
-    """``POST /studies/{uid}/shares``: the queued share and what it does with each instance."""
-
-    share_id: str
-    study_instance_uid: str
-    instances: list[str] | None
-    status: str
-    created_at: str
-    last_sent_at: str | None
-    expires_at: str
-    deleted_at: str | None
-    language: str
-    needs_password: Annotated[
-        bool | None,
-        Meta(description="Whether the link asks for the patient's password: null while a verdict is not known"),
-    ]
-    needs_link_code: bool
-    deliveries: list[DeliveryAnswer]
-    can_resend: bool
-    can_delete: bool
-    verdicts: list[VerdictAnswer]
-    resent: bool
-    warnings: list[str]
 
 
 class ShareListQuery(Query):

@@ -16,7 +16,8 @@ from typing import Any
 
 from chalice.app import Blueprint, Chalice, Response
 
-from chalicelib.api import models
+from chalicelib.api import answers, models
+from chalicelib.api.answers import Answer
 from chalicelib.api.errors import STATUS
 from chalicelib.api.patient import UNLOCK_COOKIE
 from chalicelib.api.requests import bound_app
@@ -71,52 +72,98 @@ class Operation:
     success: int = 200
     see_other: bool = False
     """Also answers 303 to where the body is (a WADO-RS answer too large for a Lambda response)."""
-    answer: type[models.Answer] | None = None
+    answer: type[Answer] | None = None
+    """The model of the JSON answer (every JSON operation names one; see ``DICOM_JSON_SCHEMA`` for the others)."""
+    many: bool = False
+    """The answer is a JSON array of ``answer`` (QIDO-RS results)."""
+    also: tuple[int, ...] = ()
+    """Other statuses that answer with the same model (STOW-RS: 202 when some instances failed, 409 when all did)."""
 
+
+#: WADO-RS metadata: DICOM JSON datasets (PS3.18 F.2) of whatever the stored files hold, so their schema is
+#: DICOM JSON's own rather than a model (STOW-RS answers and QIDO-RS results have theirs).
+DICOM_JSON_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "propertyNames": {"pattern": "^[0-9A-F]{8}$"},
+        "additionalProperties": {
+            "type": "object",
+            "properties": {
+                "vr": {"type": "string", "pattern": "^[A-Z]{2}$"},
+                "Value": {"type": "array"},
+                "BulkDataURI": {"type": "string"},
+                "InlineBinary": {"type": "string"},
+            },
+            "required": ["vr"],
+        },
+    },
+}
 
 _WADO = Operation(answers="multipart/related", see_other=True)
 _WADO_METADATA = Operation(answers="application/dicom+json", see_other=True)
+_STOW = Operation(answers="application/dicom+json", answer=answers.StowAnswer, also=(202, 409))
 
-#: The routes that read a body or a query string, or answer something other than JSON 200.
+_PAGE = Operation(query=models.MessagePageQuery, answer=answers.MessagePage)
+_POSTED = Operation(body=models.TextMessage, success=201, answer=answers.MessageAnswer)
+_ANNOUNCED = Operation(body=models.AttachmentAnnouncement, success=201, answer=answers.RequestedAttachment)
+_SAVED = Operation(answer=answers.MessageAnswer)
+
+#: Every route's operation: what it reads (a body, a query string, a form) and what it answers.
 OPERATIONS: dict[tuple[str, str], Operation] = {
-    ("PATCH", "/clinic"): Operation(body=models.ClinicChange),
-    ("PUT", "/settings"): Operation(body=models.SettingsChange),
-    ("GET", "/studies"): Operation(query=models.StudySearch),
-    ("POST", "/studies/uploads"): Operation(body=models.UploadRequest, success=201),
-    ("GET", "/dicomweb/studies"): Operation(query=models.QidoSearch, answers="application/dicom+json"),
-    ("POST", "/dicomweb/studies"): Operation(answers="application/dicom+json"),
-    ("POST", "/dicomweb/studies/{study_uid}"): Operation(answers="application/dicom+json"),
+    ("GET", "/health"): Operation(answer=answers.Health),
+    ("GET", "/openapi.json"): Operation(answer=answers.OpenApiDocument),
+    ("GET", "/clinic"): Operation(answer=answers.ClinicAnswer),
+    ("PATCH", "/clinic"): Operation(body=models.ClinicChange, answer=answers.ClinicAnswer),
+    ("GET", "/settings"): Operation(answer=answers.SettingsAnswer),
+    ("PUT", "/settings"): Operation(body=models.SettingsChange, answer=answers.SettingsAnswer),
+    ("GET", "/studies"): Operation(query=models.StudySearch, answer=answers.StudyList),
+    ("GET", "/studies/{study_uid}"): Operation(answer=answers.StudyDetail),
+    ("POST", "/studies/uploads"): Operation(body=models.UploadRequest, success=201, answer=answers.RequestedUpload),
+    ("GET", "/studies/uploads/{upload_id}"): Operation(answer=answers.UploadAnswer),
+    ("GET", "/dicomweb/studies"): Operation(
+        query=models.QidoSearch, answers="application/dicom+json", answer=answers.QidoStudy, many=True
+    ),
+    ("POST", "/dicomweb/studies"): _STOW,
+    ("POST", "/dicomweb/studies/{study_uid}"): _STOW,
     ("GET", "/dicomweb/studies/{study_uid}"): _WADO,
     ("GET", "/dicomweb/studies/{study_uid}/series/{series_uid}"): _WADO,
     ("GET", "/dicomweb/studies/{study_uid}/series/{series_uid}/instances/{sop_uid}"): _WADO,
     ("GET", "/dicomweb/studies/{study_uid}/metadata"): _WADO_METADATA,
     ("GET", "/dicomweb/studies/{study_uid}/series/{series_uid}/metadata"): _WADO_METADATA,
     ("GET", "/dicomweb/studies/{study_uid}/series/{series_uid}/instances/{sop_uid}/metadata"): _WADO_METADATA,
-    ("POST", "/studies/{study_uid}/shares"): Operation(body=models.ShareRequest, success=202, answer=models.SentShare),
-    ("POST", "/shares/{share_id}/resend"): Operation(success=202),
-    ("GET", "/shares"): Operation(query=models.ShareListQuery),
-    ("POST", "/visits"): Operation(body=models.VisitRequest, success=201),
-    ("GET", "/visits/{visit_id}/messages"): Operation(query=models.MessagePageQuery),
-    ("POST", "/visits/{visit_id}/messages"): Operation(body=models.TextMessage, success=201),
-    ("POST", "/visits/{visit_id}/attachments"): Operation(body=models.AttachmentAnnouncement, success=201),
+    ("POST", "/studies/{study_uid}/shares"): Operation(body=models.ShareRequest, success=202, answer=answers.SentShare),
+    ("GET", "/studies/{study_uid}/shares"): Operation(answer=answers.ShareHistory),
+    ("POST", "/shares/{share_id}/resend"): Operation(success=202, answer=answers.ResentShare),
+    ("DELETE", "/shares/{share_id}"): Operation(answer=answers.ShareAnswer),
+    ("GET", "/shares"): Operation(query=models.ShareListQuery, answer=answers.SharePage),
+    ("POST", "/visits"): Operation(body=models.VisitRequest, success=201, answer=answers.VisitAnswer),
+    ("GET", "/visits/{visit_id}"): Operation(answer=answers.VisitAnswer),
+    ("POST", "/visits/{visit_id}/close"): Operation(answer=answers.ClosedVisit),
+    ("GET", "/visits/{visit_id}/messages"): Operation(query=models.MessagePageQuery, answer=answers.MessagePage),
+    ("POST", "/visits/{visit_id}/messages"): _POSTED,
+    ("POST", "/visits/{visit_id}/attachments"): _ANNOUNCED,
+    ("POST", "/visits/{visit_id}/attachments/{attachment_id}/saved"): _SAVED,
     ("GET", "/visits/{visit_id}/attachments/{attachment_id}"): Operation(answers="redirect", success=302),
     ("GET", "/visits/{visit_id}/attachments/{attachment_id}/preview"): Operation(answers="redirect", success=302),
-    ("POST", "/visits/{visit_id}/chat-link"): Operation(success=201),
+    ("POST", "/visits/{visit_id}/chat-link"): Operation(success=201, answer=answers.ChatLink),
     ("GET", "/p/{token}"): Operation(answers="text/html"),
     ("POST", "/p/{token}/unlock"): Operation(form=("secret",), answers="redirect", success=303),
     ("POST", "/p/{token}/code"): Operation(form=(), answers="redirect", success=303),
     ("POST", "/p/{token}/password"): Operation(form=("password",), answers="redirect", success=303),
     ("GET", "/p/{token}/files/{index}"): Operation(answers="redirect", success=302),
     ("GET", "/v/{token}"): Operation(answers="text/html"),
-    ("GET", "/v/{token}/messages"): Operation(query=models.MessagePageQuery),
-    ("POST", "/v/{token}/messages"): Operation(body=models.TextMessage, success=201),
-    ("POST", "/v/{token}/attachments"): Operation(body=models.AttachmentAnnouncement, success=201),
+    ("GET", "/v/{token}/messages"): _PAGE,
+    ("POST", "/v/{token}/messages"): _POSTED,
+    ("POST", "/v/{token}/attachments"): _ANNOUNCED,
     ("GET", "/v/{token}/attachments/{attachment_id}"): Operation(answers="redirect", success=302),
     ("GET", "/v/{token}/attachments/{attachment_id}/preview"): Operation(answers="redirect", success=302),
     ("GET", "/visits/{visit_id}/chat"): Operation(answers="text/html"),
-    ("GET", "/visits/{visit_id}/chat/messages"): Operation(query=models.MessagePageQuery),
-    ("POST", "/visits/{visit_id}/chat/messages"): Operation(body=models.TextMessage, success=201),
-    ("POST", "/visits/{visit_id}/chat/attachments"): Operation(body=models.AttachmentAnnouncement, success=201),
+    ("GET", "/visits/{visit_id}/chat/messages"): _PAGE,
+    ("POST", "/visits/{visit_id}/chat/messages"): _POSTED,
+    ("POST", "/visits/{visit_id}/chat/attachments"): _ANNOUNCED,
+    ("POST", "/visits/{visit_id}/chat/attachments/{attachment_id}/saved"): _SAVED,
+    ("POST", "/visits/{visit_id}/chat/close"): Operation(answer=answers.ClosedVisit),
     ("GET", "/visits/{visit_id}/chat/attachments/{attachment_id}"): Operation(answers="redirect", success=302),
     ("GET", "/visits/{visit_id}/chat/attachments/{attachment_id}/preview"): Operation(answers="redirect", success=302),
     ("GET", "/assets/{name}"): Operation(answers="text/plain"),
@@ -156,8 +203,10 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("POST", "/console/visits/{visit_id}/close"): Operation(form=("csrf",), answers="redirect", success=303),
     ("GET", "/console/visits/{visit_id}/chat"): Operation(answers="redirect", success=303),
     ("GET", "/console/upload"): Operation(answers="text/html"),
-    ("POST", "/console/upload/batches"): Operation(body=models.UploadRequest, success=201),
-    ("GET", "/console/upload/batches/{upload_id}"): Operation(),
+    ("POST", "/console/upload/batches"): Operation(
+        body=models.UploadRequest, success=201, answer=answers.RequestedUpload
+    ),
+    ("GET", "/console/upload/batches/{upload_id}"): Operation(answer=answers.ExplainedUpload),
     ("GET", "/console/studies"): Operation(query=models.ConsoleStudySearch, answers="text/html"),
     ("GET", "/console/studies/{study_uid}"): Operation(answers="text/html"),
     ("POST", "/console/studies/{study_uid}/review"): Operation(
@@ -166,7 +215,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("POST", "/console/studies/{study_uid}/send"): Operation(
         form=("csrf", "key", "contacts", "language", "lifetime_days", "all", "instance"), answers="text/html"
     ),
-    ("POST", "/console/contacts/check"): Operation(body=models.ContactsCheck),
+    ("POST", "/console/contacts/check"): Operation(body=models.ContactsCheck, answer=answers.ContactsVerdict),
     ("GET", "/console/shares"): Operation(query=models.ShareListQuery, answers="text/html"),
     ("GET", "/console/shares/{share_id}"): Operation(answers="text/html"),
     ("GET", "/console/shares/{share_id}/delete"): Operation(answers="text/html"),
@@ -186,7 +235,9 @@ _COOKIES = (
 @bp.route("/openapi.json", methods=["GET"])
 def openapi() -> Response:
     """This API as an OpenAPI 3.1 document."""
-    return ok(document())
+    import msgspec
+
+    return ok(msgspec.convert(document(), answers.OpenApiDocument))
 
 
 @functools.cache
@@ -268,8 +319,16 @@ def _operation(
             "required": True,
             "content": {"multipart/related": {"schema": {"type": "string", "contentMediaType": "application/dicom"}}},
         }
-    answer = ref_of[operation.answer] if operation.answer is not None else {}
+    if operation.answer is not None:
+        answer = {"type": "array", "items": ref_of[operation.answer]} if operation.many else ref_of[operation.answer]
+    elif operation.answers == "application/dicom+json":
+        answer = DICOM_JSON_SCHEMA
+    else:
+        answer = {}
     spec["responses"] = {str(operation.success): _success(operation, answer), **_errors(secured, operation)}
+    for status in operation.also:  # the same answer, under another status (beside the error shape, if any)
+        described = spec["responses"].setdefault(str(status), {"description": "OK", "content": {}})
+        described["content"] = {**described.get("content", {}), operation.answers: {"schema": answer}}
     if operation.see_other:
         spec["responses"]["303"] = {
             "description": "The answer is too large to pass here: fetch it from Location (a pre-signed URL)",

@@ -124,7 +124,8 @@ def choose_password(token: str) -> Response:
         return _open_page(opened, token, lang, error=refusals.worded("password_short", lang), status=422)
     # The new password is a new version of the password lock: this browser passed it by choosing it.
     still = frozenset(v for v in passed if v != opened.lock_version(landing.Lock.PASSWORD))
-    return _redirect(token, cookie=_unlock_cookie(chosen, chosen.passed_with(landing.Lock.PASSWORD, still), token))
+    cookie = _unlock_cookie(chosen, chosen.passed_with(landing.Lock.PASSWORD, still), token)
+    return _redirect(token, cookie=cookie, query="?saved=1")
 
 
 @bp.route("/p/{token}/files/{index}", methods=["GET"])
@@ -162,6 +163,7 @@ def _open_page(
             expires_on=opened.share.expires_at.date().isoformat(),
             about=landing.about(opened),
             may_choose_password=landing.Lock.PASSWORD in opened.locks and opened.share.password_hash is None,
+            saved=query_params().get("saved") is not None,
             error=error,
         ),
         status=status,

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalice.app import Blueprint, Response
 
 from chalicelib.api import models
+from chalicelib.api.answers import SettingsAnswer
 from chalicelib.api.auth import clinic_key
 from chalicelib.api.errors import http_errors
 from chalicelib.api.requests import body, current_clinic
@@ -42,12 +41,12 @@ def put_settings() -> Response:
     return ok(settings_view(update_settings(current_clinic(), change, deps())))
 
 
-def settings_view(clinic: Clinic) -> dict[str, Any]:
+def settings_view(clinic: Clinic) -> SettingsAnswer:
     """The settings as the API shows them."""
-    return {
-        "link_code_set": clinic.link_code_hash is not None,
-        "link_lifetime_days": clinic.link_lifetime_days,
-        "language": clinic.language,
-        "sms_country": clinic.country,
-        "daily_message_limit": clinic.daily_message_limit,
-    }
+    return SettingsAnswer(
+        link_code_set=clinic.link_code_hash is not None,
+        link_lifetime_days=clinic.link_lifetime_days,
+        language=clinic.language,
+        sms_country=clinic.country,
+        daily_message_limit=clinic.daily_message_limit,
+    )

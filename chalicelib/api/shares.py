@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 from chalice.app import Blueprint, Response
 
-from chalicelib.api import models
+from chalicelib.api import answers, models
 from chalicelib.api.auth import clinic_key
 from chalicelib.api.errors import http_errors
 from chalicelib.api.idempotency import once
@@ -37,10 +37,16 @@ def send(study_uid: str) -> Response:
 
     def send_once() -> dict[str, Any]:
         sent = shares.send_study(clinic_id, study_uid, request, deps(), actor=key_actor(current_key_id()))
-        view = share_view(sent.share, deps().clock.now(), sent.verdicts)
-        return {**view, "resent": sent.resent, "warnings": list(sent.warnings)}
+        answer = answers.SentShare(
+            **msgspec.structs.asdict(share_view(sent.share, deps().clock.now(), sent.verdicts)),
+            verdicts=[_verdict_view(a) for a in sent.verdicts],
+            resent=sent.resent,
+            warnings=list(sent.warnings),
+        )
+        return msgspec.to_builtins(answer)  # type: ignore[no-any-return]  # what the idempotency store keeps
 
-    return accepted(once(clinic_id, {"study_uid": study_uid, **msgspec.structs.asdict(asked)}, send_once))
+    stored = once(clinic_id, {"study_uid": study_uid, **msgspec.structs.asdict(asked)}, send_once)
+    return accepted(msgspec.convert(stored, answers.SentShare))
 
 
 @bp.route("/studies/{study_uid}/shares", methods=["GET"], authorizer=clinic_key)
@@ -49,7 +55,7 @@ def share_history(study_uid: str) -> Response:
     """The study's share history, newest first."""
     now = deps().clock.now()
     entries = shares.history(current_clinic(), study_uid, deps())
-    return ok({"shares": [_entry_view(e, now) for e in entries]})
+    return ok(answers.ShareHistory(shares=[_entry_view(e, now) for e in entries]))
 
 
 @bp.route("/shares", methods=["GET"], authorizer=clinic_key)
@@ -61,20 +67,21 @@ def clinic_share_list() -> Response:
     listed = clinic_shares.clinic_shares(current_clinic(), deps(), state=asked.status, limit=asked.limit, after=after)
     now = deps().clock.now()
     return ok(
-        {
-            "shares": [_entry_view(e, now) for e in listed.entries],
-            "next_cursor": listed.next.text() if listed.next is not None else None,
-        }
+        answers.SharePage(
+            shares=[_entry_view(e, now) for e in listed.entries],
+            next_cursor=listed.next.text() if listed.next is not None else None,
+        )
     )
 
 
-def _entry_view(entry: HistoryEntry, now: Any) -> dict[str, Any]:
-    return {
-        **share_view(entry.share, now, entry.verdicts),
-        "opens": entry.opens,
-        "downloads": entry.downloads,
-        "last_opened_at": entry.last_opened_at.isoformat() if entry.last_opened_at else None,
-    }
+def _entry_view(entry: HistoryEntry, now: Any) -> answers.ShareEntry:
+    return answers.ShareEntry(
+        **msgspec.structs.asdict(share_view(entry.share, now, entry.verdicts)),
+        verdicts=[_verdict_view(a) for a in entry.verdicts] if entry.verdicts is not None else msgspec.UNSET,
+        opens=entry.opens,
+        downloads=entry.downloads,
+        last_opened_at=entry.last_opened_at.isoformat() if entry.last_opened_at else None,
+    )
 
 
 @bp.route("/shares/{share_id}/resend", methods=["POST"], authorizer=clinic_key)
@@ -86,10 +93,12 @@ def resend(share_id: str) -> Response:
     """
     share = shares.resend(current_clinic(), share_id, deps(), actor=key_actor(current_key_id()))
     skipped = [
-        {"position": d.position, "kind": d.contact.kind.value, "status": d.status.value, "bounce": d.bounce}
+        answers.SkippedContact(position=d.position, kind=d.contact.kind, status=d.status, bounce=d.bounce)
         for d in share.skipped
     ]
-    return accepted({**share_view(share, deps().clock.now()), "skipped": skipped})
+    return accepted(
+        answers.ResentShare(**msgspec.structs.asdict(share_view(share, deps().clock.now())), skipped=skipped)
+    )
 
 
 @bp.route("/shares/{share_id}", methods=["DELETE"], authorizer=clinic_key)
@@ -100,50 +109,51 @@ def delete(share_id: str) -> Response:
     return ok(share_view(share, deps().clock.now()))
 
 
-def share_view(share: Share, now: Any, verdicts: tuple[shares.Announced, ...] | None = None) -> dict[str, Any]:
+def share_view(share: Share, now: Any, verdicts: tuple[shares.Announced, ...] | None = None) -> answers.ShareAnswer:
     """A share as the history shows it; contacts are the clinic's own data, shown back to it.
 
     ``needs_password`` is the prepared share's once it is ready; before, what ``verdicts`` announce: true,
     false, or null while some instance's verdict is not known (it never says false when it does not know).
     """
     state = share.state(now)
-    return {
-        "share_id": share.share_id,
-        "study_instance_uid": share.study_instance_uid,
-        "instances": list(share.sop_instance_uids) if share.sop_instance_uids is not None else None,
-        "status": share.status.value if state is LinkState.LIVE else state.value,
-        "created_at": share.created_at.isoformat(),
-        "last_sent_at": share.last_sent_at.isoformat() if share.last_sent_at else None,
-        "expires_at": share.expires_at.isoformat(),
-        "deleted_at": share.deleted_at.isoformat() if share.deleted_at else None,
-        "language": share.language,
-        "needs_password": shares.password_needed(share, verdicts),
-        "needs_link_code": share.link_code_hash is not None,
-        "deliveries": [_delivery_view(d) for d in share.deliveries],
-        "can_resend": state is LinkState.LIVE and share.status is ShareStatus.READY,
-        "can_delete": share.deleted_at is None,
-        **({"verdicts": [_verdict_view(a) for a in verdicts]} if verdicts is not None else {}),
-    }
+    return answers.ShareAnswer(
+        share_id=share.share_id,
+        study_instance_uid=share.study_instance_uid,
+        instances=list(share.sop_instance_uids) if share.sop_instance_uids is not None else None,
+        status=share.status.value if state is LinkState.LIVE else state.value,
+        created_at=share.created_at.isoformat(),
+        last_sent_at=share.last_sent_at.isoformat() if share.last_sent_at else None,
+        expires_at=share.expires_at.isoformat(),
+        deleted_at=share.deleted_at.isoformat() if share.deleted_at else None,
+        language=share.language,
+        needs_password=shares.password_needed(share, verdicts),
+        needs_link_code=share.link_code_hash is not None,
+        deliveries=[_delivery_view(d) for d in share.deliveries],
+        can_resend=state is LinkState.LIVE and share.status is ShareStatus.READY,
+        can_delete=share.deleted_at is None,
+    )
 
 
-def _verdict_view(announced: shares.Announced) -> dict[str, str]:
+def _verdict_view(announced: shares.Announced) -> answers.VerdictAnswer:
     verdict = announced.verdict
-    return {"sop_instance_uid": announced.sop_instance_uid, "verdict": verdict.verdict.value, "reason": verdict.reason}
+    return answers.VerdictAnswer(
+        sop_instance_uid=announced.sop_instance_uid, verdict=verdict.verdict, reason=verdict.reason
+    )
 
 
-def _delivery_view(delivery: Delivery) -> dict[str, Any]:
-    return {
-        "position": delivery.position,
-        "kind": delivery.contact.kind.value,
-        "address": delivery.contact.address,
-        "status": delivery.status.value,
-        "bounce": delivery.bounce.value if delivery.bounce else None,
-        "reason": delivery.reason,
-        "attempts": delivery.attempts,
-        "sent_at": delivery.sent_at.isoformat() if delivery.sent_at else None,
-        "updated_at": delivery.updated_at.isoformat() if delivery.updated_at else None,
-        "advice": DELIVERY_ADVICE.get(delivery.status),
-    }
+def _delivery_view(delivery: Delivery) -> answers.DeliveryAnswer:
+    return answers.DeliveryAnswer(
+        position=delivery.position,
+        kind=delivery.contact.kind,
+        address=delivery.contact.address,
+        status=delivery.status,
+        bounce=delivery.bounce,
+        reason=delivery.reason,
+        attempts=delivery.attempts,
+        sent_at=delivery.sent_at.isoformat() if delivery.sent_at else None,
+        updated_at=delivery.updated_at.isoformat() if delivery.updated_at else None,
+        advice=DELIVERY_ADVICE.get(delivery.status),
+    )
 
 
 #: What the clinic should do about a contact the message did not reach, in both languages (the console's too).

@@ -7,11 +7,10 @@ shown by position and kind only: the clinician typed them, and responses travel 
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalice.app import Response
 
-from chalicelib.domain.visits import AttachmentStatus, Message, Role, Visit
+from chalicelib.api import answers
+from chalicelib.domain.visits import AttachmentStatus, Message, Role
 from chalicelib.services.attachments import RequestedAttachment
 from chalicelib.services.chat import MessagePage
 from chalicelib.services.visits import Participant, VisitDetail
@@ -30,126 +29,113 @@ ADVICE = {
 }
 
 
-def visit_status(visit: Visit) -> dict[str, Any]:
-    """The visit's own state."""
-    return {
-        "visit_id": visit.visit_id,
-        "status": visit.status.value,
-        "created_at": visit.created_at.isoformat(),
-        "created_by": visit.created_by,
-        "closed_at": visit.closed_at.isoformat() if visit.closed_at else None,
-        "closed_by": visit.closed_by,
-        "expires_at": visit.expires_at.isoformat(),
-    }
-
-
-def visit(detail: VisitDetail, base: str) -> dict[str, Any]:
+def visit(detail: VisitDetail, base: str) -> answers.VisitAnswer:
     """A visit for the clinic: state, deliveries, and the kept files not yet saved."""
     v = detail.visit
-    return {
-        **visit_status(v),
-        "contacts": [
-            {
-                "position": d.position,
-                "kind": d.contact.kind.value,
-                "status": d.status.value,
-                "bounce": d.bounce.value if d.bounce else None,
-                "reason": d.reason,
-                "updated_at": d.updated_at.isoformat() if d.updated_at else None,
-            }
+    return answers.VisitAnswer(
+        visit_id=v.visit_id,
+        status=v.status,
+        created_at=v.created_at.isoformat(),
+        created_by=v.created_by,
+        closed_at=v.closed_at.isoformat() if v.closed_at else None,
+        closed_by=v.closed_by,
+        expires_at=v.expires_at.isoformat(),
+        contacts=[
+            answers.VisitContact(
+                position=d.position,
+                kind=d.contact.kind,
+                status=d.status,
+                bounce=d.bounce,
+                reason=d.reason,
+                updated_at=d.updated_at.isoformat() if d.updated_at else None,
+            )
             for d in v.deliveries
         ],
-        "files": {
-            "kept": len(detail.files),
-            "unsaved": [file_entry(m, base) for m in detail.unsaved],
-        },
-    }
+        files=answers.VisitFiles(kept=len(detail.files), unsaved=[file_entry(m, base) for m in detail.unsaved]),
+    )
 
 
-def closed(detail: VisitDetail, base: str) -> dict[str, Any]:
+def closed(detail: VisitDetail, base: str) -> answers.ClosedVisit:
     """The answer to closing a visit: the visit and the reminder of what to save into the record."""
-    return {
-        "visit": visit(detail, base),
-        "reminder": {"files": [file_entry(m, base) for m in detail.files], "advice": ADVICE},
-    }
+    return answers.ClosedVisit(
+        visit=visit(detail, base),
+        reminder=answers.Reminder(files=[file_entry(m, base) for m in detail.files], advice=ADVICE),
+    )
 
 
-def file_entry(message: Message, base: str) -> dict[str, Any]:
+def file_entry(message: Message, base: str) -> answers.FileEntry:
     """A kept file as the reminder lists it: who sent it, when, what, and where to get it."""
     attachment = message.attachment
     assert attachment is not None
-    return {
-        "attachment_id": attachment.attachment_id,
-        "sender": message.sender.value,
-        "clinician": message.clinician,
-        "sent_at": message.sent_at.isoformat(),
-        "filename": attachment.filename,
-        "content_type": attachment.mime,
-        "family": attachment.family,
-        "size": attachment.size,
-        "download_url": f"{base}/attachments/{attachment.attachment_id}",
-        "saved": attachment.saved_at is not None,
-        "saved_at": attachment.saved_at.isoformat() if attachment.saved_at else None,
-        "saved_by": attachment.saved_by,
-    }
+    return answers.FileEntry(
+        attachment_id=attachment.attachment_id,
+        sender=message.sender,
+        clinician=message.clinician,
+        sent_at=message.sent_at.isoformat(),
+        filename=attachment.filename,
+        content_type=attachment.mime,
+        family=attachment.family,
+        size=attachment.size,
+        download_url=f"{base}/attachments/{attachment.attachment_id}",
+        saved=attachment.saved_at is not None,
+        saved_at=attachment.saved_at.isoformat() if attachment.saved_at else None,
+        saved_by=attachment.saved_by,
+    )
 
 
-def message(m: Message, base: str, me: Participant) -> dict[str, Any]:
+def message(m: Message, base: str, me: Participant) -> answers.MessageAnswer:
     """One chat message. Text is returned exactly as written: whoever shows it must escape it."""
-    body: dict[str, Any] = {
-        "seq": m.seq,
-        "sender": m.sender.value,
-        "clinician": m.clinician if me.role is Role.CLINICIAN else None,  # staff ids stay with the clinic
-        "mine": m.sender is me.role,
-        "sent_at": m.sent_at.isoformat(),
-        "text": m.text,
-        "attachment": None,
-    }
     a = m.attachment
+    attachment = None
     if a is not None:
         ready = a.status is AttachmentStatus.READY
-        body["attachment"] = {
-            "attachment_id": a.attachment_id,
-            "filename": a.filename,
-            "content_type": a.mime or a.declared_type,
-            "family": a.family,
-            "size": a.size if a.size is not None else a.declared_size,
-            "status": a.status.value,
-            "reason": a.reason.text if a.reason else None,
-            "reason_code": a.reason.value if a.reason else None,
-            "saved": a.saved_at is not None,
-            "url": f"{base}/attachments/{a.attachment_id}" if ready else None,
-            "preview_url": f"{base}/attachments/{a.attachment_id}/preview" if ready and a.has_preview else None,
-        }
-    return body
+        attachment = answers.AttachmentAnswer(
+            attachment_id=a.attachment_id,
+            filename=a.filename,
+            content_type=a.mime or a.declared_type,
+            family=a.family,
+            size=a.size if a.size is not None else a.declared_size,
+            status=a.status,
+            reason=a.reason.text if a.reason else None,
+            reason_code=a.reason.value if a.reason else None,
+            saved=a.saved_at is not None,
+            url=f"{base}/attachments/{a.attachment_id}" if ready else None,
+            preview_url=f"{base}/attachments/{a.attachment_id}/preview" if ready and a.has_preview else None,
+        )
+    return answers.MessageAnswer(
+        seq=m.seq,
+        sender=m.sender,
+        clinician=m.clinician if me.role is Role.CLINICIAN else None,  # staff ids stay with the clinic
+        mine=m.sender is me.role,
+        sent_at=m.sent_at.isoformat(),
+        text=m.text,
+        attachment=attachment,
+    )
 
 
-def page(p: MessagePage, base: str, me: Participant, *, contacts: bool = False) -> dict[str, Any]:
+def page(p: MessagePage, base: str, me: Participant, *, contacts: bool = False) -> answers.MessagePage:
     """A page of the chat, the cursor to ask with next, and the visit's state (with ``contacts``: whom the link
     went to, in full, for the clinician's chat page: the clinician must know whom they are talking to)."""
-    state: dict[str, Any] = {
-        "status": p.visit.status.value,
-        "closed_at": p.visit.closed_at.isoformat() if p.visit.closed_at else None,
-        "expires_at": p.visit.expires_at.isoformat(),
-    }
+    state = answers.ChatState(
+        status=p.visit.status,
+        closed_at=p.visit.closed_at.isoformat() if p.visit.closed_at else None,
+        expires_at=p.visit.expires_at.isoformat(),
+    )
     if contacts and me.role is Role.CLINICIAN:
-        state["contacts"] = [d.contact.address for d in p.visit.deliveries]
-    return {
-        "messages": [message(m, base, me) for m in p.messages],
-        "next": p.next_after,
-        "more": p.more,
-        "visit": state,
-    }
+        state.contacts = [d.contact.address for d in p.visit.deliveries]
+    return answers.MessagePage(
+        messages=[message(m, base, me) for m in p.messages], next=p.next_after, more=p.more, visit=state
+    )
 
 
-def requested(r: RequestedAttachment, base: str, me: Participant) -> dict[str, Any]:
+def requested(r: RequestedAttachment, base: str, me: Participant) -> answers.RequestedAttachment:
     """An announced file: its id, its (pending) message, and the form to POST it with."""
     assert r.message.attachment is not None
-    return {
-        "attachment_id": r.message.attachment.attachment_id,
-        "message": message(r.message, base, me),
-        "upload": {"url": r.upload.url, "fields": r.upload.fields},
-    }
+    return answers.RequestedAttachment(
+        attachment_id=r.message.attachment.attachment_id,
+        message=message(r.message, base, me),
+        upload=answers.PresignedPostAnswer(url=r.upload.url, fields=r.upload.fields),
+    )
 
 
 def redirect(url: str) -> Response:

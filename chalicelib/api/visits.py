@@ -10,6 +10,7 @@ from __future__ import annotations
 from chalice.app import Blueprint, Response
 
 from chalicelib.api import models, views
+from chalicelib.api.answers import ChatLink
 from chalicelib.api.auth import clinic_key
 from chalicelib.api.errors import http_errors
 from chalicelib.api.requests import body, current_clinic, current_key_id, current_request, query
@@ -130,7 +131,7 @@ def chat_link(visit_id: str) -> Response:
     claims, expires_at = clinician_sessions.chat_ticket(acting(), visit_id, current_key_id(), deps())
     ticket = sign(Purpose.CLINICIAN_TICKET, claims.to_claims(), expires_at)
     url = f"{deps().visit_policy.public_base_url}/visits/{visit_id}/chat?ticket={ticket}"
-    return created({"url": url, "expires_at": expires_at.isoformat()})
+    return created(ChatLink(url=url, expires_at=expires_at.isoformat()))
 
 
 def attachments_request(actor: Participant, visit_id: str) -> attachments.RequestedAttachment:

@@ -132,7 +132,7 @@ class SharedFile:
 
     key: str
     name: str
-    kind: str  # "image", "video", "dicom", "zip"
+    kind: str  # "image", "video", "poster" (a video's first picture), "document", "dicom", "zip"
     mime: str
     size: int
     sop_instance_uid: str | None = None

@@ -121,7 +121,30 @@ def _prepare_instance(
         for path, name, kind, mime in outputs
         if kind != "dicom"
     ]
+    for path, name, kind, _ in outputs:
+        if kind == "video":
+            pictures.extend(_poster(share, path, name, instance.sop_instance_uid, deps))
     return _Instance(outputs, pictures, not report.anonymizable, reasons, instance.sop_instance_uid)
+
+
+#: A cine's poster frame is shown full width on a phone: larger than a chat preview, still small.
+POSTER_SIDE = 1280
+
+
+def _poster(share: Share, video: Path, name: str, sop_uid: str, deps: Deps) -> list[SharedFile]:
+    """The picture a cine's tile shows before it plays (not in the ZIP: the video is); none if unreadable."""
+    from chalicelib.media.errors import UnreadableMedia
+    from chalicelib.media.previews import video_poster
+
+    try:
+        data = video_poster(video, max_side=POSTER_SIDE)
+    except UnreadableMedia:
+        return []
+    poster = video.with_suffix(".poster.jpg")
+    poster.write_bytes(data)
+    uploaded = _upload(share, poster, name.rsplit(".", 1)[0] + "-poster.jpg", "poster", "image/jpeg", sop_uid, deps)
+    poster.unlink()
+    return [uploaded]
 
 
 def _renderings(source: Path, number: int, workdir: Path, share: Share, deps: Deps) -> list[tuple[Path, str, str, str]]:

@@ -116,11 +116,17 @@
     }
   }
 
+  // Once nothing more can be sent, the composer goes and the notice takes its place at the bottom of the
+  // screen, where the patient is looking (the list scrolls to its newest message).
   function setComposing(enabled) {
     for (const id of ["text", "send", "file", "upload"]) {
       $(id).disabled = !enabled;
     }
-    $("composer").classList.toggle("disabled", !enabled);
+    $("composer").hidden = !enabled;
+    if (!enabled) {
+      $("preview").hidden = true;
+      $("notice").scrollIntoView({ block: "end" });
+    }
   }
 
   function who(message) {
@@ -199,12 +205,14 @@
       image.src = file.preview_url;
       image.alt = file.filename;
       button.append(image);
-      button.addEventListener("click", () => magnify(file.url, file.filename));
+      button.addEventListener("click", () => window.PictureViewer.open(file.url, file.filename, button));
       box.append(button);
     } else if (file.family === "video") {
       const video = element("video");
       video.controls = true;
+      video.playsInline = true;
       video.preload = "none";
+      video.setAttribute("aria-label", file.filename);
       if (file.preview_url) {
         video.poster = file.preview_url;
       }
@@ -219,13 +227,6 @@
       box.append(element("span", "saved", words.saved));
     }
     return box;
-  }
-
-  function magnify(url, name) {
-    const image = $("magnified");
-    image.src = url;
-    image.alt = name;
-    $("magnifier").showModal();
   }
 
   // ------------------------------------------------------------------ writing
@@ -272,6 +273,8 @@
       video.src = URL.createObjectURL(file);
       video.muted = true;
       video.controls = true;
+      video.playsInline = true;
+      video.setAttribute("aria-label", file.name);
       media.append(video);
     }
     $("preview-name").textContent = file.name + " · " + size(file.size);
@@ -363,11 +366,6 @@
   for (const button of document.querySelectorAll("[data-close]")) {
     button.addEventListener("click", () => button.closest("dialog").close());
   }
-  $("magnifier").addEventListener("click", (event) => {
-    if (event.target === $("magnifier")) {
-      $("magnifier").close();
-    }
-  });
 
   if (role === "clinician") {
     $("close-visit").addEventListener("click", () => $("confirm-close").showModal());

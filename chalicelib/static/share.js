@@ -1,17 +1,10 @@
-// The landing page's magnifier: a tap on a picture shows it full screen; a tap, Escape or × closes it.
+// The landing page's magnifier: a tap on a picture opens it in the shared viewer (static/viewer.js).
 (function () {
   "use strict";
-  const box = document.querySelector(".lightbox");
-  if (!box) return;
-  const full = box.querySelector("img");
-  function close() { box.hidden = true; full.removeAttribute("src"); }
   document.querySelectorAll(".zoom").forEach(function (button) {
     button.addEventListener("click", function () {
-      full.src = button.dataset.full;
-      box.hidden = false;
-      box.querySelector(".close").focus();
+      const picture = button.querySelector("img");
+      window.PictureViewer.open(button.dataset.full, picture ? picture.alt : "", button);
     });
   });
-  box.addEventListener("click", function (event) { if (event.target !== full) close(); });
-  document.addEventListener("keydown", function (event) { if (event.key === "Escape") close(); });
 }());

@@ -89,3 +89,47 @@ def test_query_strings_come_from_their_models(document: dict[str, Any]) -> None:
     assert params["limit"]["schema"]["minimum"] == 1
     qido = {p["name"]: p for p in document["paths"]["/dicomweb/studies"]["get"]["parameters"]}
     assert qido["PatientName"]["schema"]["anyOf"][0]["maxLength"] == 64
+
+
+def _operations() -> list[tuple[str, str, openapi.Operation]]:
+    return [
+        (method, path, openapi.OPERATIONS.get((method, path), openapi.Operation()))
+        for method, path in sorted(registered())
+    ]
+
+
+def test_every_json_operation_names_its_answer_model() -> None:
+    unnamed = [
+        f"{method} {path}"
+        for method, path, operation in _operations()
+        if operation.answers == "application/json" and operation.answer is None
+    ]
+    assert unnamed == []
+
+
+def test_each_success_is_published_from_its_answer_model(document: dict[str, Any]) -> None:
+    for method, path, operation in _operations():
+        responses = document["paths"][path][method.lower()]["responses"]
+        if operation.answer is not None:
+            ref: dict[str, Any] = {"$ref": f"#/components/schemas/{operation.answer.__name__}"}
+            if operation.many:
+                ref = {"type": "array", "items": ref}
+            for status in (operation.success, *operation.also):
+                assert responses[str(status)]["content"][operation.answers]["schema"] == ref, (method, path, status)
+            assert document["components"]["schemas"][operation.answer.__name__]["additionalProperties"] is False
+        elif operation.answers == "application/dicom+json":  # WADO-RS metadata
+            assert (
+                responses[str(operation.success)]["content"][operation.answers]["schema"] == openapi.DICOM_JSON_SCHEMA
+            )
+
+
+def test_stow_answers_its_model_for_every_outcome(document: dict[str, Any]) -> None:
+    responses = document["paths"]["/dicomweb/studies"]["post"]["responses"]
+    stow = {"$ref": "#/components/schemas/StowAnswer"}
+    assert {s: responses[s]["content"]["application/dicom+json"]["schema"] for s in ("200", "202", "409")} == {
+        "200": stow,
+        "202": stow,
+        "409": stow,
+    }
+    assert responses["409"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+    assert set(document["components"]["schemas"]["StowAnswer"]["properties"]) == {"00081190", "00081199", "00081198"}

@@ -11,7 +11,7 @@ import pytest
 from chalice.test import Client
 from pydicom.uid import CTImageStorage, UltrasoundImageStorage
 
-from chalicelib.api import models
+from chalicelib.api import answers
 from chalicelib.domain.verdicts import NOT_YET_KNOWN
 from chalicelib.services import accounts, ingest
 from chalicelib.services.deps import Deps
@@ -152,7 +152,7 @@ def test_the_send_answer_announces_each_instances_verdict_and_the_share_keeps_it
     body = {"contacts": patient_data.EMAILS[0], "instances": [f"{study}.1"]}
     alone = json.loads(call(client, "post", f"/studies/{study}/shares", key.plain_text, body).body)
     assert alone["needs_password"] is False
-    msgspec.convert(alone, models.SentShare)  # the answer is what the OpenAPI document says, no more, no less
+    msgspec.convert(alone, answers.SentShare)  # the answer is what the OpenAPI document says, no more, no less
     assert alone["verdicts"] == [
         {"sop_instance_uid": f"{study}.1", "verdict": "anonymized", "reason": "us_regions_cleaned"}
     ]
@@ -182,7 +182,7 @@ def test_a_share_of_instances_indexed_before_verdicts_says_it_does_not_know(clie
         call(client, "post", f"/studies/{study}/shares", key.plain_text, {"contacts": patient_data.EMAILS[0]}).body
     )
     assert sent["needs_password"] is None  # never false when it is not known
-    msgspec.convert(sent, models.SentShare)
+    msgspec.convert(sent, answers.SentShare)
     answer = json.loads(client.http.get("/openapi.json").body)["paths"]["/studies/{study_uid}/shares"]["post"]
     assert answer["responses"]["202"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/SentShare"

@@ -6,10 +6,12 @@ import json
 import re
 from typing import Any
 
+import msgspec
 import pytest
 from chalice.test import Client
 from pydicom.uid import SecondaryCaptureImageStorage
 
+from chalicelib.api import answers
 from chalicelib.api.dicomweb import MAX_STOW_BYTES
 from chalicelib.services import accounts
 from chalicelib.services.deps import Deps
@@ -43,6 +45,7 @@ def test_stow_answers_the_standard_store_response(client: Client, keys: tuple[st
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/dicom+json"
     body = json.loads(response.body)
+    msgspec.convert(body, answers.StowAnswer)  # what the OpenAPI document says, no more, no less
     (referenced,) = body["00081199"]["Value"]
     assert referenced["00081155"]["Value"] == ["1.2.3.4"]
     assert referenced["00081150"]["Value"] == ["1.2.840.10008.5.1.4.1.1.7"]
@@ -137,6 +140,7 @@ def test_qido_finds_by_name_date_and_ids_and_never_across_clinics(client: Client
         assert [s["0020000D"]["Value"][0] for s in studies] == ["1.1"], query
     assert json.loads(get(client, keys[0], "/dicomweb/studies?PatientName=nobody*").body) == []
     (study,) = json.loads(get(client, keys[1], "/dicomweb/studies").body)
+    msgspec.convert([study], list[answers.QidoStudy])
     assert study["00100010"]["Value"] == [{"Alphabetic": patient_data.PATIENT_NAMES[2]}]
     assert study["00201208"]["Value"] == [1]
 

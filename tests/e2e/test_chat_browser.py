@@ -85,12 +85,18 @@ def test_patient_uploads_a_picture_the_clinician_magnifies_it_and_closes_the_vis
     assert desk.locator(".message .text b").count() == 0  # shown as text, never as markup
 
     desk.click(".message.theirs .thumb")
-    expect(desk.locator("#magnifier")).to_be_visible()
-    full = loaded(desk, "#magnified")
+    expect(desk.locator("#viewer")).to_be_visible()
+    full = loaded(desk, ".viewer-image")
     assert (full["w"], full["h"]) == (400, 800)  # the cleaned original, upright, not the thumbnail
+    # The same viewer as the patient's page: it zooms to twice the picture's native size.
+    for _ in range(10):
+        desk.get_by_role("button", name="Zoom in").click()
+    expect(desk.locator(".viewer-level")).to_have_text("200 %")
+    assert desk.eval_on_selector(".viewer-image", "i => i.getBoundingClientRect().height") == 1600
     desk.screenshot(path=str(ARTIFACTS / "chat-clinician-magnifier.png"))
-    desk.click("#magnifier .close")
-    expect(desk.locator("#magnifier")).to_be_hidden()
+    desk.get_by_role("button", name="Close", exact=True).click()
+    expect(desk.locator("#viewer")).to_be_hidden()
+    assert desk.evaluate("document.activeElement.classList.contains('thumb')")
 
     desk.click("#close-visit")
     expect(desk.locator("#confirm-close")).to_be_visible()
@@ -112,7 +118,9 @@ def test_patient_uploads_a_picture_the_clinician_magnifies_it_and_closes_the_vis
 
     # ---------------------------------------------------------------- the patient sees the visit closed
     expect(page.locator("#notice")).to_contain_text("Besöket är avslutat", timeout=15_000)
+    expect(page.locator("#notice")).to_be_in_viewport()
     expect(page.locator("#text")).to_be_disabled()
+    expect(page.locator("#composer")).to_be_hidden()
     page.screenshot(path=str(ARTIFACTS / "chat-patient-closed.png"), full_page=True)
 
     assert patient_problems == []

@@ -35,10 +35,22 @@ def test_search_choose_review_and_send_from_the_console(stack: Stack, browser: A
     stow(
         stack,
         [
+            # One series, explicit UIDs: the page orders images of one number by UID, the one with regions first.
             dicom_files.instance(
-                study_uid=STUDY, patient_name="DOE^JANE", sop_class=UltrasoundImageStorage, us_region=True
+                study_uid=STUDY,
+                series_uid=f"{STUDY}.0",
+                sop_uid=f"{STUDY}.1",
+                patient_name="DOE^JANE",
+                sop_class=UltrasoundImageStorage,
+                us_region=True,
             ),
-            dicom_files.instance(study_uid=STUDY, patient_name="DOE^JANE", sop_class=UltrasoundImageStorage),
+            dicom_files.instance(
+                study_uid=STUDY,
+                series_uid=f"{STUDY}.0",
+                sop_uid=f"{STUDY}.2",
+                patient_name="DOE^JANE",
+                sop_class=UltrasoundImageStorage,
+            ),
         ],
     )
     ARTIFACTS.mkdir(exist_ok=True)

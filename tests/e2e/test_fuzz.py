@@ -1,6 +1,10 @@
 """Schemathesis fuzzes every operation of ``GET /openapi.json`` against the running local stack, with the
 demo clinic's key and a bounded number of examples: no 5xx, no status the document does not name, no
-answer that breaks its documented schema.
+answer that breaks its documented schema, successes included.
+
+Valid requests name things that exist (a stored study, its share, a visit, an upload of the fuzzing clinic),
+so that they succeed and their answers are held to the operation's answer model; invalid ones name what
+they generate. Every JSON success must have a schema to be held to (``a_success_has_its_schema``).
 
 The operations are driven from one test (schemathesis' pytest plugin does not load under pytest 9), each
 with its own Hypothesis run; every failure is collected, so one report names them all.
@@ -18,13 +22,50 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
+from tests import dicom_files
 from tests.e2e.conftest import Stack
 
 pytestmark = pytest.mark.e2e
 
 #: Examples per operation: enough to reach each route's refusals, few enough for CI.
 EXAMPLES = 15
-CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
+#: The reading operations that must have answered (and been checked) at least once with a JSON success.
+#: (Schemathesis leaves out the document's own operation, ``GET /openapi.json``.)
+MUST_SUCCEED = {
+    "GET /health",
+    "GET /clinic",
+    "GET /settings",
+    "GET /studies",
+    "GET /dicomweb/studies",
+    "GET /studies/{study_uid}",
+    "GET /studies/{study_uid}/shares",
+    "GET /studies/uploads/{upload_id}",
+    "GET /visits/{visit_id}",
+    "GET /visits/{visit_id}/messages",
+    "POST /visits/{visit_id}/messages",
+    "POST /shares/{share_id}/resend",
+}
+STUDY = "1.2.826.0.1.3680043.8.498.1101"
+
+
+@schemathesis.check
+def a_success_has_its_schema(ctx: Any, response: Any, case: Any) -> bool | None:
+    """A JSON success whose operation documents no schema for it (or an empty one) would pass
+    ``response_schema_conformance`` unchecked: every JSON answer must name its model. The local stack's own
+    tools (``/_local/…``: its clock, its outbox) are not part of the contract, only fuzzed for errors."""
+    if not 200 <= response.status_code < 300 or case.operation.path.startswith("/_local/"):
+        return None
+    media_type = (response.headers.get("content-type") or [""])[0].split(";")[0].strip()
+    if not media_type.endswith("json"):
+        return None
+    documented = case.operation.definition.raw["responses"].get(str(response.status_code), {})
+    schema = documented.get("content", {}).get(media_type, {}).get("schema")
+    if not schema:
+        raise AssertionError(f"{response.status_code} {media_type} has no documented schema to be held to")
+    return True
+
+
+CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance, a_success_has_its_schema]
 
 
 @schemathesis.serializer("multipart/related")
@@ -39,8 +80,11 @@ def _stow_body(ctx: Any, value: Any) -> bytes:
 def test_no_operation_errs_or_breaks_its_contract(stack: Stack) -> None:
     api = schemathesis.openapi.from_url(f"{stack.base_url}/openapi.json")
     # A clinic of its own: fuzzing changes what it may (its name, its settings), never the demo clinic's.
-    headers = {"Authorization": f"Bearer {stack.new_clinic('Kliniken Fuzz')}", "X-Clinician": "dr.fuzz"}
+    key = stack.new_clinic("Kliniken Fuzz")
+    headers = {"Authorization": f"Bearer {key}", "X-Clinician": "dr.fuzz"}
+    existing = _things_of_the_clinic(stack, key)
     failures: list[str] = []
+    succeeded: set[str] = set()
     operations = 0
     for result in api.get_all_operations():
         operation = result.ok()
@@ -52,7 +96,13 @@ def test_no_operation_errs_or_breaks_its_contract(stack: Stack) -> None:
         @given(case=cases)
         @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         def fuzz(case: Any) -> None:
-            case.call_and_validate(headers=headers, checks=CHECKS, timeout=30)
+            if case._meta is not None and case._meta.generation.mode is GenerationMode.POSITIVE:
+                named = case.path_parameters or {}
+                mine = existing.get(case.operation.label, existing[""])
+                case.path_parameters = {**named, **{k: v for k, v in mine.items() if k in named}}
+            response = case.call_and_validate(headers=headers, checks=CHECKS, timeout=30)
+            if 200 <= response.status_code < 300 and "json" in response.headers.get("content-type", [""])[0]:
+                succeeded.add(case.operation.label)
 
         try:
             fuzz()
@@ -60,3 +110,32 @@ def test_no_operation_errs_or_breaks_its_contract(stack: Stack) -> None:
             failures.append(f"{operation.label}: {type(err).__name__}: {str(err)[:400]}")
     assert operations >= 40
     assert not failures, "\n\n".join(failures)
+    assert succeeded >= MUST_SUCCEED, f"never answered a success to check: {sorted(MUST_SUCCEED - succeeded)}"
+
+
+def _things_of_the_clinic(stack: Stack, key: str) -> dict[str, dict[str, str]]:
+    """What valid requests name, by operation ("" for any other): a study stored by the fuzzing clinic, a share
+    of it, a visit and an upload; the operations that end a share or a visit end one of their own."""
+    body, content_type = dicom_files.multipart_related([dicom_files.instance(study_uid=STUDY)])
+    status, _, _ = stack.request(
+        "POST", "/dicomweb/studies", key=key, body=body, headers={"Content-Type": content_type}
+    )
+    assert status == 200
+    clinician = {"X-Clinician": "dr.fuzz"}
+    shares, visits = [], []
+    for _ in range(2):
+        status, share = stack.json("POST", f"/studies/{STUDY}/shares", key=key, body={"contacts": "fuzz@example.se"})
+        assert status == 202, share
+        shares.append(share["share_id"])
+        status, visit = stack.json("POST", "/visits", key=key, body={"contacts": "fuzz@example.se"}, headers=clinician)
+        assert status == 201, visit
+        visits.append(visit["visit_id"])
+    status, upload = stack.json("POST", "/studies/uploads", key=key, body={"files": 1})
+    assert status == 201, upload
+    ids = {"study_uid": STUDY, "share_id": shares[0], "visit_id": visits[0], "upload_id": upload["upload_id"]}
+    ending = {"share_id": shares[1], "visit_id": visits[1]}
+    return {
+        "": ids,
+        "DELETE /shares/{share_id}": {**ids, **ending},
+        "POST /visits/{visit_id}/close": {**ids, **ending},
+    }

@@ -46,18 +46,17 @@ def test_the_landing_page_on_a_phone_shows_magnifies_and_plays(stack: Stack, bro
     assert size["w"] > 0
     # The grid fits the phone: no sideways scrolling.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    page.wait_for_function(
-        "() => { const v = document.querySelector('video'); return v && v.readyState >= 2 }", timeout=30_000
-    )
+    # The cine shows its poster frame and loads nothing until it is played.
+    assert page.evaluate("document.querySelector('video').poster")
     page.evaluate("document.querySelector('video').play()")
     page.wait_for_function("() => document.querySelector('video').currentTime > 0.1", timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / "share-landing-phone.png"), full_page=True)
     page.locator(".zoom").first.click()
-    expect(page.locator(".lightbox")).to_be_visible()
-    assert loaded(page, ".lightbox img")["w"] > 0
+    expect(page.locator("#viewer")).to_be_visible()
+    assert loaded(page, ".viewer-image")["w"] > 0
     page.screenshot(path=str(ARTIFACTS / "share-landing-magnifier.png"))
     page.keyboard.press("Escape")
-    expect(page.locator(".lightbox")).to_be_hidden()
+    expect(page.locator("#viewer")).to_be_hidden()
     assert problems == []
     context.close()
 

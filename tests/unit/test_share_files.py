@@ -49,13 +49,14 @@ def test_instances_become_anonymized_dicom_pictures_video_and_a_zip(
 
     assert not prepared.needs_password
     kinds = sorted(f.kind for f in prepared.files)
-    assert kinds == ["dicom", "dicom", "image", "video", "zip"]
+    assert kinds == ["dicom", "dicom", "image", "poster", "video", "zip"]
     store = deps.objects
     assert isinstance(store, InMemoryObjectStore)
     (zip_file,) = [f for f in prepared.files if f.kind == "zip"]
     with zipfile.ZipFile(io.BytesIO(store.open("share-bucket", zip_file.key).read())) as archive:
         names = sorted(archive.namelist())
-        assert names == sorted(f.name for f in prepared.files if f.kind != "zip")
+        # The poster only dresses the video's tile: the ZIP has the video itself.
+        assert names == sorted(f.name for f in prepared.files if f.kind not in ("zip", "poster"))
         for name in names:
             data = archive.read(name)
             assert patient_data.leaked(data.decode("latin-1")) == [], name
@@ -65,6 +66,9 @@ def test_instances_become_anonymized_dicom_pictures_video_and_a_zip(
                 assert ds.StudyInstanceUID != STUDY
     (video,) = [f for f in prepared.files if f.kind == "video"]
     assert store.open("share-bucket", video.key).read()[4:8] == b"ftyp"
+    (poster,) = [f for f in prepared.files if f.kind == "poster"]
+    assert (poster.sop_instance_uid, poster.mime) == (video.sop_instance_uid, "image/jpeg")
+    assert store.open("share-bucket", poster.key).read()[:3] == b"\xff\xd8\xff"
     assert list(tmp_path.iterdir()) == []
 
 

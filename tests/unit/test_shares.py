@@ -233,9 +233,9 @@ def test_the_link_goes_out_when_the_pictures_are_ready_before_the_zip(deps: Deps
     mailer(deps).send = spy  # type: ignore[method-assign]
     shares.send_study(clinic, STUDY, shares.SendRequest(contacts=patient_data.EMAILS[0]), deps, actor=ACTOR)
     run_jobs(deps)
-    assert seen == [{"video", "image"}]  # at sending time: pictures, no DICOM files and no ZIP yet
+    assert seen == [{"video", "poster", "image"}]  # at sending time: pictures, no DICOM files and no ZIP yet
     (share,) = deps.shares.rows.values()  # type: ignore[attr-defined]
-    assert {f.kind for f in share.files} == {"video", "image", "dicom", "zip"}
+    assert {f.kind for f in share.files} == {"video", "poster", "image", "dicom", "zip"}
 
 
 def test_a_share_deleted_while_its_files_are_made_keeps_none(deps: Deps, clinic: str) -> None:

@@ -18,14 +18,14 @@ from chalicelib.domain.accounts import Clinic
 from chalicelib.domain.contacts import Contact, ContactKind, masked
 from chalicelib.domain.deliveries import Delivery, DeliveryStatus
 from chalicelib.domain.dicom_header import Header
-from chalicelib.domain.shares import AccessKind, ActorKind, Attempts, Share, ShareStatus
+from chalicelib.domain.shares import AccessKind, ActorKind, Attempts, Share, SharedFile, ShareStatus
 from chalicelib.domain.staff import Role, StaffMember
 from chalicelib.domain.studies import Instance, Series, Study, display_date, display_name
 from chalicelib.domain.verdicts import InstanceVerdict, Verdict
 from chalicelib.domain.visits import Attachment, AttachmentStatus, Message, Visit, VisitStatus
 from chalicelib.domain.visits import Role as VisitRole
 from chalicelib.services.clinic_shares import AuditEntry, ShareDetail
-from chalicelib.services.landing import About
+from chalicelib.services.landing import About, FileLink
 from chalicelib.services.shares import Announced, HistoryEntry, Review
 from chalicelib.services.visits import OpenVisit
 from chalicelib.templating import render
@@ -144,17 +144,29 @@ SENT = {
 }
 SENT_PAGE = {"study": STUDY, "sent": SENT, "labels": {}, "reasons": REASONS}
 
+#: An open share: a cine with its poster frame, a picture, an original (the tile grid and the viewer).
+OPEN_FILES = [
+    FileLink(SharedFile("k/c", "cine-001.mp4", "video", "video/mp4", 9, "1.2.3"), "https://b.example/c", 0),
+    FileLink(SharedFile("k/p", "cine-001-poster.jpg", "poster", "image/jpeg", 9, "1.2.3"), "https://b.example/p", 1),
+    FileLink(SharedFile("k/i", "image-002.jpg", "image", "image/jpeg", 9, "1.2.4"), "https://b.example/i", 2),
+    FileLink(SharedFile("k/d", "DICOM/IM0001.dcm", "dicom", "application/dicom", 9, "1.2.3"), "https://b.example/d", 3),
+]
+ABOUT = {"about": About("2026-11-20", "US ABDOMEN"), "error": None}
+OPEN_SHARE = {"state": "open", "clinic_name": "K", "token": "tok", "files": OPEN_FILES, "zip": None}
+
 #: Enough context for each page to render its links (StrictUndefined refuses anything missing).
 CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "share_gone.html": [{"expired": True}],
     "share_page.html": [
         {"state": "preparing", "clinic_name": "Kliniken", "token": "tok"},
+        {**OPEN_SHARE, **ABOUT, "expires_on": "2026-12-31", "may_choose_password": True, "saved": False},
+        {**OPEN_SHARE, **ABOUT, "expires_on": "2026-12-31", "may_choose_password": False, "saved": True},
         *(
             {**LOCKED, "lock": lock, "step": 1, "steps": steps, "sent": True, "error": "Fel"}
             for lock, steps in (("link_code", 2), ("password", 1))
         ),
-        {**OPEN, "error": None},
-        {**OPEN, "files": FILES[2:], "about": About("", ""), "error": "För kort"},
+        {**OPEN, "error": None, "saved": False},
+        {**OPEN, "files": FILES[2:], "about": About("", ""), "error": "För kort", "saved": False},
     ],
     "share_report.html": [{"report": REPORT, "clinic_name": "Kliniken"}, {"report": REPORT, "clinic_name": ""}],
     "chat.html": [{"role": "patient", "api": f"{BASE}/v/tok", "clinic_name": None, "strings": {}}],
@@ -287,3 +299,16 @@ def test_every_page_is_the_one_base_layout(template: str) -> None:
     assert html.count("<head>") == 1
     assert '<meta name="referrer" content="no-referrer">' in html
     assert '<link rel="icon" href="/assets/favicon.svg"' in html
+
+
+def test_a_cine_has_a_name_and_its_poster_frame_and_the_poster_is_no_tile_of_its_own() -> None:
+    html = render("share_page.html", "sv", **CONTEXTS["share_page.html"][1])
+    (video,) = re.findall(r"<video[^>]*>", html)
+    assert 'poster="https://b.example/p"' in video
+    assert 'aria-label="Filmsekvens cine-001.mp4"' in video
+    assert all(attribute in video for attribute in ("playsinline", "muted", "loop"))
+    assert html.count('class="tile ') == 2  # the cine and the picture
+    assert 'id="viewer"' in html
+    assert 'role="status"' not in html
+    saved = render("share_page.html", "en", **CONTEXTS["share_page.html"][2])
+    assert '<p class="ok" role="status">Your password is saved.' in saved

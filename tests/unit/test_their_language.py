@@ -114,6 +114,7 @@ OPEN = {
     "expires_on": "2027-02-21",
     "about": About("2026-11-20", "US ABDOMEN"),
     "may_choose_password": True,
+    "saved": False,
 }
 REPORT = StructuredReport(
     "Diagnostic imaging report",
