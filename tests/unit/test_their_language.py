@@ -226,3 +226,15 @@ def test_a_report_page_shows_headings_and_values_in_the_patients_language(lang: 
     assert words[1] in page
     untitled = render("share_report.html", lang, report=StructuredReport("", ()), clinic_name="")
     assert f"<h1>{words[0]}</h1>" in untitled
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_the_page_scripts_word_a_refusal_in_the_pages_language_never_the_services_english(lang: str) -> None:
+    from chalicelib.api.console_upload import _strings as upload_words
+
+    assert upload_words(lang)["refused"] == refusals.worded("refused", lang)
+    assert foreign(" ".join(upload_words(lang).values()), lang) == []
+    assert foreign(" ".join(_strings(lang).values()), lang) == []
+    scripts = ROOT / "static"
+    assert "data.Message" not in (scripts / "console_upload.js").read_text()
+    assert "notice(error.message)" not in (scripts / "chat.js").read_text()
