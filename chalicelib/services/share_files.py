@@ -196,7 +196,7 @@ def _report(source: Path, number: int, workdir: Path, share: Share, deps: Deps) 
     html = workdir / f"{number:04d}.html"
     html.write_text(render("share_report.html", share.language, report=report, clinic_name=clinic_name, assets=assets))
     pdf = workdir / f"{number:04d}-report.pdf"
-    subtitle = "Rapporten ur originalfilen" if share.language == "sv" else "The report, from the original file"
+    subtitle = render("share_report_subtitle.txt", share.language).strip()
     pdf.write_bytes(report_pdf(report, clinic_name, subtitle))
     return [
         (html, f"report-{number:03d}.html", "report", "text/html; charset=utf-8"),

@@ -17,6 +17,7 @@ from chalicelib.services.deps import Deps
 from chalicelib.services.share_files import prepare_files
 from tests import dicom_files, patient_data
 from tests.fakes import FakeClock, InMemoryObjectStore
+from tests.unit.media.test_structured_report import pdf_streams
 
 CLINIC = "cl_00000000000000a1"
 STUDY = "1.2.826.0.1.3680043.8.498.500"
@@ -97,5 +98,7 @@ def test_a_structured_report_becomes_a_page_and_a_pdf_behind_the_password(
     assert "<h2>Findings</h2>" in page
     assert "Liver of normal size &amp; shape &lt;ok&gt;." in page  # the report's words are text, never markup
     assert 'href="https://share.example.test/assets/share.css"' in page  # opened from the bucket
-    assert store.open("share-bucket", by_kind["document"].key).read().startswith(b"%PDF-")
+    pdf = store.open("share-bucket", by_kind["document"].key).read()
+    assert pdf.startswith(b"%PDF-")
+    assert b"Rapporten ur originalfilen" in b"".join(pdf_streams(pdf))  # the share's language in the PDF too
     assert list(tmp_path.iterdir()) == []

@@ -174,6 +174,7 @@ def _messages() -> list[tuple[str, dict[str, Any]]]:
     sent += [(f"share_code_{part}", code) for part in ("subject.txt", "email.txt", "email.html", "sms.txt")]
     visit = {"clinic_name": "Kliniken", "link": "https://share.example.test/v/tok"}
     sent += [(f"visit_{part}", visit) for part in ("subject.txt", "email.txt", "email.html", "sms.txt")]
+    sent += [("share_report_subtitle.txt", {})]  # the report PDF's subtitle
     return sent
 
 

@@ -55,12 +55,12 @@ def test_a_report_nested_past_any_real_template_is_cut_not_recursed_into(tmp_pat
 def test_the_pdf_holds_the_report_in_its_words(tmp_path: Path) -> None:
     pdf = report_pdf(read_report(_sr(tmp_path)), "Kliniken Väst", "Rapporten ur originalfilen")
     assert pdf.startswith(b"%PDF-")
-    text = b"".join(_streams(pdf))
+    text = b"".join(pdf_streams(pdf))
     for words in (b"Findings", b"42.5 mm", b"Normal", b"No follow-up.", "Kliniken Väst".encode("latin-1")):
         assert words in text
 
 
-def _streams(pdf: bytes) -> list[bytes]:
+def pdf_streams(pdf: bytes) -> list[bytes]:
     """The page content streams of a PDF, inflated (fpdf2 compresses them)."""
     found = []
     for part in pdf.split(b"stream\n")[1:]:
