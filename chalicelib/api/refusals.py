@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 
-from chalicelib.domain.accounts import SendingQuotaExceeded
+from chalicelib.domain.accounts import MAX_DAILY_MESSAGES, InvalidDailyLimit, InvalidLinkCode, SendingQuotaExceeded
+from chalicelib.domain.contacts import InvalidCountry
 from chalicelib.domain.errors import (
     Conflict,
     DomainError,
@@ -23,7 +24,17 @@ from chalicelib.domain.errors import (
     Unauthenticated,
     Unavailable,
 )
-from chalicelib.domain.shares import LinkLocked, StillPreparing, TooManyCodes, WrongSecret
+from chalicelib.domain.shares import (
+    MAX_LIFETIME_DAYS,
+    InvalidLanguage,
+    InvalidLifetime,
+    LinkLocked,
+    StillPreparing,
+    TooManyCodes,
+    WrongSecret,
+)
+from chalicelib.domain.staff import InvalidRole, InvalidStaffEmail, OwnAccount, StaffExists
+from chalicelib.services.accounts import MAX_LINK_CODE, MIN_LINK_CODE
 
 #: Each error class's kind of refusal; the first class the error is an instance of wins.
 KINDS: tuple[tuple[type[DomainError], str], ...] = (
@@ -32,6 +43,15 @@ KINDS: tuple[tuple[type[DomainError], str], ...] = (
     (TooManyCodes, "too_many_codes"),
     (SendingQuotaExceeded, "quota"),
     (StillPreparing, "preparing"),
+    (InvalidLinkCode, "link_code_length"),
+    (InvalidDailyLimit, "daily_limit"),
+    (InvalidLifetime, "lifetime"),
+    (InvalidLanguage, "language"),
+    (InvalidCountry, "country"),
+    (InvalidRole, "role"),
+    (InvalidStaffEmail, "staff_email"),
+    (StaffExists, "staff_exists"),
+    (OwnAccount, "own_account"),
     (Locked, "locked"),
     (TooManyRequests, "too_many"),
     (Gone, "gone"),
@@ -68,6 +88,33 @@ WORDS: dict[str, tuple[str, str]] = {
     "preparing": (
         "Filerna förbereds fortfarande. Försök igen om en stund.",
         "The files are still being prepared. Try again in a moment.",
+    ),
+    "link_code_length": (
+        f"Länkkoden måste ha {MIN_LINK_CODE} till {MAX_LINK_CODE} tecken.",
+        f"The link code must have {MIN_LINK_CODE} to {MAX_LINK_CODE} characters.",
+    ),
+    "daily_limit": (
+        f"Meddelanden per dag måste vara ett heltal från 1 till {MAX_DAILY_MESSAGES}.",
+        f"Messages a day must be a whole number from 1 to {MAX_DAILY_MESSAGES}.",
+    ),
+    "lifetime": (
+        f"En länk måste gälla i 1 till {MAX_LIFETIME_DAYS} dagar.",
+        f"A link must work for 1 to {MAX_LIFETIME_DAYS} days.",
+    ),
+    "language": ("Språket måste vara svenska eller engelska.", "The language must be Swedish or English."),
+    "country": (
+        "Landet måste vara en landskod med två bokstäver, till exempel SE.",
+        "The country must be a two-letter country code such as SE.",
+    ),
+    "role": ("Rollen måste vara administratör eller kliniker.", "The role must be administrator or clinician."),
+    "staff_email": ("E-postadressen är inte giltig.", "The e-mail address is not valid."),
+    "staff_exists": (
+        "Det finns redan en medarbetare med den e-postadressen.",
+        "A staff member with this e-mail address exists already.",
+    ),
+    "own_account": (
+        "Du kan inte stänga av eller aktivera dig själv.",
+        "You cannot disable or enable yourself.",
     ),
     "too_many": (
         "För många förfrågningar. Försök igen om {minutes}.",

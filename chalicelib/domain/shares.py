@@ -360,11 +360,19 @@ def new_share_id() -> str:
     return f"sh_{secrets.token_hex(10)}"
 
 
+class InvalidLifetime(InvalidInput):
+    """A link lifetime outside 1 to ``MAX_LIFETIME_DAYS`` days."""
+
+
+class InvalidLanguage(InvalidInput):
+    """A language the pages and messages are not written in."""
+
+
 def lifetime(days: int | None, default_days: int) -> timedelta:
     """A link lifetime in days, within the rules."""
     chosen = default_days if days is None else days
     if isinstance(chosen, bool) or not isinstance(chosen, int) or not 1 <= chosen <= MAX_LIFETIME_DAYS:
-        raise InvalidInput(f"The link lifetime must be 1 to {MAX_LIFETIME_DAYS} days")
+        raise InvalidLifetime(f"The link lifetime must be 1 to {MAX_LIFETIME_DAYS} days")
     return timedelta(days=chosen)
 
 
@@ -372,7 +380,7 @@ def language(value: object, default: str) -> str:
     """A supported language code."""
     chosen = default if value is None else value
     if chosen not in LANGUAGES:
-        raise InvalidInput("'language' must be 'sv' or 'en'")
+        raise InvalidLanguage("'language' must be 'sv' or 'en'")
     return str(chosen)
 
 

@@ -15,7 +15,8 @@ import pytest
 
 from chalicelib.api import refusals
 from chalicelib.api.chat import _strings
-from chalicelib.domain.accounts import SendingQuotaExceeded
+from chalicelib.domain.accounts import InvalidDailyLimit, InvalidLinkCode, SendingQuotaExceeded
+from chalicelib.domain.contacts import InvalidCountry
 from chalicelib.domain.errors import (
     Conflict,
     DomainError,
@@ -26,7 +27,17 @@ from chalicelib.domain.errors import (
     Unauthenticated,
     Unavailable,
 )
-from chalicelib.domain.shares import LinkExpired, LinkLocked, SharedFile, StillPreparing, TooManyCodes, WrongSecret
+from chalicelib.domain.shares import (
+    InvalidLanguage,
+    InvalidLifetime,
+    LinkExpired,
+    LinkLocked,
+    SharedFile,
+    StillPreparing,
+    TooManyCodes,
+    WrongSecret,
+)
+from chalicelib.domain.staff import InvalidRole, InvalidStaffEmail, OwnAccount, StaffExists
 from chalicelib.media.structured_report import ContentItem, StructuredReport
 from chalicelib.services.landing import About, FileLink
 from chalicelib.templating import file_size, render
@@ -43,6 +54,16 @@ ERRORS: list[DomainError] = [
     TooManyCodes("A code was sent three times in the last hour; use the latest one or try later", 1800),
     SendingQuotaExceeded(10, NOW),
     StillPreparing("The share is still being prepared"),
+    # The console's settings, each refusal a kind of its own.
+    InvalidLinkCode("The link code must be 4 to 32 characters"),
+    InvalidDailyLimit("'daily_message_limit' must be a whole number from 1 to 20000"),
+    InvalidLifetime("The link lifetime must be 1 to 365 days"),
+    InvalidLanguage("'language' must be 'sv' or 'en'"),
+    InvalidCountry("'country' must be a two-letter country code such as SE"),
+    InvalidRole("role must be one of admin, clinician"),
+    InvalidStaffEmail("'email' is not a valid e-mail address"),
+    StaffExists("A staff member with this e-mail address exists"),
+    OwnAccount("You cannot disable or enable yourself"),
     TooManyRequests("Slow down", 60),
     LinkExpired("This link has expired"),
     NotFound("No such share"),
@@ -201,6 +222,7 @@ def test_every_refusal_has_words_in_both_languages_and_never_the_domains_english
         worded = refusals.refusal(err, lang)
         assert worded
         assert lang == "en" or err.message not in worded
+        assert refusals.kind_of(err) != "invalid" or type(err) is InvalidInput  # each settings refusal its own
         assert foreign(worded, lang) == []
     assert set(refusals.WORDS) >= {kind for _, kind in refusals.KINDS}
 
