@@ -1,11 +1,13 @@
 """Jinja2 pages and e-mails, in Swedish and English, with autoescape always on.
 
 Templates live in ``chalicelib/templates/``; each takes ``lang`` ("sv" or "en") and picks its words
-with ``t(sv, en)``. Jinja2 loads on the first render, so a Lambda that never renders never pays for it.
+with ``t(sv, en)``, and words a number of bytes with ``size(n)`` ("2,4 MB" / "2.4 MB"). Jinja2 loads on the
+first render, so a Lambda that never renders never pays for it.
 """
 
 from __future__ import annotations
 
+import functools
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +27,8 @@ def render(template: str, lang: str, **context: Any) -> str:
         raise ValueError(f"unsupported language {lang!r}")
     base = _base_path()
     site = {"base": base, "assets": f"{base}/assets"}
-    return _environment().get_template(template).render(lang=lang, t=_words(lang), **{**site, **context})
+    words = {"lang": lang, "t": _words(lang), "size": functools.partial(file_size, lang=lang)}
+    return _environment().get_template(template).render(**words, **{**site, **context})
 
 
 def _base_path() -> str:
@@ -59,6 +62,16 @@ def _words(lang: str) -> Any:
         return sv if lang == "sv" else en
 
     return t
+
+
+def file_size(size: int, lang: str) -> str:
+    """A file's size as a person reads it in ``lang``: "850 kB", "2,4 MB" (sv) or "2.4 MB" (en)."""
+    if size < 1024 * 1024:
+        return f"{max(1, round(size / 1024))} kB"
+    megabytes = size / (1024 * 1024)
+    number, unit = (megabytes / 1024, "GB") if megabytes >= 1024 else (megabytes, "MB")
+    text = f"{number:.1f}"
+    return f"{text.replace('.', ',') if lang == 'sv' else text} {unit}"
 
 
 @cache

@@ -39,6 +39,7 @@ def instance(
     sop_class: str | None = None,
     burned_in: str | None = None,
     us_region: bool = False,
+    study_description: str = "Ultraljud buk",
 ) -> bytes:
     """A small valid RGB instance (multi-frame US when ``frames`` > 1, else a secondary capture) as Part 10.
 
@@ -66,7 +67,7 @@ def instance(
     ds.StudyDate = study_date
     ds.StudyTime = "101500"
     ds.AccessionNumber = accession
-    ds.StudyDescription = "Ultraljud buk"
+    ds.StudyDescription = study_description
     ds.Modality = modality
     ds.SeriesNumber = 1
     ds.InstanceNumber = 1
@@ -175,6 +176,56 @@ def pdf_report(*, study_uid: str, patient_name: str = patient_data.PATIENT_NAMES
     ds.MIMETypeOfEncapsulatedDocument = "application/pdf"
     pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
     ds.EncapsulatedDocument = pdf + (b"\0" if len(pdf) % 2 else b"")
+    return to_bytes(ds)
+
+
+def structured_report(*, study_uid: str, patient_name: str = patient_data.PATIENT_NAMES[2]) -> bytes:
+    """A Comprehensive SR: a title, a Findings container holding text, a code, a length in mm and a nested
+    Measurements container, then a Conclusion (text that names no one, but an SR is never anonymized)."""
+
+    def code(value: str, scheme: str, meaning: str) -> Dataset:
+        c = Dataset()
+        c.CodeValue, c.CodingSchemeDesignator, c.CodeMeaning = value, scheme, meaning
+        return c
+
+    def item(value_type: str, name: Dataset, **values: Any) -> Dataset:
+        d = Dataset()
+        d.RelationshipType, d.ValueType, d.ConceptNameCodeSequence = "CONTAINS", value_type, [name]
+        for keyword, value in values.items():
+            setattr(d, keyword, value)
+        return d
+
+    def length(number: str, unit: Dataset) -> Dataset:
+        measured = Dataset()
+        measured.NumericValue, measured.MeasurementUnitsCodeSequence = number, [unit]
+        return measured
+
+    mm = code("mm", "UCUM", "millimeter")
+    measurements = item(
+        "CONTAINER",
+        code("125007", "DCM", "Measurement Group"),
+        ContinuityOfContent="SEPARATE",
+        ContentSequence=[item("NUM", code("410668003", "SCT", "Length"), MeasuredValueSequence=[length("42.5", mm)])],
+    )
+    findings = item(
+        "CONTAINER",
+        code("121070", "DCM", "Findings"),
+        ContinuityOfContent="SEPARATE",
+        ContentSequence=[
+            item("TEXT", code("121071", "DCM", "Finding"), TextValue="Liver of normal size & shape <ok>."),
+            item("CODE", code("121071", "DCM", "Finding"), ConceptCodeSequence=[code("17621005", "SCT", "Normal")]),
+            measurements,
+        ],
+    )
+    ds = Dataset()
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.88.33"
+    ds.SOPInstanceUID = generate_uid()
+    ds.StudyInstanceUID, ds.SeriesInstanceUID = study_uid, generate_uid()
+    ds.PatientName, ds.PatientID = patient_name, patient_data.PATIENT_IDS[1]
+    ds.StudyDate, ds.Modality = "20261120", "SR"
+    ds.ValueType, ds.ContinuityOfContent = "CONTAINER", "SEPARATE"
+    ds.ConceptNameCodeSequence = [code("18748-4", "LN", "Diagnostic imaging report")]
+    ds.ContentSequence = [findings, item("TEXT", code("121076", "DCM", "Conclusion"), TextValue="No follow-up.")]
     return to_bytes(ds)
 
 

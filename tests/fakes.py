@@ -32,6 +32,7 @@ from chalicelib.domain.staff import (
     Role,
     SignInFailed,
     SignInStep,
+    StaffExists,
     StaffIdentity,
     StaffMember,
     Tokens,
@@ -597,7 +598,7 @@ class FakeStaffDirectory:
         if "@" not in email:
             raise InvalidInput("The e-mail address or temporary password is not accepted")
         if any(m.email == email for m in self.members_by_id.values()):
-            raise Conflict("A staff member with this e-mail address exists")
+            raise StaffExists("A staff member with this e-mail address exists")
         member = StaffMember(str(uuid4()), email, clinic_id, role, True, "FORCE_CHANGE_PASSWORD")
         self.members_by_id[member.staff_id] = member
         self.passwords[member.staff_id] = temporary_password or secrets.token_urlsafe(12)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters import resources
-from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
+from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.staff import (
     Challenge,
     ChallengeName,
@@ -22,6 +22,7 @@ from chalicelib.domain.staff import (
     Role,
     SignInFailed,
     SignInStep,
+    StaffExists,
     StaffIdentity,
     StaffMember,
     Tokens,
@@ -107,7 +108,7 @@ class CognitoStaffDirectory:
             )["User"]
         except ClientError as err:
             if _code(err) in {"UsernameExistsException", "AliasExistsException"}:
-                raise Conflict("A staff member with this e-mail address exists") from err
+                raise StaffExists("A staff member with this e-mail address exists") from err
             if _code(err) in {"InvalidParameterException", "InvalidPasswordException"}:
                 raise InvalidInput("The e-mail address or temporary password is not accepted") from err
             raise

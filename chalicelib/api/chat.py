@@ -327,6 +327,7 @@ def _strings(lang: str) -> dict[str, str]:
         "uploading": t("Skickar …", "Sending …"),
         "upload_failed": t("Filen kunde inte skickas. Försök igen.", "The file could not be sent. Try again."),
         "send_failed": t("Meddelandet kunde inte skickas.", "The message could not be sent."),
+        "close_failed": t("Besöket kunde inte avslutas. Försök igen.", "The visit could not be closed. Try again."),
         "session": t(
             "Sessionen har gått ut. Öppna länken till chatten igen.",
             "The session has expired. Open the link to the chat again.",

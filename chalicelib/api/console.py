@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from chalice.app import Blueprint, Response
 
+from chalicelib.api import refusals
 from chalicelib.api.errors import status_of
 from chalicelib.api.requests import query_params
 from chalicelib.api.sessions import read_cookie, set_cookie, sign, verify
@@ -21,6 +22,7 @@ from chalicelib.api.web import (
     FORM,
     ended_cookie,
     form,
+    language,
     page,
     read_session,
     redirect,
@@ -179,7 +181,7 @@ def change_link_settings(ctx: Staffed) -> Response:
         )
         update_settings(ctx.clinic_id, change, deps())
     except InvalidInput as err:
-        return _settings(ctx, 422, err.message)
+        return _settings(ctx, 422, refusals.refusal(err, language()))
     ctx.record("link_settings_changed", link_code="removed" if change.clear_link_code else str(bool(change.link_code)))
     return redirect("/console/settings?saved=1")
 
@@ -220,7 +222,7 @@ def _staff_action(ctx: Staffed, act: Callable[[], StaffMember]) -> Response:
     try:
         changed = act()
     except (InvalidInput, Conflict, NotFound) as err:
-        return _settings(ctx, status_of(err), err.message)
+        return _settings(ctx, status_of(err), refusals.refusal(err, language()))
     ctx.record("staff_changed", member_id=changed.staff_id, enabled=str(changed.enabled))
     return redirect("/console/settings")
 

@@ -17,7 +17,7 @@ from typing import ParamSpec
 import msgspec
 from chalice.app import Blueprint, Response
 
-from chalicelib.api import models
+from chalicelib.api import models, refusals
 from chalicelib.api.answers import ExplainedFile, ExplainedUpload
 from chalicelib.api.errors import error_response, http_errors
 from chalicelib.api.requests import body
@@ -145,4 +145,6 @@ def _strings(lang: str) -> dict[str, str]:
         "detail": t("Detalj", "Detail"),
         "summary": t("{stored} lagrade, {failed} togs inte emot, {left} kvar av {total}",
                      "{stored} stored, {failed} not accepted, {left} left of {total}"),
+        # A refused request, in the page's language (the answer's Message is the service's English).
+        "refused": refusals.worded("refused", lang),
     }  # fmt: skip

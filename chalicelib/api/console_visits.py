@@ -14,7 +14,7 @@ from datetime import datetime
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.api import views
+from chalicelib.api import refusals, views
 from chalicelib.api.contact_words import contact_problems
 from chalicelib.api.errors import status_of
 from chalicelib.api.sessions import CLINICIAN_COOKIE, set_cookie, sign
@@ -77,7 +77,7 @@ def start_visit(ctx: Staffed) -> Response:
     try:
         visit = visits.create_visit(_clinician(ctx.member), contacts, deps(), language=language)
     except InvalidInput as err:
-        return _list(ctx, status_of(err), [(err.message, err.message)], contacts, language)
+        return _list(ctx, status_of(err), [refusals.in_both(err)], contacts, language)
     ctx.record("visit_started", visit_id=visit.visit_id)
     return redirect(f"/console/visits/{visit.visit_id}")
 

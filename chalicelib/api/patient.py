@@ -7,20 +7,19 @@ The unlocked state is a signed HttpOnly, SameSite=Strict cookie scoped to the li
 
 from __future__ import annotations
 
-import math
 from datetime import timedelta
 from urllib.parse import parse_qs
 
 from chalice.app import Blueprint, Response
 
+from chalicelib.api import refusals
 from chalicelib.api.errors import retry_headers, status_of
 from chalicelib.api.requests import current_request, query_params
 from chalicelib.api.sessions import base_path, read_cookie, set_cookie, sign, verify
 from chalicelib.api.web import Storage, secure_pages
-from chalicelib.domain.accounts import SendingQuotaExceeded
-from chalicelib.domain.errors import DomainError, Gone, InvalidInput, Locked, NotFound, TooManyRequests, Unauthenticated
+from chalicelib.domain.errors import DomainError, Gone, InvalidInput, NotFound, TooManyRequests, Unauthenticated
 from chalicelib.domain.sessions import Purpose
-from chalicelib.domain.shares import LinkLocked, ShareStatus, TooManyCodes, WrongSecret, client_fingerprint
+from chalicelib.domain.shares import LinkLocked, ShareStatus, WrongSecret, client_fingerprint
 from chalicelib.observability import count, logger
 from chalicelib.services import landing
 from chalicelib.templating import preferred_language, render
@@ -54,24 +53,10 @@ def landing_page(token: str) -> Response:
         except LinkLocked as locked:
             return _locked_page(opened, pending, token, lang, error=locked, sent=sent)
         return _locked_page(opened, pending, token, lang, sent=sent)
-    files = landing.view(opened, _client(), deps())
+    page = _open_page(opened, token, lang)
     count("LinkOpened")
     logger.info("share opened", extra={"share_id": opened.share.share_id})
-    zip_links = [f for f in files if f.file.kind == "zip"]
-    return _html(
-        render(
-            "share_page.html",
-            lang,
-            state="open",
-            token=token,
-            clinic_name=opened.clinic_name,
-            files=[f for f in files if f.file.kind != "zip"],
-            zip=zip_links[0] if zip_links else None,
-            expires_on=opened.share.expires_at.date().isoformat(),
-            may_choose_password=landing.Lock.PASSWORD in opened.locks and opened.share.password_hash is None,
-            saved=query_params().get("saved") is not None,
-        )
-    )
+    return page
 
 
 @bp.route("/p/{token}/unlock", methods=["POST"], content_types=_FORM)
@@ -113,8 +98,10 @@ def send_code(token: str) -> Response:
     lang = _language(opened.share.language)
     try:
         landing.request_code(opened, _client(), deps())
-    except (TooManyRequests, InvalidInput) as err:
+    except TooManyRequests as err:
         return _locked_page(opened, landing.Lock.PASSWORD, token, lang, error=err)
+    except InvalidInput as err:
+        return _locked_page(opened, landing.Lock.PASSWORD, token, lang, error=err, kind="no_codes")
     logger.info("share code sent", extra={"share_id": opened.share.share_id})
     return _redirect(token, query="?sent=1")
 
@@ -132,8 +119,9 @@ def choose_password(token: str) -> Response:
         return _redirect(token)
     try:
         chosen = landing.choose_password(opened, _form().get("password", ""), deps())
-    except InvalidInput as err:
-        return Response(body={"Code": "InvalidInput", "Message": err.message}, status_code=422)
+    except InvalidInput:
+        lang = _language(opened.share.language)
+        return _open_page(opened, token, lang, error=refusals.worded("password_short", lang), status=422)
     # The new password is a new version of the password lock: this browser passed it by choosing it.
     still = frozenset(v for v in passed if v != opened.lock_version(landing.Lock.PASSWORD))
     cookie = _unlock_cookie(chosen, chosen.passed_with(landing.Lock.PASSWORD, still), token)
@@ -155,6 +143,31 @@ def download(token: str, index: str) -> Response:
     except NotFound as err:
         return _gone(err)
     return Response(body="", status_code=302, headers={"Location": url})
+
+
+def _open_page(
+    opened: landing.Opened, token: str, lang: str, *, error: str | None = None, status: int = 200
+) -> Response:
+    """The unlocked page: the share's files, and what went wrong with the last form (in ``lang``)."""
+    files = landing.view(opened, _client(), deps())
+    zip_links = [f for f in files if f.file.kind == "zip"]
+    return _html(
+        render(
+            "share_page.html",
+            lang,
+            state="open",
+            token=token,
+            clinic_name=opened.clinic_name,
+            files=[f for f in files if f.file.kind != "zip"],
+            zip=zip_links[0] if zip_links else None,
+            expires_on=opened.share.expires_at.date().isoformat(),
+            about=landing.about(opened),
+            may_choose_password=landing.Lock.PASSWORD in opened.locks and opened.share.password_hash is None,
+            saved=query_params().get("saved") is not None,
+            error=error,
+        ),
+        status=status,
+    )
 
 
 def _client() -> str:
@@ -187,6 +200,7 @@ def _locked_page(
     lang: str,
     *,
     error: DomainError | None = None,
+    kind: str | None = None,
     sent: bool = False,
 ) -> Response:
     """The form for ``lock``, with what went wrong (by kind: the page words it in the patient's language)."""
@@ -198,23 +212,12 @@ def _locked_page(
         "token": token,
         "clinic_name": opened.clinic_name,
         "sent": sent,
-        "error": _ERROR_WORDS.get(type(error)) if error is not None else None,
-        "minutes": max(1, math.ceil(error.retry_after_s / 60)) if isinstance(error, Locked | TooManyRequests) else 0,
+        "error": refusals.refusal(error, lang, kind) if error is not None else None,
     }
     response = _html(render("share_page.html", lang, **words), status=status_of(error) if error else 200)
     if error is not None and opened.locks:
         response.headers.update(retry_headers(error))
     return response
-
-
-#: What the locked page says for each refusal (``templates/share_page.html`` has the words).
-_ERROR_WORDS: dict[type[DomainError], str] = {
-    WrongSecret: "wrong",
-    LinkLocked: "locked",
-    TooManyCodes: "too_many_codes",
-    SendingQuotaExceeded: "quota",
-    InvalidInput: "no_codes",
-}
 
 
 def _language(default: str) -> str:

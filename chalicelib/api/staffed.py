@@ -24,9 +24,10 @@ from typing import Any, Concatenate, ParamSpec
 
 from chalice.app import Response
 
+from chalicelib.api import refusals
 from chalicelib.api.errors import retry_headers, status_of
 from chalicelib.api.requests import current_request
-from chalicelib.api.web import ended_cookie, form, page, read_session, redirect, session_cookie
+from chalicelib.api.web import ended_cookie, form, language, page, read_session, redirect, session_cookie
 from chalicelib.domain import console as console_domain
 from chalicelib.domain.errors import DomainError, Forbidden, Unauthenticated
 from chalicelib.domain.keys import KeyRing
@@ -130,12 +131,14 @@ def staffed(
 
 
 def refused(ctx: Staffed, err: DomainError, kind: str | None = None) -> Response:
-    """The console's answer to a refusal: its status, in the layout, with the service's reason.
+    """The console's answer to a refusal: its status, in the layout, worded by its kind in the page's language.
 
-    ``kind`` names refusals the page words itself (``csrf``, ``admin_only``); others show the reason.
+    ``kind`` names refusals the page words itself (``csrf``, ``admin_only``); others are worded by
+    ``api/refusals`` (never the domain error's English ``message``).
     """
     status = status_of(err)
-    response = ctx.render("console_refused.html", status, kind=kind, refused_status=status, reason=err.message)
+    reason = refusals.refusal(err, language())
+    response = ctx.render("console_refused.html", status, kind=kind, refused_status=status, reason=reason)
     response.headers.update(retry_headers(err))
     response.headers["Set-Cookie"] = session_cookie(ctx.session)
     return response

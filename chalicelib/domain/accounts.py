@@ -65,10 +65,18 @@ def sending_day(now: datetime) -> date:
     return now.astimezone(UTC).date()
 
 
+class InvalidDailyLimit(InvalidInput):
+    """A daily quota outside 1 to ``MAX_DAILY_MESSAGES``."""
+
+
+class InvalidLinkCode(InvalidInput):
+    """A Patient Link Code shorter or longer than the rules allow."""
+
+
 def daily_message_limit(value: int) -> int:
     """A valid daily quota of e-mails and texts."""
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_DAILY_MESSAGES:
-        raise InvalidInput(f"'daily_message_limit' must be a whole number from 1 to {MAX_DAILY_MESSAGES}")
+        raise InvalidDailyLimit(f"'daily_message_limit' must be a whole number from 1 to {MAX_DAILY_MESSAGES}")
     return value
 
 

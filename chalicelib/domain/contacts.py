@@ -129,13 +129,17 @@ def parse_contact(text: str, position: int, country: str = DEFAULT_COUNTRY) -> C
     return Contact(ContactKind.SMS, _phone(text, position, country))
 
 
+class InvalidCountry(InvalidInput):
+    """A country that is no ISO 3166 alpha-2 code phone numbers know."""
+
+
 def check_country(code: str) -> str:
     """A clinic's country as an ISO 3166 alpha-2 code phone numbers know (``SE``, ``NO``…)."""
     import phonenumbers
 
     normalised = code.strip().upper()
     if normalised not in phonenumbers.SUPPORTED_REGIONS:
-        raise InvalidInput("'country' must be a two-letter country code such as SE")
+        raise InvalidCountry("'country' must be a two-letter country code such as SE")
     return normalised
 
 

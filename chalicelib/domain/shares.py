@@ -157,6 +157,11 @@ class Share:
     status: ShareStatus = ShareStatus.QUEUED
     failure: str | None = None
     needs_password: bool = False
+    #: What the images are, from the clinic's records when the share was made (the files' dates are
+    #: shifted by anonymization): the real study date (ISO 8601) and the description, Clean Descriptors
+    #: applied. Empty for shares made before they were kept, or when the records had none.
+    study_date: str = ""
+    study_description: str = ""
     link_code_hash: str | None = None
     password_hash: str | None = None
     files: tuple[SharedFile, ...] = field(default_factory=tuple)
@@ -355,11 +360,19 @@ def new_share_id() -> str:
     return f"sh_{secrets.token_hex(10)}"
 
 
+class InvalidLifetime(InvalidInput):
+    """A link lifetime outside 1 to ``MAX_LIFETIME_DAYS`` days."""
+
+
+class InvalidLanguage(InvalidInput):
+    """A language the pages and messages are not written in."""
+
+
 def lifetime(days: int | None, default_days: int) -> timedelta:
     """A link lifetime in days, within the rules."""
     chosen = default_days if days is None else days
     if isinstance(chosen, bool) or not isinstance(chosen, int) or not 1 <= chosen <= MAX_LIFETIME_DAYS:
-        raise InvalidInput(f"The link lifetime must be 1 to {MAX_LIFETIME_DAYS} days")
+        raise InvalidLifetime(f"The link lifetime must be 1 to {MAX_LIFETIME_DAYS} days")
     return timedelta(days=chosen)
 
 
@@ -367,7 +380,7 @@ def language(value: object, default: str) -> str:
     """A supported language code."""
     chosen = default if value is None else value
     if chosen not in LANGUAGES:
-        raise InvalidInput("'language' must be 'sv' or 'en'")
+        raise InvalidLanguage("'language' must be 'sv' or 'en'")
     return str(chosen)
 
 

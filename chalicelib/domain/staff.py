@@ -110,6 +110,22 @@ class TotpSetup:
         return " ".join(bare[i : i + 4] for i in range(0, len(bare), 4))
 
 
+class InvalidRole(InvalidInput):
+    """A role that is not one of ``Role``."""
+
+
+class InvalidStaffEmail(InvalidInput):
+    """A staff member's e-mail address that is not one."""
+
+
+class StaffExists(Conflict):
+    """A staff member with this e-mail address exists already."""
+
+
+class OwnAccount(Conflict):
+    """An administrator may not disable or enable themselves (a clinic must not lose its last one by a slip)."""
+
+
 class TotpAlreadyOn(Conflict):
     """The member's sign-in already asks for a TOTP code: set-up would replace the app they use."""
 
@@ -143,7 +159,7 @@ def parse_role(value: str) -> Role:
     try:
         return Role(value)
     except ValueError:
-        raise InvalidInput(f"role must be one of {', '.join(r.value for r in Role)}") from None
+        raise InvalidRole(f"role must be one of {', '.join(r.value for r in Role)}") from None
 
 
 def staff_email(text: str) -> str:
@@ -153,7 +169,7 @@ def staff_email(text: str) -> str:
     try:
         validated = validate_email(text.strip(), check_deliverability=False)
     except EmailNotValidError as err:
-        raise InvalidInput("'email' is not a valid e-mail address") from err
+        raise InvalidStaffEmail("'email' is not a valid e-mail address") from err
     return str(validated.normalized).lower()
 
 

@@ -12,6 +12,7 @@ DICOM → pictures and video (share and ingest workers):
     dicom_display  stored pixel values → 8-bit display pixels (modality LUT, VOI, palette, colour)
     still          render_jpeg, render_png
     video          encode_mp4 (H.264 in MP4, frame by frame)
+    structured_report  read_report (an SR's content tree), report_pdf (fpdf2, media image only)
 
 Chat attachments (attachment worker, upload route):
     attachment_types  the allow-list (data), classify_declared, MAX_ATTACHMENT_BYTES

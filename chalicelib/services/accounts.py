@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 
 from chalicelib.domain.accounts import (
     Clinic,
+    InvalidLinkCode,
     IssuedKey,
     SendingQuotaExceeded,
     clinic_name,
@@ -16,7 +17,7 @@ from chalicelib.domain.accounts import (
     sending_day,
 )
 from chalicelib.domain.contacts import check_country
-from chalicelib.domain.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
+from chalicelib.domain.errors import Forbidden, NotFound, Unauthenticated
 from chalicelib.services.deps import Deps
 from chalicelib.services.versioned import update
 
@@ -102,7 +103,7 @@ def update_settings(clinic_id: str, change: SettingsChange, deps: Deps) -> Clini
     if change.link_code is not None and not change.clear_link_code:
         code = change.link_code.strip()
         if not MIN_LINK_CODE <= len(code) <= MAX_LINK_CODE:
-            raise InvalidInput(f"The link code must be {MIN_LINK_CODE} to {MAX_LINK_CODE} characters")
+            raise InvalidLinkCode(f"The link code must be {MIN_LINK_CODE} to {MAX_LINK_CODE} characters")
         code_hash = hash_secret(code)  # once: scrypt is slow, and a retried write keeps the same hash
 
     def changed(clinic: Clinic) -> Clinic:

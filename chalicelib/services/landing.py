@@ -17,6 +17,8 @@ Every attempt at a secret is counted on the stored share before the secret is ch
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -69,6 +71,16 @@ class Opened:
 
 
 @dataclass(frozen=True)
+class About:
+    """What the images are, from the clinic's own records (``Share.study_date``, ``Share.study_description``)."""
+
+    study_date: str
+    """The study's real date, ISO 8601 ("" when the records have none)."""
+    description: str
+    """The study's description, Clean Descriptors applied ("" when no safe word is left)."""
+
+
+@dataclass(frozen=True)
 class FileLink:
     """One file of the page: its short-lived URL to show it, and its index for the download route."""
 
@@ -98,22 +110,45 @@ def open_link(token: str, deps: Deps) -> Opened:
 def view(opened: Opened, client: str, deps: Deps) -> list[FileLink]:
     """Record the opening and mint the page's picture URLs (signed locally: no AWS call)."""
     _record(opened.share, AccessKind.OPENED, client, deps)
-    bucket = deps.buckets.share
-    return [
-        FileLink(file, deps.objects.presigned_get(bucket, file.key, expires_s=FILE_URL_SECONDS), index)
-        for index, file in enumerate(opened.share.files)
-    ]
+    return [FileLink(file, _view_url(file, deps), index) for index, file in enumerate(opened.share.files)]
+
+
+def _view_url(file: SharedFile, deps: Deps) -> str:
+    """A file's URL to show it in the browser; a report (page or PDF) opens as its own type, whatever S3 kept."""
+    served = file.mime if file.kind in _OPENED_AS_ITSELF else None
+    return deps.objects.presigned_get(deps.buckets.share, file.key, expires_s=FILE_URL_SECONDS, content_type=served)
+
+
+#: The kinds of files the page opens in a tab of their own: a structured report's page, a report's PDF.
+_OPENED_AS_ITSELF = frozenset({"report", "document"})
+
+
+def about(opened: Opened) -> About:
+    """What the images are: the study's real date and cleaned description, kept on the share when it was made."""
+    return About(opened.share.study_date, opened.share.study_description)
 
 
 def download(opened: Opened, index: int, client: str, deps: Deps) -> str:
-    """Record a download and return the file's pre-signed URL, as an attachment with its own name."""
+    """Record a download and return the file's pre-signed URL, as an attachment with its own name.
+
+    The ZIP is saved under the clinic's name and the study's date (``Kliniken-Vast-2026-11-20.zip``), so
+    that a patient's downloads folder tells one share from another.
+    """
     if not 0 <= index < len(opened.share.files):
         raise NotFound("No such file")
     file = opened.share.files[index]
     _record(opened.share, AccessKind.DOWNLOADED, client, deps, detail=file.name)
+    name = zip_name(opened.clinic_name, opened.share.study_date) if file.kind == "zip" else file.name
     return deps.objects.presigned_get(
-        deps.buckets.share, file.key, expires_s=FILE_URL_SECONDS, filename=file.name.split("/")[-1], inline=False
+        deps.buckets.share, file.key, expires_s=FILE_URL_SECONDS, filename=name.split("/")[-1], inline=False
     )
+
+
+def zip_name(clinic_name: str, study_date: str) -> str:
+    """An ASCII file name for a share's ZIP: the clinic's name (accents dropped) and the study's date."""
+    plain = unicodedata.normalize("NFKD", clinic_name).encode("ascii", "ignore").decode()
+    words = "-".join(part for part in re.split(r"[^A-Za-z0-9]+", plain) if part)
+    return "-".join(part for part in (words or "images", study_date) if part) + ".zip"
 
 
 def unlock(opened: Opened, lock: Lock, secret: str, client: str, deps: Deps) -> Opened:

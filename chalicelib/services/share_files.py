@@ -2,9 +2,9 @@
 
 Per instance, one at a time so that /tmp and memory hold one instance's files: download, anonymize
 (PS3.15 Annex E, pixels cleaned where the ultrasound regions allow), render patient-friendly files from
-the *anonymized* copy (JPEG/PNG per frame, MP4 for a cine, the PDF of an encapsulated report), upload,
-add to the ZIP, delete. What cannot be anonymized is still shared, as it is, and the share then needs a
-password; the reasons are kept (they name rules, never patient values).
+the *anonymized* copy (JPEG/PNG per frame, MP4 for a cine, the PDF of an encapsulated report, a structured
+report as a page and a PDF), upload, add to the ZIP, delete. What cannot be anonymized is still shared, as
+it is, and the share then needs a password; the reasons are kept (they name rules, never patient values).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from chalicelib.domain.errors import NotFound
 from chalicelib.domain.shares import Share, SharedFile
 from chalicelib.domain.studies import Instance
 from chalicelib.services.deps import Deps
@@ -112,7 +113,7 @@ def _prepare_instance(
         original.unlink()
     outputs: list[tuple[Path, str, str, str]] = [(shared, f"DICOM/IM{number:04d}.dcm", "dicom", "application/dicom")]
     try:
-        outputs.extend(_renderings(shared, number, workdir))
+        outputs.extend(_renderings(shared, number, workdir, share, deps))
     except Exception as err:
         reasons.append(f"instance {number}: no picture could be made ({type(err).__name__}); DICOM only")
     pictures = [
@@ -146,12 +147,16 @@ def _poster(share: Share, video: Path, name: str, sop_uid: str, deps: Deps) -> l
     return [uploaded]
 
 
-def _renderings(source: Path, number: int, workdir: Path) -> list[tuple[Path, str, str, str]]:
-    """The patient-friendly files of one DICOM file: stills, an MP4, or a report's PDF."""
+def _renderings(source: Path, number: int, workdir: Path, share: Share, deps: Deps) -> list[tuple[Path, str, str, str]]:
+    """The patient-friendly files of one DICOM file: stills, an MP4, or a report (an encapsulated PDF as it
+    is; a structured report as a page and a PDF, in the share's language)."""
     from chalicelib.media.dicom_file import has_image, read_header
     from chalicelib.media.dicom_render import is_cine, render_cine_mp4, render_stills
+    from chalicelib.media.structured_report import is_structured_report
 
     header = read_header(source)
+    if is_structured_report(header):
+        return _report(source, number, workdir, share, deps)
     document = getattr(header, "MIMETypeOfEncapsulatedDocument", None)
     if document == "application/pdf":
         from chalicelib.media.dicom_file import read_part10
@@ -174,3 +179,26 @@ def _renderings(source: Path, number: int, workdir: Path) -> list[tuple[Path, st
         suffix = f"-{still.index + 1:03d}" if int(header.get("NumberOfFrames", 1) or 1) > 1 else ""
         outputs.append((path, f"image-{number:03d}{suffix}.{extension}", "image", still.mime))
     return outputs
+
+
+def _report(source: Path, number: int, workdir: Path, share: Share, deps: Deps) -> list[tuple[Path, str, str, str]]:
+    """A structured report as a readable, printable page and as a PDF (its words from the SR, never logged)."""
+    from chalicelib.media.structured_report import read_report, report_pdf
+    from chalicelib.templating import render
+
+    report = read_report(source)
+    try:
+        clinic_name = deps.clinics.get(share.clinic_id).name
+    except NotFound:
+        clinic_name = ""
+    # The page is opened from the share bucket: its style sheet comes from the service's own address.
+    assets = f"{deps.site.public_base_url}/assets"
+    html = workdir / f"{number:04d}.html"
+    html.write_text(render("share_report.html", share.language, report=report, clinic_name=clinic_name, assets=assets))
+    pdf = workdir / f"{number:04d}-report.pdf"
+    subtitle = render("share_report_subtitle.txt", share.language).strip()
+    pdf.write_bytes(report_pdf(report, clinic_name, subtitle))
+    return [
+        (html, f"report-{number:03d}.html", "report", "text/html; charset=utf-8"),
+        (pdf, f"report-{number:03d}.pdf", "document", "application/pdf"),
+    ]

@@ -16,6 +16,7 @@ from pathlib import Path
 from chalicelib.domain.accounts import Clinic
 from chalicelib.domain.contacts import Contact, parse_contact, parse_contacts
 from chalicelib.domain.deliveries import Delivery, MessageOwner, OwnerKind, deliveries_for, sms_only
+from chalicelib.domain.descriptors import clean_descriptor
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.links import LINK_RETIRED, LinkRetired, new_nonce, token_hash
 from chalicelib.domain.shares import (
@@ -30,7 +31,7 @@ from chalicelib.domain.shares import (
     new_share_id,
     share_token,
 )
-from chalicelib.domain.studies import Instance
+from chalicelib.domain.studies import Instance, display_date
 from chalicelib.domain.verdicts import InstanceVerdict, needs_password
 from chalicelib.services import notifier
 from chalicelib.services.accounts import reserve_messages
@@ -157,6 +158,8 @@ def send_study(clinic_id: str, study_instance_uid: str, request: SendRequest, de
         token_nonce=nonce,
         created_at=now,
         expires_at=now + lifetime(request.lifetime_days, clinic.link_lifetime_days),
+        study_date=display_date(study.study_date) if study.study_date else "",
+        study_description=clean_descriptor(study.study_description),
         link_code_hash=clinic.link_code_hash,
     )
     share = replace(share, token_hash=token_hash(share_token(deps.keys.key_ring().current, share)))
@@ -341,7 +344,7 @@ def link_message(share: Share, clinic: Clinic, deps: Deps) -> notifier.Message:
         "clinic_name": clinic.name,
         "link": f"{deps.site.public_base_url}/p/{sent_share_token(share, deps)}",
         "expires_on": share.expires_at.date().isoformat(),
-        "needs_password": share.locked_by_secret,
+        "lock": lock_kind(share),
     }
     return notifier.Message(
         notifier.Notice.SHARE_LINK,
@@ -351,6 +354,14 @@ def link_message(share: Share, clinic: Clinic, deps: Deps) -> notifier.Message:
         MessageOwner(OwnerKind.SHARE, share.share_id),
         share.expires_at + HISTORY_AFTER_EXPIRY,
     )
+
+
+def lock_kind(share: Share) -> str | None:
+    """What the share's page asks for, as its messages word it (``templates/_lock_words.txt``)."""
+    code, password = share.link_code_hash is not None, share.needs_password
+    if code and password:
+        return "both"
+    return "link_code" if code else "password" if password else None
 
 
 # ------------------------------------------------------------------------------------------ helpers

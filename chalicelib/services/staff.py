@@ -15,6 +15,7 @@ from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.staff import (
     Challenge,
     InvalidToken,
+    OwnAccount,
     Role,
     SignInStep,
     StaffIdentity,
@@ -60,7 +61,7 @@ def set_enabled_by(admin: StaffIdentity, staff_id: str, enabled: bool, deps: Dep
     lose its last administrator by a slip)."""
     require_admin(admin)
     if staff_id == admin.staff_id:
-        raise Conflict("You cannot disable or enable yourself")
+        raise OwnAccount("You cannot disable or enable yourself")
     return set_enabled(admin.clinic_id, staff_id, enabled, deps)
 
 

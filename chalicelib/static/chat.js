@@ -376,7 +376,7 @@
         visitState(closed.visit);
         showReminder(closed.reminder);
       } catch (error) {
-        notice(error.message);
+        notice(words.close_failed);
         failed(error);
       }
     });

@@ -36,7 +36,7 @@
     }
     const data = await response.json();
     if (!response.ok) {
-      throw new Error(data.Message || response.statusText);
+      throw new Error(words.refused); // the answer's Message is the service's English, for logs and API clients
     }
     return data;
   }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import Any
 
 import pytest
@@ -231,6 +232,8 @@ def test_an_admin_invites_disables_and_enables_staff_of_their_clinic_only(
     assert deps.staff.get(bo.staff_id).enabled is True
     own = post(client, f"/console/settings/staff/{member.staff_id}/enabled", admin, csrf=csrf, enabled="0")
     assert own.status_code == 409
+    assert "Du kan inte stänga av eller aktivera dig själv." in own.body.decode()  # the page's language
+    assert "yourself" not in own.body.decode()
     deps.clinics.add(Clinic("cl_00000000000000bb", "Kliniken Syd", deps.clock.now()))
     theirs = staff.invite("cl_00000000000000bb", "cilla@syd.example", Role.ADMIN, deps, temporary_password=TEMPORARY)
     other = post(client, f"/console/settings/staff/{theirs.staff_id}/enabled", admin, csrf=csrf, enabled="0")
@@ -275,6 +278,12 @@ def test_an_admin_sets_changes_and_removes_the_patient_link_code_and_the_sending
     # A refused change changes nothing; a removal removes the code.
     refused = post(client, "/console/settings/links", admin, csrf=csrf, link_code="ab", **fields)
     assert refused.status_code == 422
+    assert "Länkkoden måste ha 4 till 32 tecken." in refused.body.decode()  # Swedish, not the domain's English
+    assert "characters" not in refused.body.decode()
+    english = {**FORM, "Cookie": admin, "Accept-Language": "en"}
+    body = urllib.parse.urlencode({"csrf": csrf, **fields, "daily_message_limit": "0"})
+    too_few = client.http.post("/console/settings/links", headers=english, body=body).body.decode()
+    assert "Messages a day must be a whole number from 1 to 20000." in too_few
     assert deps.clinics.get(CLINIC).link_code_hash == clinic.link_code_hash
     bad_number = post(client, "/console/settings/links", admin, csrf=csrf, **{**fields, "link_lifetime_days": "²"})
     assert bad_number.status_code == 422

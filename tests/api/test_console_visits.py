@@ -94,6 +94,8 @@ def test_a_bad_contact_is_named_by_its_position_and_what_was_typed_stays(client:
         client, "/console/visits", cookie, csrf=csrf_of(client, cookie), contacts="a@example.org", language="xx"
     )
     assert bad_language.status_code == 422
+    assert "Uppgifterna godtogs inte." in bad_language.body.decode()  # the page's language, not the domain's
+    assert "must be" not in bad_language.body.decode()
     assert not deps.visits.open_for_clinic(CLINIC, 10)
 
 

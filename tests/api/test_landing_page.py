@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import replace
 from typing import Any
@@ -14,7 +15,7 @@ from chalicelib.domain.shares import MAX_FAILED_ATTEMPTS, LinkLocked, WrongSecre
 from chalicelib.services import accounts, ingest, landing, shares
 from chalicelib.services.deps import Deps
 from tests import dicom_files, patient_data
-from tests.fakes import FakeClock, FakeMailer
+from tests.fakes import FakeClock, FakeMailer, FakeSmsSender, InMemoryObjectStore
 from tests.unit.test_shares import link_in, run_jobs
 
 ACTOR = key_actor("ky_test")
@@ -23,18 +24,29 @@ STUDY = "1.2.826.0.1.3680043.8.498.902"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
-def make_share(deps: Deps, *, anonymizable: bool = True, link_code: str | None = None) -> str:
+def make_share(
+    deps: Deps,
+    *,
+    anonymizable: bool = True,
+    link_code: str | None = None,
+    language: str | None = None,
+    description: str = "Ultraljud buk",
+    parts: list[bytes] | None = None,
+) -> str:
     clinic, _ = accounts.create_clinic("Kliniken Väst", deps)
     if link_code is not None:
         deps.clinics.save(replace(clinic, link_code_hash=links.hash_secret(link_code)))
     burned_in = "NO" if anonymizable else "YES"
-    parts = [
-        dicom_files.instance(study_uid=STUDY, frames=4, burned_in=burned_in),
-        dicom_files.instance(study_uid=STUDY, sop_class="1.2.840.10008.5.1.4.1.1.6.1", us_region=True),
+    parts = parts or [
+        dicom_files.instance(study_uid=STUDY, frames=4, burned_in=burned_in, study_description=description),
+        dicom_files.instance(
+            study_uid=STUDY, sop_class="1.2.840.10008.5.1.4.1.1.6.1", us_region=True, study_description=description
+        ),
     ]
     ingest.store_instances(clinic.clinic_id, parts, deps)
     contacts = f"{patient_data.EMAILS[0]}, {patient_data.PHONES[0]}"
-    shares.send_study(clinic.clinic_id, STUDY, shares.SendRequest(contacts=contacts), deps, actor=ACTOR)
+    asked = shares.SendRequest(contacts=contacts, language=language)
+    shares.send_study(clinic.clinic_id, STUDY, asked, deps, actor=ACTOR)
     run_jobs(deps)
     assert isinstance(deps.mailer, FakeMailer)
     return link_in(deps.mailer.sent[-1].text)
@@ -188,3 +200,141 @@ def test_codes_are_sent_at_most_three_an_hour(client: Client, deps: Deps) -> Non
 def test_a_forged_cookie_opens_nothing(client: Client, deps: Deps) -> None:
     token = make_share(deps, link_code="4711")
     assert "<video" not in page(client, token, "ps_share=eyJzaGFyZSI6InNoXzEifQ.AAAA").body.decode()
+
+
+# ------------------------------------------------------------------ their language, their lock, their images
+
+
+def test_a_short_password_is_refused_on_the_page_in_the_patients_language(client: Client, deps: Deps) -> None:
+    token = make_share(deps, anonymizable=False)
+    assert post(client, f"/p/{token}/code", "request=code").status_code == 303
+    assert isinstance(deps.mailer, FakeMailer)
+    code = re.search(r"\b(\d{6})\b", deps.mailer.sent[-1].text)
+    assert code is not None
+    cookie = cookie_of(post(client, f"/p/{token}/unlock", f"secret={code.group(1)}"))
+    for lang, words in (("sv", "Lösenordet måste ha minst 8 tecken"), ("en", "The password must have at least 8")):
+        headers = {**FORM, "Cookie": cookie, "Accept-Language": lang}
+        refused = client.http.post(f"/p/{token}/password", headers=headers, body="password=kort")
+        assert refused.status_code == 422
+        assert refused.headers["Content-Type"].startswith("text/html")  # the page again, not JSON
+        html = refused.body.decode()
+        assert words in html
+        assert "characters" not in html if lang == "sv" else "tecken" not in html
+
+
+#: What each kind of lock makes the link's e-mail (text and HTML) and text message say, and never say.
+LOCK_WORDS = {
+    "link_code": {
+        "sv": ("mottagningens länkkod", ("engångskod", "lösenord")),
+        "en": ("the clinic's link code", ("one-time code", "password")),
+    },
+    "password": {
+        "sv": ("engångskod", ("länkkod",)),
+        "en": ("one-time code", ("link code",)),
+    },
+    "both": {
+        "sv": ("länkkod", ()),
+        "en": ("link code", ()),
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("kind", "link_code", "anonymizable"),
+    [("link_code", "4711", True), ("password", None, False), ("both", "4711", False), (None, None, True)],
+)
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_the_link_message_words_the_lock_the_page_has(
+    deps: Deps, kind: str | None, link_code: str | None, anonymizable: bool, language: str
+) -> None:
+    make_share(deps, link_code=link_code, anonymizable=anonymizable, language=language)
+    assert isinstance(deps.mailer, FakeMailer)
+    assert isinstance(deps.sms, FakeSmsSender)
+    email = deps.mailer.sent[-1]
+    (_, sms) = deps.sms.sent[-1]
+    for text in (email.text, html.unescape(email.html), sms):
+        lowered = text.lower()
+        if kind is None:  # an open page asks for nothing, and its messages say so by saying nothing
+            assert not any(word in lowered for word in ("kod", "code", "lösenord", "password"))
+            continue
+        says, never = LOCK_WORDS[kind][language]
+        assert says in lowered
+        assert not any(word in lowered for word in never)
+        if kind == "both":  # both secrets, in their order
+            secret = "lösenord" if language == "sv" else "password"
+            assert lowered.index(says) < lowered.index(secret)
+
+
+def test_the_page_shows_the_real_date_a_cleaned_description_and_every_size(client: Client, deps: Deps) -> None:
+    token = make_share(deps, description="US ABDOMEN Dr Smith 0701-123456")
+    english = page(client, token).body.decode()
+    assert "<dt>Examination</dt><dd>US ABDOMEN</dd>" in english
+    assert '<time datetime="2026-11-20">2026-11-20</time>' in english  # the records' date, not the shifted one
+    assert "Smith" not in english
+    assert "0701" not in english
+    assert re.search(r"Download all \(ZIP, \d+ kB\)", english)
+    (share,) = deps.shares.rows.values()  # type: ignore[attr-defined]
+    shown = [f for f in share.files if f.kind not in ("zip", "poster")]  # a cine's poster is no file of its own
+    assert len(re.findall(r"\(\d+ kB\)</a>", english)) == len(shown)  # every file, originals too
+    swedish = client.http.get(f"/p/{token}", headers={"Accept-Language": "sv"}).body.decode()
+    assert "<dt>Undersökning</dt><dd>US ABDOMEN</dd>" in swedish
+    assert "Ladda ner allt (ZIP, " in swedish
+
+
+def test_the_zip_is_named_after_the_clinic_and_the_study_date(client: Client, deps: Deps) -> None:
+    token = make_share(deps)
+    (share,) = deps.shares.rows.values()  # type: ignore[attr-defined]
+    index = next(i for i, f in enumerate(share.files) if f.kind == "zip")
+    location = client.http.get(f"/p/{token}/files/{index}").headers["Location"]
+    assert location.endswith("disposition=attachment:Kliniken-Vast-2026-11-20.zip")
+    assert landing.zip_name("Röntgen Ö/Öst AB", "") == "Rontgen-O-Ost-AB.zip"
+    assert landing.zip_name("Вита", "2026-01-02") == "images-2026-01-02.zip"
+
+
+def test_the_hint_to_tap_a_picture_is_there_only_with_pictures(client: Client, deps: Deps) -> None:
+    token = make_share(deps)
+    assert "Tap a picture to enlarge it." in page(client, token).body.decode()
+    (share,) = deps.shares.rows.values()  # type: ignore[attr-defined]
+    deps.shares.save(replace(share, files=tuple(f for f in share.files if f.kind != "image")))
+    assert "Tap a picture" not in page(client, token).body.decode()
+
+
+def _unlocked_by_code(client: Client, deps: Deps, token: str) -> str:
+    """Ask for a one-time code and unlock with it: the page's cookie."""
+    assert post(client, f"/p/{token}/code", "request=code").status_code == 303
+    assert isinstance(deps.mailer, FakeMailer)
+    code = re.search(r"\b(\d{6})\b", deps.mailer.sent[-1].text)
+    assert code is not None
+    return cookie_of(post(client, f"/p/{token}/unlock", f"secret={code.group(1)}"))
+
+
+def test_a_structured_report_is_offered_as_a_page_and_a_pdf_behind_the_same_lock(client: Client, deps: Deps) -> None:
+    token = make_share(deps, parts=[dicom_files.structured_report(study_uid=STUDY)])
+    locked = page(client, token).body.decode()
+    assert "report-001" not in locked  # the report is behind the lock, as the SR is
+    assert "Read the report" not in locked
+    cookie = _unlocked_by_code(client, deps, token)
+    opened = page(client, token, cookie).body.decode()
+    assert "Read the report" in opened
+    assert "Open the report (PDF)" in opened
+    # the report's page opens as a page, not a download
+    assert "report-001.html?expires=600&type=text%2Fhtml%3B%20charset%3Dutf-8" in html.unescape(opened)
+    assert "Tap a picture" not in opened  # no picture, no hint about pictures
+    assert "IM0001.dcm" in opened  # the original is still there for a care provider
+    swedish = client.http.get(f"/p/{token}", headers={"Cookie": cookie, "Accept-Language": "sv"}).body.decode()
+    assert "Läs rapporten" in swedish
+    assert "Öppna rapporten (PDF)" in swedish
+
+
+def test_an_encapsulated_pdf_opens_as_the_pdf(client: Client, deps: Deps) -> None:
+    token = make_share(deps, parts=[dicom_files.pdf_report(study_uid=STUDY)])
+    cookie = _unlocked_by_code(client, deps, token)
+    opened = html.unescape(page(client, token, cookie).body.decode())
+    link = re.search(r'<a href="([^"]+)"[^>]*>Open the report \(PDF\)</a>', opened)
+    assert link is not None
+    assert link.group(1).endswith("report-001.pdf?expires=600&type=application%2Fpdf")
+    (share,) = deps.shares.rows.values()  # type: ignore[attr-defined]
+    (document,) = [f for f in share.files if f.kind == "document"]
+    store = deps.objects
+    assert isinstance(store, InMemoryObjectStore)
+    assert store.open("share-bucket", document.key).read().startswith(b"%PDF-")

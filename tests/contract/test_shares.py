@@ -82,6 +82,8 @@ def test_every_field_survives_a_save(real_or_fake: Deps) -> None:
         share.with_code(links.hash_secret("1"), clock.now()),
         status=ShareStatus.READY,
         needs_password=True,
+        study_date="2026-11-20",
+        study_description="US ABDOMEN",
         link_code_hash=links.hash_secret("code"),
         password_hash=links.hash_secret("pw"),
         last_sent_at=clock.now(),

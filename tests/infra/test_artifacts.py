@@ -34,7 +34,7 @@ ZIP_GOAL_BYTES = 200 * 10**6
 LAMBDA_GLIBC = (2, 26)
 _LEGACY_MANYLINUX = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
 #: Only the media image has these (requirements-media.txt).
-MEDIA_ONLY = ("av", "pillow_heif")
+MEDIA_ONLY = ("av", "pillow_heif", "fpdf", "fontTools")
 #: In no deployable: the X-Ray SDK is in maintenance (end of support 2027-02-25); Lambda traces itself.
 RETIRED = ("aws_xray_sdk",)
 #: Real compressed files from pydicom's wheel: JPEG baseline, 12-bit JPEG and JPEG-LS (libjpeg), JPEG 2000, RLE.
@@ -204,6 +204,24 @@ print(json.dumps({"frames": info.frame_count, "poster": poster.size, "picture": 
     assert result["frames"] == 6
     assert result["poster"] == [64, 48]
     assert result["picture"] == [32, 64]  # turned upright (EXIF orientation 6)
+
+
+def test_the_media_image_writes_a_structured_reports_pdf(media_root: Path, tmp_path: Path) -> None:
+    report = tmp_path / "sr.dcm"
+    report.write_bytes(dicom_files.structured_report(study_uid="1.2.826.0.1.3680043.8.498.97"))
+    result = run_isolated(
+        media_root,
+        [],
+        """
+import json
+from chalicelib.media.structured_report import read_report, report_pdf
+pdf = report_pdf(read_report(sys.argv[1]), "Kliniken Väst", "Rapporten ur originalfilen")
+print(json.dumps({"head": pdf[:5].decode(), "size": len(pdf)}))
+""",
+        str(report),
+    )
+    assert result["head"] == "%PDF-"
+    assert result["size"] > 500
 
 
 def test_the_media_image_cleans_compressed_ultrasound_into_its_own_family(media_root: Path, tmp_path: Path) -> None:

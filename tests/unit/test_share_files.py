@@ -17,6 +17,7 @@ from chalicelib.services.deps import Deps
 from chalicelib.services.share_files import prepare_files
 from tests import dicom_files, patient_data
 from tests.fakes import FakeClock, InMemoryObjectStore
+from tests.unit.media.test_structured_report import pdf_streams
 
 CLINIC = "cl_00000000000000a1"
 STUDY = "1.2.826.0.1.3680043.8.498.500"
@@ -78,3 +79,26 @@ def test_what_cannot_be_anonymized_is_shared_behind_a_password(deps: Deps, clock
     assert prepared.needs_password
     assert prepared.reasons
     assert patient_data.leaked(" ".join(prepared.reasons)) == []
+
+
+def test_a_structured_report_becomes_a_page_and_a_pdf_behind_the_password(
+    deps: Deps, clock: FakeClock, tmp_path: Path
+) -> None:
+    ingest.store_instances(CLINIC, [dicom_files.structured_report(study_uid=STUDY)], deps)
+    prepared = prepare_files(a_share(clock), deps.studies.instances(CLINIC, STUDY), deps, tmp_path)
+    assert prepared.needs_password  # an SR is never anonymized: its page and PDF stay behind the same lock
+    by_kind = {f.kind: f for f in prepared.files}
+    assert sorted(by_kind) == ["dicom", "document", "report", "zip"]
+    assert (by_kind["report"].name, by_kind["report"].mime) == ("report-001.html", "text/html; charset=utf-8")
+    assert (by_kind["document"].name, by_kind["document"].mime) == ("report-001.pdf", "application/pdf")
+    store = deps.objects
+    assert isinstance(store, InMemoryObjectStore)
+    page = store.open("share-bucket", by_kind["report"].key).read().decode()
+    assert '<html lang="sv">' in page  # the share's language
+    assert "<h2>Findings</h2>" in page
+    assert "Liver of normal size &amp; shape &lt;ok&gt;." in page  # the report's words are text, never markup
+    assert 'href="https://share.example.test/assets/share.css"' in page  # opened from the bucket
+    pdf = store.open("share-bucket", by_kind["document"].key).read()
+    assert pdf.startswith(b"%PDF-")
+    assert b"Rapporten ur originalfilen" in b"".join(pdf_streams(pdf))  # the share's language in the PDF too
+    assert list(tmp_path.iterdir()) == []

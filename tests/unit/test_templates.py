@@ -25,10 +25,11 @@ from chalicelib.domain.verdicts import InstanceVerdict, Verdict
 from chalicelib.domain.visits import Attachment, AttachmentStatus, Message, Visit, VisitStatus
 from chalicelib.domain.visits import Role as VisitRole
 from chalicelib.services.clinic_shares import AuditEntry, ShareDetail
-from chalicelib.services.landing import FileLink
+from chalicelib.services.landing import About, FileLink
 from chalicelib.services.shares import Announced, HistoryEntry, Review
 from chalicelib.services.visits import OpenVisit
 from chalicelib.templating import render
+from tests.unit.test_their_language import FILES, LOCKED, OPEN, REPORT
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "chalicelib" / "templates"
 BASE = "/under/a/path"
@@ -150,6 +151,7 @@ OPEN_FILES = [
     FileLink(SharedFile("k/i", "image-002.jpg", "image", "image/jpeg", 9, "1.2.4"), "https://b.example/i", 2),
     FileLink(SharedFile("k/d", "DICOM/IM0001.dcm", "dicom", "application/dicom", 9, "1.2.3"), "https://b.example/d", 3),
 ]
+ABOUT = {"about": About("2026-11-20", "US ABDOMEN"), "error": None}
 OPEN_SHARE = {"state": "open", "clinic_name": "K", "token": "tok", "files": OPEN_FILES, "zip": None}
 
 #: Enough context for each page to render its links (StrictUndefined refuses anything missing).
@@ -157,9 +159,16 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "share_gone.html": [{"expired": True}],
     "share_page.html": [
         {"state": "preparing", "clinic_name": "Kliniken", "token": "tok"},
-        {**OPEN_SHARE, "expires_on": "2026-12-31", "may_choose_password": True, "saved": False},
-        {**OPEN_SHARE, "expires_on": "2026-12-31", "may_choose_password": False, "saved": True},
+        {**OPEN_SHARE, **ABOUT, "expires_on": "2026-12-31", "may_choose_password": True, "saved": False},
+        {**OPEN_SHARE, **ABOUT, "expires_on": "2026-12-31", "may_choose_password": False, "saved": True},
+        *(
+            {**LOCKED, "lock": lock, "step": 1, "steps": steps, "sent": True, "error": "Fel"}
+            for lock, steps in (("link_code", 2), ("password", 1))
+        ),
+        {**OPEN, "error": None, "saved": False},
+        {**OPEN, "files": FILES[2:], "about": About("", ""), "error": "För kort", "saved": False},
     ],
+    "share_report.html": [{"report": REPORT, "clinic_name": "Kliniken"}, {"report": REPORT, "clinic_name": ""}],
     "chat.html": [{"role": "patient", "api": f"{BASE}/v/tok", "clinic_name": None, "strings": {}}],
     "chat_error.html": [{"reason": "ended"}],
     "console_sign_in.html": [{"error": None, "csrf": "c"}],

@@ -249,6 +249,8 @@ def _body(share: Share) -> dict[str, Any]:
         "failure": share.failure,
         "link_code_hash": share.link_code_hash,
         "password_hash": share.password_hash,
+        "study_date": share.study_date,
+        "study_description": share.study_description,
         "files": [asdict(f) for f in share.files],
         "code_hash": share.code_hash,
         "code_expires_at": iso(share.code_expires_at),
@@ -274,6 +276,8 @@ def _share(row: ShareModel) -> Share:
         status=ShareStatus(row.status),
         failure=body["failure"],
         needs_password=bool(row.needs_password),
+        study_date=body.get("study_date", ""),  # absent from shares made before it was kept
+        study_description=body.get("study_description", ""),
         link_code_hash=body["link_code_hash"],
         password_hash=body["password_hash"],
         files=tuple(SharedFile(**f) for f in body["files"]),

@@ -12,7 +12,6 @@ from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag
 
 from chalicelib.domain.anonymization.dates import date_offset_days, shift_da, shift_dt
-from chalicelib.domain.anonymization.descriptors import clean_descriptor
 from chalicelib.domain.anonymization.dummies import dummy_value
 from chalicelib.domain.anonymization.options import Option, Options
 from chalicelib.domain.anonymization.private import remove_private
@@ -20,6 +19,7 @@ from chalicelib.domain.anonymization.quiet import pydicom_silenced
 from chalicelib.domain.anonymization.raw_edits import edit_raw
 from chalicelib.domain.anonymization.rules import Action, CompiledProfile, Rule, compile_profile, dictionary_vr
 from chalicelib.domain.anonymization.uids import DICOM_ROOT, UidMap
+from chalicelib.domain.descriptors import clean_descriptor
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,9 @@ from chalicelib.domain.anonymization import (
     assess,
 )
 from chalicelib.domain.anonymization.dates import MAX_OFFSET_DAYS, MIN_OFFSET_DAYS
-from chalicelib.domain.anonymization.descriptors import clean_descriptor
 from chalicelib.domain.anonymization.part10 import IMPLEMENTATION_CLASS_UID
 from chalicelib.domain.anonymization.quiet import pydicom_silenced
+from chalicelib.domain.descriptors import clean_descriptor
 from tests import patient_data
 from tests.unit.anonymization.builders import (
     INSTITUTION,
