@@ -59,7 +59,7 @@ def main(argv: Sequence[str] | None = None, deps: Deps | None = None) -> int:
     try:
         result = _run(args, deps)
     except DomainError as err:
-        print(json.dumps({"error": type(err).__name__, "message": err.message}), file=sys.stderr)
+        print(json.dumps({"error": err.error_code, "message": err.message}), file=sys.stderr)
         return 1
     print(json.dumps(result, indent=2))
     return 0

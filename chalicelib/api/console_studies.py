@@ -342,7 +342,7 @@ def check_contacts(ctx: Staffed) -> Response:
     try:
         asked = body(models.ContactsCheck)
     except DomainError as err:
-        return error_response(status_of(err), type(err).__name__, err.message)
+        return error_response(status_of(err), err.error_code, err.message)
     problems = contact_problems(asked.contacts, _clinic(ctx).country)
     lang = 0 if web.language() == "sv" else 1
     return ok(ContactsVerdict(valid=not problems, problems=[p[lang] for p in problems]))

@@ -58,7 +58,7 @@ def retry_headers(err: errors.DomainError) -> dict[str, str]:
 
 def to_response(err: errors.DomainError) -> Response:
     """The HTTP answer to a domain error."""
-    return error_response(status_of(err), type(err).__name__, err.message, retry_headers(err))
+    return error_response(status_of(err), err.error_code, err.message, retry_headers(err))
 
 
 def http_errors(view: Callable[P, Response]) -> Callable[P, Response]:

@@ -68,9 +68,13 @@ def sending_day(now: datetime) -> date:
 class InvalidDailyLimit(InvalidInput):
     """A daily quota outside 1 to ``MAX_DAILY_MESSAGES``."""
 
+    public_code = "InvalidInput"
+
 
 class InvalidLinkCode(InvalidInput):
     """A Patient Link Code shorter or longer than the rules allow."""
+
+    public_code = "InvalidInput"
 
 
 def daily_message_limit(value: int) -> int:

@@ -132,6 +132,8 @@ def parse_contact(text: str, position: int, country: str = DEFAULT_COUNTRY) -> C
 class InvalidCountry(InvalidInput):
     """A country that is no ISO 3166 alpha-2 code phone numbers know."""
 
+    public_code = "InvalidInput"
+
 
 def check_country(code: str) -> str:
     """A clinic's country as an ISO 3166 alpha-2 code phone numbers know (``SE``, ``NO``…)."""

@@ -10,9 +10,18 @@ from __future__ import annotations
 class DomainError(Exception):
     """Base of every error the service reports to its callers."""
 
+    #: The code callers see (the API's ``Code``, the admin command's ``error``): the class's name unless a
+    #: class that only words a refusal more finely for people keeps its parent's code for programs.
+    public_code: str | None = None
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+    @property
+    def error_code(self) -> str:
+        """What programs are told this error is."""
+        return self.public_code or type(self).__name__
 
 
 class InvalidInput(DomainError):

@@ -363,9 +363,13 @@ def new_share_id() -> str:
 class InvalidLifetime(InvalidInput):
     """A link lifetime outside 1 to ``MAX_LIFETIME_DAYS`` days."""
 
+    public_code = "InvalidInput"
+
 
 class InvalidLanguage(InvalidInput):
     """A language the pages and messages are not written in."""
+
+    public_code = "InvalidInput"
 
 
 def lifetime(days: int | None, default_days: int) -> timedelta:

@@ -113,17 +113,25 @@ class TotpSetup:
 class InvalidRole(InvalidInput):
     """A role that is not one of ``Role``."""
 
+    public_code = "InvalidInput"
+
 
 class InvalidStaffEmail(InvalidInput):
     """A staff member's e-mail address that is not one."""
+
+    public_code = "InvalidInput"
 
 
 class StaffExists(Conflict):
     """A staff member with this e-mail address exists already."""
 
+    public_code = "Conflict"
+
 
 class OwnAccount(Conflict):
     """An administrator may not disable or enable themselves (a clinic must not lose its last one by a slip)."""
+
+    public_code = "Conflict"
 
 
 class TotpAlreadyOn(Conflict):

@@ -110,3 +110,12 @@ def test_staff_commands_refuse_unknown_clinics_taken_addresses_and_roles(
     assert (code, error["error"]) == (1, "InvalidInput")
     with pytest.raises(SystemExit):
         admin.main(["create-staff", str(clinic["clinic_id"]), "cilla@klinik.example", "--role", "owner"], deps)
+
+
+def test_errors_that_only_word_a_refusal_finely_keep_their_parents_code_for_programs() -> None:
+    """The API's ``Code`` and the admin command's ``error`` stay what integrations already match on."""
+    from chalicelib.domain.accounts import InvalidLinkCode
+    from chalicelib.domain.staff import StaffExists
+
+    assert InvalidLinkCode("too short").error_code == "InvalidInput"
+    assert StaffExists("taken").error_code == "Conflict"
