@@ -23,7 +23,6 @@ from chalice.app import Blueprint, Response
 from chalicelib.api import models, web
 from chalicelib.api.answers import ContactsVerdict
 from chalicelib.api.contact_words import contact_problems
-from chalicelib.api.errors import error_response, status_of
 from chalicelib.api.idempotency import once
 from chalicelib.api.requests import body, query
 from chalicelib.api.responses import ok
@@ -31,7 +30,7 @@ from chalicelib.api.staffed import Staffed, staffed
 from chalicelib.api.web import FORM, Storage, form_values, secure_pages
 from chalicelib.domain.accounts import Clinic
 from chalicelib.domain.contacts import masked
-from chalicelib.domain.errors import DomainError, InvalidInput
+from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.shares import LANGUAGES, MAX_LIFETIME_DAYS, LinkState, Share, language, lifetime
 from chalicelib.domain.studies import DateRange, Instance, StudyQuery, by_series, parse_date_range
 from chalicelib.domain.verdicts import NOT_ASSESSED, Verdict
@@ -336,13 +335,10 @@ def send(ctx: Staffed, study_uid: str) -> Response:
 
 @bp.route("/console/contacts/check", methods=["POST"], content_types=["application/json"])
 @secure_pages(forms=False)
-@staffed("studies")
+@staffed("studies", script=True)
 def check_contacts(ctx: Staffed) -> Response:
     """Check contacts as they are typed (the clinic's country for numbers without +): every bad one by position."""
-    try:
-        asked = body(models.ContactsCheck)
-    except DomainError as err:
-        return error_response(status_of(err), err.error_code, err.message)
+    asked = body(models.ContactsCheck)
     problems = contact_problems(asked.contacts, _clinic(ctx).country)
     lang = 0 if web.language() == "sv" else 1
     return ok(ContactsVerdict(valid=not problems, problems=[p[lang] for p in problems]))

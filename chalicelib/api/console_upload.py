@@ -10,8 +10,6 @@ Its JSON calls carry the console's session cookie and the ``X-CSRF-Token`` heade
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import ParamSpec
 
 import msgspec
@@ -19,12 +17,11 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.api import models, refusals
 from chalicelib.api.answers import ExplainedFile, ExplainedUpload
-from chalicelib.api.errors import error_response, http_errors
 from chalicelib.api.requests import body
 from chalicelib.api.responses import created, ok
 from chalicelib.api.staffed import Staffed, staffed
 from chalicelib.api.studies import file_view, requested_view
-from chalicelib.api.web import Storage, ended_cookie, language, secure_page, secure_pages
+from chalicelib.api.web import Storage, language, secure_page, secure_pages
 from chalicelib.domain.dicom_header import Failure
 from chalicelib.domain.studies import FileStatus, Upload
 from chalicelib.services import ingest
@@ -50,27 +47,9 @@ def upload(ctx: Staffed) -> Response:
     return ctx.render("console_upload.html", strings=_strings(language()), batch=BATCH_FILES, parallel=PARALLEL_UPLOADS)
 
 
-def script_call(view: Callable[P, Response]) -> Callable[P, Response]:
-    """A script's call answers 401 in JSON when the session has ended, where a page is sent to the sign-in
-    (``staffed``'s 303): a script cannot follow a redirect to a form."""
-
-    @functools.wraps(view)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Response:
-        response = view(*args, **kwargs)
-        if response.status_code == 303:  # these views never redirect: it is staffed's "no session"
-            return error_response(
-                401, "Unauthenticated", "Sign in to the console again", {"Set-Cookie": ended_cookie()}
-            )
-        return response
-
-    return wrapper
-
-
 @bp.route("/console/upload/batches", methods=["POST"], content_types=["application/json"])
 @secure_page
-@script_call
-@staffed("upload")
-@http_errors
+@staffed("upload", script=True)
 def request_batch(ctx: Staffed) -> Response:
     """Pre-signed POSTs for ``{"files": N}`` files of the member's clinic (the API's upload path)."""
     requested = ingest.request_uploads(ctx.clinic_id, body(models.UploadRequest).files, deps())
@@ -80,9 +59,7 @@ def request_batch(ctx: Staffed) -> Response:
 
 @bp.route("/console/upload/batches/{upload_id}", methods=["GET"])
 @secure_page
-@script_call
-@staffed("upload")
-@http_errors
+@staffed("upload", script=True)
 def batch_status(ctx: Staffed, upload_id: str) -> Response:
     """Each file of one of the clinic's uploads: pending, stored, or failed with its reason in the page's language."""
     return ok(_status_view(ingest.get_upload(ctx.clinic_id, upload_id, deps()), language()))

@@ -61,6 +61,12 @@ def to_response(err: errors.DomainError) -> Response:
     return error_response(status_of(err), err.error_code, err.message, retry_headers(err))
 
 
+def refused(err: errors.DomainError) -> Response:
+    """A refusal, logged by its kind (never its message: it may name a field the caller sent)."""
+    logger.info("request refused", extra={"error": type(err).__name__})
+    return to_response(err)
+
+
 def http_errors(view: Callable[P, Response]) -> Callable[P, Response]:
     """Turn the domain errors a view raises into JSON error responses."""
 
@@ -69,7 +75,6 @@ def http_errors(view: Callable[P, Response]) -> Callable[P, Response]:
         try:
             return view(*args, **kwargs)
         except errors.DomainError as err:
-            logger.info("request refused", extra={"error": type(err).__name__})
-            return to_response(err)
+            return refused(err)
 
     return wrapper

@@ -24,8 +24,8 @@ from typing import Any, Concatenate, ParamSpec
 
 from chalice.app import Response
 
-from chalicelib.api import refusals
-from chalicelib.api.errors import retry_headers, status_of
+from chalicelib.api import errors, refusals
+from chalicelib.api.errors import retry_headers, status_of, to_response
 from chalicelib.api.requests import current_request
 from chalicelib.api.web import ended_cookie, form, language, page, read_session, redirect, session_cookie
 from chalicelib.domain import console as console_domain
@@ -98,29 +98,38 @@ def csrf_sent() -> str:
 
 
 def staffed(
-    section: str, *, admin: bool = False
+    section: str, *, admin: bool = False, script: bool = False
 ) -> Callable[[Callable[Concatenate[Staffed, P], Response]], Callable[P, Response]]:
-    """The decorator of every signed-in console route (see the module's docstring)."""
+    """The decorator of every signed-in console route (see the module's docstring).
+
+    ``script``: the route is a page script's JSON call, which cannot follow a redirect to a form or show a
+    page: an ended session is 401 and every refusal the JSON error (``api/errors.to_response``).
+    """
 
     def decorate(view: Callable[Concatenate[Staffed, P], Response]) -> Callable[P, Response]:
         @functools.wraps(view)
         def handler(*args: P.args, **kwargs: P.kwargs) -> Response:
             live = signed_in()
             if live is None:
-                return redirect("/console/sign-in", ended_cookie())
+                if not script:
+                    return redirect("/console/sign-in", ended_cookie())
+                ended = to_response(Unauthenticated("Sign in to the console again"))
+                ended.headers["Set-Cookie"] = ended_cookie()
+                return ended
             session, member = live
             ctx = Staffed(session, member, section, console_domain.csrf_token(session, csrf_keys()))
+            answer = json_refused if script else refused
             if current_request().method.upper() not in _SAFE_METHODS:
                 try:
                     console_domain.check_csrf(csrf_sent(), session, csrf_keys())
                 except Forbidden as err:
-                    return refused(ctx, err, "csrf")
+                    return answer(ctx, err, "csrf")
             if admin and not ctx.is_admin:
-                return refused(ctx, Forbidden("For administrators only"), "admin_only")
+                return answer(ctx, Forbidden("For administrators only"), "admin_only")
             try:
                 response = view(ctx, *args, **kwargs)
             except DomainError as err:
-                response = refused(ctx, err)
+                response = answer(ctx, err, None)
             if "Set-Cookie" not in response.headers:  # seen now: the idle timeout starts again
                 response.headers["Set-Cookie"] = session_cookie(session)
             return response
@@ -128,6 +137,13 @@ def staffed(
         return handler
 
     return decorate
+
+
+def json_refused(ctx: Staffed, err: DomainError, kind: str | None = None) -> Response:
+    """A script call's refusal: the JSON error every API answer has (``kind`` only matters to pages)."""
+    response = errors.refused(err)
+    response.headers["Set-Cookie"] = session_cookie(ctx.session)
+    return response
 
 
 def refused(ctx: Staffed, err: DomainError, kind: str | None = None) -> Response:

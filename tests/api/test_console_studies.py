@@ -298,7 +298,16 @@ def test_contacts_are_checked_as_typed_naming_every_bad_one_by_position(
     assert json.loads(check(client, cookie, " , ", "en").body)["problems"] == [
         "Type at least one e-mail address or mobile number."
     ]
-    assert check(client, cookie, typed, "en", csrf="forged").status_code == 403
+    forged = check(client, cookie, typed, "en", csrf="forged")
+    assert forged.status_code == 403
+    assert json.loads(forged.body)["Code"] == "Forbidden"  # a script's call: the JSON error, not a page
+    signed_out = client.http.post(
+        "/console/contacts/check",
+        headers={"Content-Type": "application/json", "X-CSRF-Token": "x"},
+        body=json.dumps({"contacts": typed}),
+    )
+    assert signed_out.status_code == 401  # not a redirect to a form a script cannot follow
+    assert json.loads(signed_out.body)["Code"] == "Unauthenticated"
 
 
 def test_contacts_are_read_in_the_clinics_country(client: Client, deps: Deps, cookie: str) -> None:
