@@ -3,8 +3,6 @@ wins, every later one is refused, and so is every use but one of many at the sam
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import timedelta
 
 import boto3
@@ -14,34 +12,10 @@ from chalicelib.domain.errors import Conflict
 from chalicelib.services.deps import Deps
 from chalicelib.settings import settings
 from tests.fakes import FakeClock, InMemorySingleUse
+from tests.races import at_once
 
 pytestmark = pytest.mark.contract
 KEEP_UNTIL = FakeClock().now() + timedelta(minutes=10)
-
-
-def at_once(racers: int, attempt: Callable[[], None]) -> tuple[int, int]:
-    """Run ``attempt`` in ``racers`` threads released together; (how many returned, how many raised Conflict)."""
-    start = threading.Barrier(racers)
-    outcomes: list[bool] = []
-    lock = threading.Lock()
-
-    def run() -> None:
-        start.wait()
-        try:
-            attempt()
-        except Conflict:
-            won = False
-        else:
-            won = True
-        with lock:
-            outcomes.append(won)
-
-    threads = [threading.Thread(target=run) for _ in range(racers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return outcomes.count(True), outcomes.count(False)
 
 
 def test_an_id_can_be_used_once(real_or_fake: Deps) -> None:
@@ -60,7 +34,7 @@ def test_an_id_can_be_used_once(real_or_fake: Deps) -> None:
 @pytest.mark.parametrize("round_", range(5))
 def test_of_uses_at_the_same_moment_exactly_one_wins(real_or_fake: Deps, round_: int, whole_requests: None) -> None:
     use_id = f"clinician-ticket:race-{round_}"
-    assert at_once(8, lambda: real_or_fake.single_use.use(use_id, KEEP_UNTIL)) == (1, 7)
+    assert at_once(8, lambda: real_or_fake.single_use.use(use_id, KEEP_UNTIL), Conflict) == (1, 7)
 
 
 def test_a_use_is_kept_until_the_time_given(real_or_fake: Deps) -> None:
