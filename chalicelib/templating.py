@@ -78,11 +78,17 @@ def file_size(size: int, lang: str) -> str:
 def _environment() -> Environment:
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+    from chalicelib.domain.studies import display_date, display_name
+
     # Escaping is on for everything but plain-text e-mail bodies (.txt), where "&amp;" would be wrong.
-    return Environment(
+    environment = Environment(
         loader=PackageLoader("chalicelib", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html",), disabled_extensions=("txt",), default=True),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # One way every page shows a DICOM person name and date as people read them.
+    environment.filters["person_name"] = display_name
+    environment.filters["dicom_date"] = display_date
+    return environment

@@ -25,7 +25,6 @@ from chalicelib.domain.contacts import masked
 from chalicelib.domain.errors import DomainError
 from chalicelib.domain.links import LinkRetired
 from chalicelib.domain.shares import LinkDeleted, LinkExpired, ShareCursor, StillPreparing
-from chalicelib.domain.studies import display_date, display_name
 from chalicelib.services import clinic_shares, shares
 from chalicelib.wiring import deps
 
@@ -47,8 +46,6 @@ def _words() -> dict[str, Any]:
     """What every Shares template uses to show a share: masked contacts, names and dates as people read them."""
     return {
         "masked": masked,
-        "display_name": display_name,
-        "display_date": display_date,
         "advice": DELIVERY_ADVICE,
         "now": deps().clock.now(),
     }

@@ -20,7 +20,7 @@ from chalicelib.domain.deliveries import Delivery, DeliveryStatus
 from chalicelib.domain.dicom_header import Header
 from chalicelib.domain.shares import AccessKind, ActorKind, Attempts, Share, SharedFile, ShareStatus
 from chalicelib.domain.staff import Role, StaffMember
-from chalicelib.domain.studies import Instance, Series, Study, display_date, display_name
+from chalicelib.domain.studies import Instance, Series, Study
 from chalicelib.domain.verdicts import InstanceVerdict, Verdict
 from chalicelib.domain.visits import Attachment, AttachmentStatus, Message, Visit, VisitStatus
 from chalicelib.domain.visits import Role as VisitRole
@@ -56,8 +56,6 @@ SHARE_WORDS = {
     "csrf": "c",
     "section": "shares",
     "masked": masked,
-    "display_name": display_name,
-    "display_date": display_date,
     "advice": DELIVERY_ADVICE,
     "now": NOW,
 }
