@@ -96,6 +96,7 @@ def send_chosen(walk: Walk, stack: Stack, contacts: str) -> None:
     walk.shot("studies-found")
     found.click()
     expect(page.locator("#send")).to_be_visible()
+    page.wait_for_load_state("load")  # the deferred script links "the whole study" to its images
     page.focus("#all")
     page.keyboard.press("Space")  # the whole study off, then two images on, from the keyboard
     boxes = page.locator('input[name="instance"]')
