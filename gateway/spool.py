@@ -177,7 +177,10 @@ class Spool:
         self.max_bytes = max_bytes
         self.min_free_bytes = min_free_bytes
         self._disk_free = disk_free or (lambda path: shutil.disk_usage(path).free)
-        self._accept_lock = threading.Lock()
+        #: Guards ``pending/``'s running byte count: the SCP's association threads add to it, the sender
+        #: takes from it.
+        self._lock = threading.Lock()
+        self._pending_total: int | None = None
         self._lock_fd: int | None = None
 
     # ------------------------------------------------------------------------------------------ set-up
@@ -229,10 +232,10 @@ class Spool:
         """
         name = f"{int(now.timestamp() * 1000):013d}-{secrets.token_hex(4)}-{safe_uid(sop_instance_uid)}.dcm"
         target = self.pending_dir / name
-        with self._accept_lock:
+        with self._lock:
             try:
                 size = received.stat().st_size
-                if self.pending_bytes() + size > self.max_bytes:
+                if self._counted() + size > self.max_bytes and self._recount() + size > self.max_bytes:
                     raise SpoolFull("the spool is over its configured size")
                 if self._disk_free(self.root) < self.min_free_bytes:
                     raise SpoolFull("the disk is nearly full")
@@ -245,10 +248,35 @@ class Spool:
                     _copy_durably(received, target)
                     received.unlink(missing_ok=True)
                 fsync_dir(self.pending_dir)
+                self._pending_total = self._counted() + size
             except BaseException:
                 received.unlink(missing_ok=True)
                 raise
         return target
+
+    def _counted(self) -> int:
+        """The bytes in ``pending/`` as counted at start and kept up to date since (under ``_lock``): a
+        directory scan on each instance would cost a stat per pending file, thousands while the service is
+        down."""
+        if self._pending_total is None:
+            self._pending_total = self.pending_bytes()
+        return self._pending_total
+
+    def _recount(self) -> int:
+        """Count again before refusing (under ``_lock``): an operator may have moved files out by hand."""
+        self._pending_total = self.pending_bytes()
+        return self._pending_total
+
+    def _take_out(self, path: Path, move: Callable[[], None]) -> None:
+        """``move`` takes ``path`` out of ``pending/``; the running count follows once it has."""
+        with self._lock:
+            try:
+                size = path.stat().st_size
+            except FileNotFoundError:
+                size = 0
+            move()
+            if self._pending_total is not None:
+                self._pending_total = max(0, self._pending_total - size)
 
     # ------------------------------------------------------------------------------------------ reading
 
@@ -293,7 +321,8 @@ class Spool:
 
     def remove(self, name: str) -> None:
         """The service has the instance (its upload says ``stored``): the spool lets it go."""
-        (self.pending_dir / name).unlink(missing_ok=True)
+        path = self.pending_dir / name
+        self._take_out(path, lambda: path.unlink(missing_ok=True))
         fsync_dir(self.pending_dir)
 
     def fail(self, name: str, record: dict[str, Any]) -> None:
@@ -302,7 +331,7 @@ class Spool:
         durable_write((self.failed_dir / name).with_suffix(".json"), json.dumps(record, indent=2).encode() + b"\n")
         source = self.pending_dir / name
         if source.exists():
-            os.rename(source, self.failed_dir / name)
+            self._take_out(source, lambda: os.rename(source, self.failed_dir / name))
             fsync_dir(self.failed_dir)
             fsync_dir(self.pending_dir)
 
@@ -313,7 +342,10 @@ class Spool:
             # A new name: the upload that failed it may still be open and must not see it again.
             match = _NAME.fullmatch(name)
             fresh = f"{match.group(1)}-{secrets.token_hex(4)}-{match.group(3)}.dcm" if match else name
-            os.rename(self.failed_dir / name, self.pending_dir / fresh)
+            with self._lock:
+                os.rename(self.failed_dir / name, self.pending_dir / fresh)
+                if self._pending_total is not None:
+                    self._pending_total += (self.pending_dir / fresh).stat().st_size
             fsync_dir(self.pending_dir)
             (self.failed_dir / name).with_suffix(".json").unlink(missing_ok=True)
             moved += 1

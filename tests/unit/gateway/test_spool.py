@@ -50,6 +50,81 @@ def test_over_its_size_the_spool_refuses_and_keeps_nothing_of_the_refused(tmp_pa
     assert len(spool.pending()) == 2
 
 
+def test_the_spools_size_follows_files_as_they_leave_and_come_back(tmp_path: Path) -> None:
+    spool = make_spool(tmp_path, max_bytes=2500)
+    first = spool.accept(arrived(spool, 1000), UID, NOW)
+    second = spool.accept(arrived(spool, 1000), UID + "2", NOW)
+    with pytest.raises(SpoolFull):
+        spool.accept(arrived(spool, 1000), UID + "3", NOW)
+    spool.remove(first.name)  # stored by the service: room for one more
+    third = spool.accept(arrived(spool, 1000), UID + "3", NOW)
+    spool.fail(second.name, {"reason": "The file is not DICOM"})  # failed/ is not the spool's size
+    spool.accept(arrived(spool, 1000), UID + "4", NOW)
+    assert spool.retry_failed() == 1  # back in pending/, over the size: nothing more is taken
+    with pytest.raises(SpoolFull):
+        spool.accept(arrived(spool, 100), UID + "5", NOW)
+    spool.remove(third.name)
+    assert spool.pending_bytes() == 2000
+    spool.accept(arrived(spool, 500), UID + "5", NOW)
+
+
+def test_files_taken_out_by_hand_are_counted_again_before_anything_is_refused(tmp_path: Path) -> None:
+    spool = make_spool(tmp_path, max_bytes=2500)
+    first = spool.accept(arrived(spool, 1000), UID, NOW)
+    spool.accept(arrived(spool, 1000), UID + "2", NOW)
+    first.unlink()  # an operator moved it away
+    spool.accept(arrived(spool, 1000), UID + "3", NOW)
+    assert len(spool.pending()) == 2
+
+
+def test_an_instance_costs_no_scan_of_the_pending_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thousands wait in pending/ while the service is down: each new instance must not stat them all."""
+    spool = make_spool(tmp_path, max_bytes=10**9)
+    scans = []
+    counting = spool.pending_bytes
+
+    def scan() -> int:
+        scans.append(1)
+        return counting()
+
+    monkeypatch.setattr(spool, "pending_bytes", scan)
+    for index in range(30):
+        spool.accept(arrived(spool, 200), f"{UID}.{index}", NOW)
+    assert len(scans) == 1  # once, at the first instance
+
+
+def test_instances_arriving_while_the_sender_removes_others_keep_the_count_true(tmp_path: Path) -> None:
+    import secrets
+    import threading
+
+    spool = make_spool(tmp_path, max_bytes=10**9)
+    kept = [spool.accept(arrived(spool, 300), f"{UID}.{i}", NOW).name for i in range(40)]
+    start = threading.Barrier(2)
+
+    def receive() -> None:
+        start.wait()
+        for index in range(40):
+            path = spool.incoming / f"r{secrets.token_hex(6)}.dcm"
+            path.write_bytes(b"y" * 700)
+            spool.accept(path, f"{UID}.9{index}", NOW)
+
+    def send() -> None:
+        start.wait()
+        for name in kept:
+            spool.remove(name)
+
+    threads = [threading.Thread(target=receive), threading.Thread(target=send)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert spool.pending_bytes() == 40 * 700
+    spool.max_bytes = 40 * 700 + 200  # room for 200 bytes more: a count that fell behind would take more
+    spool.accept(arrived(spool, 200), UID + ".fits", NOW)
+    with pytest.raises(SpoolFull):
+        spool.accept(arrived(spool, 133), UID + ".over", NOW)
+
+
 def test_a_nearly_full_disk_refuses_even_a_small_spool(tmp_path: Path) -> None:
     spool = make_spool(tmp_path, min_free=1024**3, free=1024**3 - 1)
     refused = arrived(spool, 500)
