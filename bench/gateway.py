@@ -13,8 +13,9 @@ one run:
              nothing leaves the spool; one small instance sent first, so that what is timed is a running
              gateway) receiving the files from a local SCU, until the last C-STORE response: DCMTK's
              ``storescu`` when it is installed, and pynetdicom's SCU (streaming from disk);
-* for reference, ``storescu`` into ``storescp --ignore`` (DCMTK's SCP discarding what it receives):
-             how fast the client alone sends;
+* for reference, ``storescu`` into DCMTK's own SCP, ``storescp``: told to discard what it receives
+             (``--ignore``: how fast the client alone sends), and writing each file as it was received
+             (``+B -od``, without an fsync: what a C++ SCP that stores reaches on this machine);
 * the ratio copy time ÷ gateway time (goal ≥ 0.5), and the gateway's peak memory (VmHWM) while it
   received the cine (goal below 100 MB; measured in a gateway that received nothing else).
 
@@ -26,10 +27,11 @@ The clients, run as a modality would run them (also printed, under ``clients``):
   environment variable ``TCP_NODELAY=1`` turns it off);
 * pynetdicom's ``AE`` with its defaults (it sends PDUs of the gateway's announced 1 MiB), explicit VR
   little endian proposed, ``STORE_SEND_CHUNKED_DATASET`` (each file streamed from disk);
-* the reference: ``storescp --ignore -pdu 131072`` (its largest PDU) fed by ``storescu``, both with
+* the references: ``storescp -pdu 131072`` (its largest PDU) fed by ``storescu``, both with
   ``TCP_NODELAY=1``: storescp writes its answers in pieces, and with Nagle's algorithm on each C-STORE
-  then waits for a delayed ACK (~45 ms an instance, 4.6 s for the series). It is the client at its
-  fastest, into an SCP that keeps nothing.
+  then waits for a delayed ACK (~45 ms an instance, 4.6 s for the series). With ``--ignore`` it is the
+  client at its fastest, into an SCP that keeps nothing; with ``+B -od`` it keeps each file (bit for
+  bit, as the gateway does) but never fsyncs it, so it gives less than the gateway promises.
 
 Medians of ``--runs`` runs (default 3).
 """
@@ -145,6 +147,7 @@ def peak_rss_mb(pid: int) -> float:
 STORESCU = "storescu -aet BENCH -aec PSHARE (DCMTK's defaults: PDUs of at most 128 KiB, Nagle's algorithm on)"
 PYNETDICOM = "pynetdicom AE defaults (PDUs of the gateway's 1 MiB), STORE_SEND_CHUNKED_DATASET"
 REFERENCE = "TCP_NODELAY=1 storescu into TCP_NODELAY=1 storescp --ignore -pdu 131072"
+REFERENCE_KEEPING = "TCP_NODELAY=1 storescu into TCP_NODELAY=1 storescp +B -od <folder> -pdu 131072 (no fsync)"
 
 
 def dcmtk_env(*, nodelay: bool) -> dict[str, str]:
@@ -187,11 +190,18 @@ print(time.perf_counter() - started)
     return float(done.stdout.strip().splitlines()[-1])
 
 
-def client_ceiling(files: list[Path]) -> float:
-    """storescu into DCMTK's own SCP told to discard what it receives (``storescp --ignore``, its largest
-    PDU), both with Nagle's algorithm off: how fast the client alone can send, for reference."""
+def dcmtk_reference(files: list[Path], kept_in: Path | None) -> float:
+    """storescu into DCMTK's own SCP (its largest PDU), both with Nagle's algorithm off, for reference:
+    discarding what it receives (``--ignore``: how fast the client alone can send), or, with ``kept_in``,
+    writing each file there as received (``+B -od``; storescp does not fsync)."""
     port = free_port()
-    sink = subprocess.Popen(["storescp", "--ignore", "-pdu", "131072", "-aet", AE_TITLE, str(port)],
+    if kept_in is None:
+        keeping = ["--ignore"]
+    else:
+        shutil.rmtree(kept_in, ignore_errors=True)
+        kept_in.mkdir(parents=True)
+        keeping = ["+B", "-od", str(kept_in)]
+    sink = subprocess.Popen(["storescp", *keeping, "-pdu", "131072", "-aet", AE_TITLE, str(port)],
                             env=dcmtk_env(nodelay=True))  # fmt: skip
     try:
         deadline = time.monotonic() + 10
@@ -204,6 +214,10 @@ def client_ceiling(files: list[Path]) -> float:
     finally:
         sink.terminate()
         sink.wait(timeout=10)
+        if kept_in is not None:
+            kept = len(list(kept_in.iterdir()))
+            shutil.rmtree(kept_in)
+            assert kept == len(files), f"storescp kept {kept} of {len(files)}"
 
 
 def measure(
@@ -220,10 +234,14 @@ def measure(
     result: dict[str, object] = {"files": len(files), "MB": round(size / 1e6, 1), "copy_s": round(copy, 3),
                                  "copy_not_fsynced_s": round(copy_cached, 3)}  # fmt: skip
     if "storescu" in senders and shutil.which("storescp"):
-        reference = statistics.median(client_ceiling(files) for _ in range(runs))
+        reference = statistics.median(dcmtk_reference(files, None) for _ in range(runs))
         # The best ratio an SCP could reach with this client: it alone, into an SCP that keeps nothing.
         result["storescu_to_storescp_ignore_s"] = round(reference, 3)
         result["storescu_to_storescp_ignore_ratio"] = round(copy / reference, 2)
+        keeping = statistics.median(dcmtk_reference(files, workdir / "storescp") for _ in range(runs))
+        # What DCMTK's C++ SCP reaches when it keeps the files (without the fsyncs the gateway makes).
+        result["storescu_to_storescp_keeping_s"] = round(keeping, 3)
+        result["storescu_to_storescp_keeping_ratio"] = round(copy / keeping, 2)
     for client, send in senders.items():
         times, peaks = [], []
         for _ in range(runs):
@@ -255,6 +273,7 @@ def main() -> int:
     described = {name: clients[name] for name in senders}
     if "storescu" in senders and shutil.which("storescp"):
         described["storescu_to_storescp_ignore"] = REFERENCE
+        described["storescu_to_storescp_keeping"] = REFERENCE_KEEPING
     print(json.dumps({"clients": described}), flush=True)
     with tempfile.TemporaryDirectory(dir=ROOT / "build" if (ROOT / "build").is_dir() else None) as tmp:
         workdir = Path(tmp)
