@@ -71,6 +71,9 @@ class Study:
     patient_telephone_numbers: tuple[str, ...]
     patient_emails: tuple[str, ...]
     updated_at: datetime
+    #: The thumbnail that stands for the study in lists: its first instance's (series and instance
+    #: order) that has one; None when no instance has a picture.
+    cover_thumbnail_key: str | None = None
     #: How many times the summary has been written: ingest workers indexing one study side by side each
     #: write it conditionally on the version they read before reading the instances.
     version: int = 0
@@ -137,7 +140,13 @@ def summarize(clinic_id: str, instances: list[Instance], now: datetime) -> Study
         ),
         patient_emails=tuple(dict.fromkeys(e for i in instances for e in i.header.patient_emails)),
         updated_at=now,
+        cover_thumbnail_key=cover_thumbnail(instances),
     )
+
+
+def cover_thumbnail(instances: list[Instance]) -> str | None:
+    """The thumbnail that stands for a study: its first instance's, in series and instance order, that has one."""
+    return next((i.thumbnail_key for i in sorted(instances, key=instance_order) if i.thumbnail_key), None)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from chalicelib.domain.studies import (
     StudyQuery,
     Upload,
     UploadedFile,
+    cover_thumbnail,
     new_upload_id,
     parse_upload_key,
     quarantine_key,
@@ -185,6 +186,11 @@ def _render_thumbnail(clinic_id: str, study_instance_uid: str, sop_instance_uid:
     key = thumbnail_key(clinic_id, sop_instance_uid)
     deps.objects.put(deps.buckets.ingest, key, jpeg, "image/jpeg")
     deps.studies.put_instance(replace(instance, thumbnail_key=key))
+    # The summary names the study's cover for lists: written again only when this thumbnail changes which it is
+    # (read after the put, so of workers rendering side by side the last one sees every thumbnail).
+    cover = cover_thumbnail(deps.studies.instances(clinic_id, study_instance_uid))
+    if deps.studies.get_study(clinic_id, study_instance_uid).cover_thumbnail_key != cover:
+        refresh_summary(clinic_id, study_instance_uid, deps.clock.now(), deps)
 
 
 def get_upload(clinic_id: str, upload_id: str, deps: Deps) -> Upload:
@@ -221,18 +227,15 @@ def study_detail(clinic_id: str, study_instance_uid: str, deps: Deps) -> StudyDe
 
 
 def cover_thumbnails(clinic_id: str, studies: list[Study], deps: Deps) -> dict[str, str]:
-    """Per study (by Study Instance UID), a short-lived URL of its first thumbnail, for a list of studies."""
-    urls = {}
-    for study in studies:
-        first = next(
-            (i for i in deps.studies.instances(clinic_id, study.study_instance_uid) if i.thumbnail_key is not None),
-            None,
+    """Per study (by Study Instance UID), a short-lived URL of its cover thumbnail, for a list of studies:
+    the summary names it, so a page of studies costs no read of their instances."""
+    return {
+        study.study_instance_uid: deps.objects.presigned_get(
+            deps.buckets.ingest, study.cover_thumbnail_key, expires_s=THUMBNAIL_URL_SECONDS
         )
-        if first is not None and first.thumbnail_key is not None:
-            urls[study.study_instance_uid] = deps.objects.presigned_get(
-                deps.buckets.ingest, first.thumbnail_key, expires_s=THUMBNAIL_URL_SECONDS
-            )
-    return urls
+        for study in studies
+        if study.clinic_id == clinic_id and study.cover_thumbnail_key is not None
+    }
 
 
 def _new_upload(clinic_id: str, count: int, deps: Deps) -> Upload:

@@ -94,6 +94,16 @@ def test_a_summary_made_from_an_outdated_read_is_refused(real_or_fake: Deps) -> 
     assert deps.studies.get_study(CLINIC, uid) == newer
 
 
+def test_a_summary_keeps_its_cover_thumbnail(real_or_fake: Deps) -> None:
+    deps = real_or_fake
+    uid = index_study(deps, CLINIC, study_uid="4.5.8")
+    assert deps.studies.get_study(CLINIC, uid).cover_thumbnail_key is None
+    stored = deps.studies.get_study(CLINIC, uid)
+    covered = deps.studies.put_study(replace(stored, cover_thumbnail_key="thumbnails/cl/4.5.8.1.jpg"))
+    assert deps.studies.get_study(CLINIC, uid) == covered
+    assert deps.studies.search(CLINIC, StudyQuery(limit=10))[0].cover_thumbnail_key == "thumbnails/cl/4.5.8.1.jpg"
+
+
 def test_studies_round_trip_and_are_scoped_to_the_clinic(real_or_fake: Deps) -> None:
     deps = real_or_fake
     uid = index_study(deps, CLINIC, study_uid="4.5.6")

@@ -213,6 +213,29 @@ def test_study_detail_has_short_lived_thumbnail_urls(deps: Deps) -> None:
     assert f"expires={ingest.THUMBNAIL_URL_SECONDS}" in url
 
 
+def test_a_study_list_shows_its_first_thumbnail_and_reads_no_instances(
+    deps: Deps, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    requested = ingest.request_uploads(CLINIC, 2, deps)
+    first, second = (f.object_key for f in requested.upload.files)
+    for key, sop in ((first, "6.7.1.1"), (second, "6.7.1.2")):
+        data = dicom_files.instance(study_uid="6.7", series_uid="6.7.1", sop_uid=sop)
+        objects(deps).put("ingest-bucket", key, data, "application/dicom")
+    ingest.ingest_object(second, deps)  # the workers render the second image's thumbnail first
+    assert deps.studies.get_study(CLINIC, "6.7").cover_thumbnail_key == f"thumbnails/{CLINIC}/6.7.1.2.jpg"
+    ingest.ingest_object(first, deps)
+    study = deps.studies.get_study(CLINIC, "6.7")
+    assert study.cover_thumbnail_key == f"thumbnails/{CLINIC}/6.7.1.1.jpg"  # the study's first image stands for it
+
+    def no_reads(*_: object) -> None:
+        raise AssertionError("a page of studies must not read their instances")
+
+    monkeypatch.setattr(deps.studies, "instances", no_reads)
+    (url,) = ingest.cover_thumbnails(CLINIC, [study], deps).values()
+    assert f"thumbnails/{CLINIC}/6.7.1.1.jpg" in url
+    assert ingest.cover_thumbnails(OTHER, [study], deps) == {}  # never another clinic's
+
+
 class OtherWorkerBetween(InMemoryStudyIndex):
     """A study index where another worker stores an instance of the study just after ours reads the list."""
 

@@ -114,6 +114,7 @@ class StudyModel(BaseModel):
     patient_emails = ListAttribute(of=UnicodeAttribute, default=list)
     updated_at = UTCDateTimeAttribute()
     version = NumberAttribute(null=True)  # Study.version: every summary write is conditional on it
+    cover_thumbnail_key = UnicodeAttribute(null=True)
 
     by_family_name = _ByFamilyName()
     by_given_name = _ByGivenName()
@@ -200,6 +201,7 @@ class DynamoStudyIndex:
             patient_telephone_numbers=list(study.patient_telephone_numbers),
             patient_emails=list(study.patient_emails),
             version=stored.version,
+            cover_thumbnail_key=study.cover_thumbnail_key,
             **{k: getattr(study, k) for k in _STUDY_SCALARS},
         )
         if study.version == 0:
@@ -355,6 +357,7 @@ def _study(row: StudyModel) -> Study:
         patient_telephone_numbers=tuple(str(p) for p in row.patient_telephone_numbers or ()),
         patient_emails=tuple(str(e) for e in row.patient_emails or ()),
         updated_at=row.updated_at,
+        cover_thumbnail_key=row.cover_thumbnail_key,
         version=int(row.version or 0),
     )
 
