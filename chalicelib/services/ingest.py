@@ -173,10 +173,8 @@ def index_file(
 
 
 def _render_thumbnail(clinic_id: str, study_instance_uid: str, sop_instance_uid: str, deps: Deps) -> None:
-    instance = next(
-        (i for i in deps.studies.instances(clinic_id, study_instance_uid) if i.sop_instance_uid == sop_instance_uid),
-        None,
-    )
+    instances = deps.studies.instances(clinic_id, study_instance_uid)
+    instance = next((i for i in instances if i.sop_instance_uid == sop_instance_uid), None)
     if instance is None or not instance.header.has_pixel_data:
         return
     with deps.objects.open(deps.buckets.ingest, instance.object_key) as reader:
@@ -185,10 +183,12 @@ def _render_thumbnail(clinic_id: str, study_instance_uid: str, sop_instance_uid:
         return
     key = thumbnail_key(clinic_id, sop_instance_uid)
     deps.objects.put(deps.buckets.ingest, key, jpeg, "image/jpeg")
-    deps.studies.put_instance(replace(instance, thumbnail_key=key))
-    # The summary names the study's cover for lists: written again only when this thumbnail changes which it is
-    # (read after the put, so of workers rendering side by side the last one sees every thumbnail).
-    cover = cover_thumbnail(deps.studies.instances(clinic_id, study_instance_uid))
+    rendered = replace(instance, thumbnail_key=key)
+    deps.studies.put_instance(rendered)
+    # The summary names the study's cover for lists; it is written again (from a fresh read) only when this
+    # thumbnail changes which it is. Workers rendering side by side each compare after their own put, so
+    # the one whose thumbnail comes first always finds the summary without it and writes it.
+    cover = cover_thumbnail([rendered if i is instance else i for i in instances])
     if deps.studies.get_study(clinic_id, study_instance_uid).cover_thumbnail_key != cover:
         refresh_summary(clinic_id, study_instance_uid, deps.clock.now(), deps)
 

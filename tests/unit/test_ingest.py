@@ -251,6 +251,41 @@ class OtherWorkerBetween(InMemoryStudyIndex):
         return read
 
 
+class OtherThumbnailFirst(InMemoryStudyIndex):
+    """A study index where another worker renders its thumbnail, whole, just before ours is stored."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.other: Callable[[], None] | None = None
+
+    def put_instance(self, instance: Instance) -> Instance | None:
+        if instance.thumbnail_key is not None and self.other is not None:
+            other, self.other = self.other, None
+            other()
+        return super().put_instance(instance)
+
+
+@pytest.mark.parametrize("ours", ["6.8.1.1", "6.8.1.2"])
+def test_two_workers_rendering_thumbnails_side_by_side_leave_the_first_image_as_the_cover(
+    deps: Deps, ours: str
+) -> None:
+    index = OtherThumbnailFirst()
+    racing = replace(deps, studies=index)
+    requested = ingest.request_uploads(CLINIC, 2, racing)
+    keys = {}
+    for file, sop in zip(requested.upload.files, ("6.8.1.1", "6.8.1.2"), strict=True):
+        data = dicom_files.instance(study_uid="6.8", series_uid="6.8.1", sop_uid=sop)
+        objects(deps).put("ingest-bucket", file.object_key, data, "application/dicom")
+        ingest.index_file(CLINIC, requested.upload.upload_id, file, racing)
+        keys[sop] = file.object_key
+    (theirs,) = set(keys) - {ours}
+    index.other = lambda: ingest.ingest_object(keys[theirs], racing)  # between our read and our put
+    ingest.ingest_object(keys[ours], racing)
+    assert index.other is None
+    assert [i.thumbnail_key is not None for i in index.instances(CLINIC, "6.8")] == [True, True]
+    assert index.get_study(CLINIC, "6.8").cover_thumbnail_key == f"thumbnails/{CLINIC}/6.8.1.1.jpg"
+
+
 def test_two_workers_indexing_one_study_side_by_side_count_both_instances(deps: Deps) -> None:
     study = "1.2.826.0.1.3680043.8.498.77"
     first, second = (dicom_files.instance(study_uid=study, series_uid=f"{study}.{n}") for n in (1, 2))
