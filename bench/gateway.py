@@ -26,7 +26,8 @@ The clients, run as a modality would run them (also printed, under ``clients``):
   takes 4096..131072 only), and it leaves Nagle's algorithm on (DCMTK's default since 3.6.2; the
   environment variable ``TCP_NODELAY=1`` turns it off);
 * pynetdicom's ``AE`` with its defaults (it sends PDUs of the gateway's announced 1 MiB), explicit VR
-  little endian proposed, ``STORE_SEND_CHUNKED_DATASET`` (each file streamed from disk);
+  little endian proposed, ``STORE_SEND_CHUNKED_DATASET`` (each file streamed from disk); for the series
+  also opening an association for each file, as many ultrasound machines send;
 * the references: ``storescp -pdu 131072`` (its largest PDU) fed by ``storescu``, both with
   ``TCP_NODELAY=1``: storescp writes its answers in pieces, and with Nagle's algorithm on each C-STORE
   then waits for a delayed ACK (~45 ms an instance, 4.6 s for the series). With ``--ignore`` it is the
@@ -146,6 +147,7 @@ def peak_rss_mb(pid: int) -> float:
 
 STORESCU = "storescu -aet BENCH -aec PSHARE (DCMTK's defaults: PDUs of at most 128 KiB, Nagle's algorithm on)"
 PYNETDICOM = "pynetdicom AE defaults (PDUs of the gateway's 1 MiB), STORE_SEND_CHUNKED_DATASET"
+PYNETDICOM_EACH = "the same, opening an association for each file (as many ultrasound machines do)"
 REFERENCE = "TCP_NODELAY=1 storescu into TCP_NODELAY=1 storescp --ignore -pdu 131072"
 REFERENCE_KEEPING = "TCP_NODELAY=1 storescu into TCP_NODELAY=1 storescp +B -od <folder> -pdu 131072 (no fsync)"
 
@@ -165,29 +167,36 @@ def send_storescu(port: int, files: list[Path], *, nodelay: bool = False) -> flo
     return time.perf_counter() - started
 
 
-def send_pynetdicom(port: int, files: list[Path]) -> float:
-    """pynetdicom's SCU, streaming each file from disk (``STORE_SEND_CHUNKED_DATASET``), in its own process."""
+def send_pynetdicom(port: int, files: list[Path], *, association_per_file: bool = False) -> float:
+    """pynetdicom's SCU, streaming each file from disk (``STORE_SEND_CHUNKED_DATASET``), in its own process;
+    with ``association_per_file``, as a modality that opens an association for each image."""
     program = """
 import sys, time
 from pydicom import dcmread
 from pynetdicom import AE, _config
 _config.STORE_SEND_CHUNKED_DATASET = True
-port, files = int(sys.argv[1]), sys.argv[2:]
+port, each, files = int(sys.argv[1]), sys.argv[2] == "each", sys.argv[3:]
 ae = AE(ae_title="BENCH")
 for uid in sorted({str(dcmread(f, stop_before_pixels=True).SOPClassUID) for f in files}):
     ae.add_requested_context(uid, ["1.2.840.10008.1.2.1"])
 started = time.perf_counter()
-assoc = ae.associate("127.0.0.1", port, ae_title="PSHARE")
-assert assoc.is_established
-for f in files:
-    status = assoc.send_c_store(f)
-    assert status.Status == 0, hex(status.Status)
-assoc.release()
+for batch in ([[f] for f in files] if each else [files]):
+    assoc = ae.associate("127.0.0.1", port, ae_title="PSHARE")
+    assert assoc.is_established
+    for f in batch:
+        status = assoc.send_c_store(f)
+        assert status.Status == 0, hex(status.Status)
+    assoc.release()
 print(time.perf_counter() - started)
 """
-    done = subprocess.run([sys.executable, "-c", program, str(port), *map(str, files)], check=True, timeout=600,
-                          capture_output=True, text=True)  # fmt: skip
+    each = "each" if association_per_file else "one"
+    done = subprocess.run([sys.executable, "-c", program, str(port), each, *map(str, files)], check=True,
+                          timeout=600, capture_output=True, text=True)  # fmt: skip
     return float(done.stdout.strip().splitlines()[-1])
+
+
+def send_pynetdicom_each(port: int, files: list[Path]) -> float:
+    return send_pynetdicom(port, files, association_per_file=True)
 
 
 def dcmtk_reference(files: list[Path], kept_in: Path | None) -> float:
@@ -243,6 +252,8 @@ def measure(
         result["storescu_to_storescp_keeping_s"] = round(keeping, 3)
         result["storescu_to_storescp_keeping_ratio"] = round(copy / keeping, 2)
     for client, send in senders.items():
+        if client == "pynetdicom_association_per_file" and len(files) == 1:
+            continue  # one file: the same as one association
         times, peaks = [], []
         for _ in range(runs):
             with gateway(workdir) as (port, pid, spool):
@@ -269,7 +280,8 @@ def main() -> int:
     if shutil.which("storescu"):
         senders["storescu"] = send_storescu
     senders["pynetdicom"] = send_pynetdicom
-    clients = {"storescu": STORESCU, "pynetdicom": PYNETDICOM}
+    senders["pynetdicom_association_per_file"] = send_pynetdicom_each
+    clients = {"storescu": STORESCU, "pynetdicom": PYNETDICOM, "pynetdicom_association_per_file": PYNETDICOM_EACH}
     described = {name: clients[name] for name in senders}
     if "storescu" in senders and shutil.which("storescp"):
         described["storescu_to_storescp_ignore"] = REFERENCE
