@@ -197,6 +197,24 @@ def test_the_audit_names_who_started_wrote_and_closed_and_closing_reminds_of_the
     assert visit_id not in client.http.get("/console/visits", headers={"Cookie": cookie}).body.decode()
 
 
+def test_a_visits_deliveries_are_worded_as_a_shares_in_the_pages_language(client: Client, deps: Deps) -> None:
+    from dataclasses import replace
+
+    from chalicelib.domain.deliveries import Bounce, DeliveryStatus
+
+    cookie = signed_in_as(client, deps, "anna@klinik.example", Role.CLINICIAN)
+    visit_id = start(client, cookie)
+    visit = deps.visits.get(visit_id)
+    (delivery,) = visit.deliveries
+    bounced = replace(delivery, status=DeliveryStatus.BOUNCED, bounce=Bounce.HARD, reason="NoEmail")
+    deps.visits.save(replace(visit, deliveries=(bounced,)))
+    swedish = client.http.get(f"/console/visits/{visit_id}", headers={"Cookie": cookie}).body.decode()
+    assert "studsade (adressen finns inte)" in swedish
+    assert "NoEmail" not in swedish  # the provider's code is for the logs, not the page
+    english = client.http.get(f"/console/visits/{visit_id}", headers={"Cookie": cookie, **EN}).body.decode()
+    assert "bounced (the address does not exist)" in english
+
+
 def test_changes_without_the_csrf_token_are_refused(client: Client, deps: Deps) -> None:
     cookie = signed_in_as(client, deps, "anna@klinik.example", Role.CLINICIAN)
     visit_id = start(client, cookie)
