@@ -31,7 +31,7 @@ from chalicelib.api.web import FORM, Storage, form_values, secure_pages
 from chalicelib.domain.accounts import Clinic
 from chalicelib.domain.contacts import masked
 from chalicelib.domain.errors import InvalidInput
-from chalicelib.domain.shares import LANGUAGES, MAX_LIFETIME_DAYS, LinkState, Share, language, lifetime
+from chalicelib.domain.shares import LANGUAGES, MAX_LIFETIME_DAYS, language, lifetime
 from chalicelib.domain.studies import DateRange, Instance, StudyQuery, by_series, parse_date_range
 from chalicelib.domain.verdicts import NOT_ASSESSED, Verdict
 from chalicelib.services import ingest, shares
@@ -216,7 +216,9 @@ def _study(
         thumbnails=detail.thumbnail_urls,
         asked=asked,
         problems=problems or [],
-        history=[_history_view(entry, now) for entry in shares.history(ctx.clinic_id, study_uid, deps())],
+        history=[_history_view(entry) for entry in shares.history(ctx.clinic_id, study_uid, deps())],
+        masked=masked,
+        now=now,
         labels=_labels(detail.instances),
         languages=LANGUAGES,
         max_lifetime=MAX_LIFETIME_DAYS,
@@ -224,27 +226,15 @@ def _study(
     )
 
 
-def _history_view(entry: shares.HistoryEntry, now: Any) -> dict[str, Any]:
-    share = entry.share
+def _history_view(entry: shares.HistoryEntry) -> dict[str, Any]:
+    """A share of the study, worded by the Shares pages' macros, with what its images' verdicts say."""
     return {
-        "share_id": share.share_id,
-        "created_at": share.created_at,
-        "last_sent_at": share.last_sent_at,
-        "status": _status(share, now),
-        "contacts": [
-            {"kind": d.contact.kind.value, "masked": masked(d.contact), "status": d.status.value}
-            for d in share.deliveries
-        ],
+        "share": entry.share,
         "opens": entry.opens,
         "downloads": entry.downloads,
-        "needs_password": shares.password_needed(share, entry.verdicts),
+        "needs_password": shares.password_needed(entry.share, entry.verdicts),
         **_verdict_summary(entry.verdicts or ()),
     }
-
-
-def _status(share: Share, now: Any) -> str:
-    state = share.state(now)
-    return share.status.value if state is LinkState.LIVE else state.value
 
 
 def _verdict_summary(verdicts: tuple[shares.Announced, ...]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from chalice.test import Client
 from pydicom.uid import CTImageStorage, UltrasoundImageStorage
 
 from chalicelib.domain.accounts import Clinic
+from chalicelib.domain.contacts import masked
 from chalicelib.domain.staff import Role
 from chalicelib.domain.studies import thumbnail_key
 from chalicelib.services import ingest
@@ -207,6 +208,8 @@ def test_review_then_send_sends_once_even_when_submitted_twice(
     assert "3 anonymized; the link needs the patient&#39;s password" in history
     assert "Series / image 1 / 1, password: An ultrasound image without usable regions" in history
     assert patient_data.PHONES[0] not in history
+    assert f'<span class="contact">Text {masked(share.deliveries[0].contact)}</span>' in history  # as on Shares
+    assert "<td>Being prepared</td>" in history  # the share's state, worded as the Shares pages word it
 
 
 def test_chosen_series_and_images_are_what_is_sent(client: Client, deps: Deps, cookie: str) -> None:

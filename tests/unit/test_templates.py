@@ -90,11 +90,9 @@ UNKNOWN = {"sop_instance_uid": "1.2.3.1.1", "verdict": "unknown", "reason": "not
 RESULTS = {"searched": True, "studies": [STUDY], "thumbnails": {"1.2.3": "https://b.example/t.jpg"}, "first": 1,
            "previous": "/console/studies?offset=0", "next": "/console/studies?offset=40"}  # fmt: skip
 HISTORY = {
-    "share_id": "sh_1",
-    "created_at": STUDY.updated_at,
-    "last_sent_at": None,
-    "status": "queued",
-    "contacts": [{"kind": "sms", "masked": "•••4567", "status": "pending"}],
+    "share": replace(
+        SHARE, status=ShareStatus.QUEUED, deliveries=(Delivery(1, Contact(ContactKind.SMS, "+46701234567")),)
+    ),
     "opens": 0,
     "downloads": 0,
     "needs_password": None,
@@ -102,6 +100,8 @@ HISTORY = {
     "others": [UNKNOWN],
 }
 STUDY_PAGE = {
+    "masked": masked,
+    "now": NOW,
     "study": STUDY,
     "series": [Series("1.2.3.1", "US", 1, "B-mode", [IMAGE])],
     "thumbnails": {"1.2.3.1.1": "https://b.example/t.jpg"},
